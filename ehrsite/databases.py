@@ -1,0 +1,62 @@
+"""Database configuration: the main database and the golden database.
+
+SQLite is the embedded default (files under EHRGYM_DATA_DIR). A DATABASE_URL of the
+form postgres://user:pass@host:port/name switches both to PostgreSQL; the golden
+database then lives on the same server as `<name>_golden`, so that episode databases
+can later be created with `CREATE DATABASE ... TEMPLATE <name>_golden`.
+"""
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _sqlite(path: Path, test_path: Path) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # Several threads (live server, Channels) share the test database, which an
+        # in-memory SQLite database cannot do reliably: name a file explicitly.
+        "TEST": {"NAME": str(test_path)},
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+    }
+
+
+def _postgres(url: str) -> dict:
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured(f"DATABASE_URL must name a database: {url!r}")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 0,
+        "TEST": {"NAME": f"test_{name}"},
+    }
+
+
+def database_settings(database_url: str, data_dir: Path) -> dict:
+    """DATABASES with the aliases `default` (main) and `golden`."""
+    if not database_url or database_url.startswith("sqlite"):
+        main_path = data_dir / "ehrgym.sqlite3"
+        if database_url.startswith("sqlite:///"):
+            main_path = Path(database_url.removeprefix("sqlite:///"))
+        return {
+            "default": _sqlite(main_path, main_path.with_name("test_" + main_path.name)),
+            "golden": _sqlite(
+                main_path.with_name("golden.sqlite3"),
+                main_path.with_name("test_golden.sqlite3"),
+            ),
+        }
+    if database_url.startswith(("postgres://", "postgresql://")):
+        default = _postgres(database_url)
+        golden = {**default, "NAME": f"{default['NAME']}_golden", "TEST": {"NAME": f"test_{default['NAME']}_golden"}}
+        return {"default": default, "golden": golden}
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with sqlite:/// or postgres://; got {database_url!r}"
+    )
