@@ -1,0 +1,39 @@
+# EHRGym: `make run` serves the EHR, `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+PORT   ?= 8000
+PY     := $(VENV)/bin/python
+
+.PHONY: run test install golden population bench clean
+
+# The virtual environment is rebuilt when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+golden: install
+	$(PY) manage.py build_golden
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py build_golden
+	$(PY) manage.py setup_demo
+	@echo "EHRGym is serving at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) ehrsite.asgi:application
+
+test: install
+	PY=$(PY) scripts/run_tests.sh
+
+# Regenerate the shipped default population (needs the optional Synthea generator).
+population: install
+	$(PY) -m pip install --quiet -r requirements-synthea.txt
+	$(PY) manage.py generate_population --patients 120 --seed 42
+
+bench: install
+	$(PY) bench/import_bench.py
+
+clean:
+	rm -rf var artifacts .pytest_cache

@@ -1,0 +1,136 @@
+"""Chart writes: each one validates, changes the chart and leaves an audit event."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from clinical import services
+from clinical.models import AuditEvent, Condition, Medication, Observation, Patient
+from clinical.audit import episode_step_context
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice() -> Patient:
+    return Patient.objects.create(
+        mrn="10000001", fhir_id="alice", given_name="Alice", family_name="Anders",
+        birth_date=date(1960, 3, 14), sex=Patient.Sex.FEMALE,
+    )
+
+
+def test_it_adds_a_problem_with_an_audit_event(alice):
+    condition = services.condition_add(patient=alice, code="44054006", display="Diabetes mellitus type 2", actor="drsmith")
+
+    assert condition.is_active and condition.category == "problem-list-item"
+    event = AuditEvent.objects.get(action="condition.add")
+    assert (event.actor, event.patient, event.target_id) == ("drsmith", alice, str(condition.pk))
+    assert event.details == {"code": "44054006", "display": "Diabetes mellitus type 2"}
+
+
+def test_it_records_the_episode_step_on_audit_events(alice):
+    with episode_step_context(7):
+        services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="agent")
+    assert AuditEvent.objects.get().episode_step == 7
+
+
+def test_it_refuses_a_duplicate_active_problem_and_changes_nothing(alice):
+    services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="drsmith")
+    with pytest.raises(ValidationError, match="already an active problem"):
+        services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="drsmith")
+    assert Condition.objects.count() == 1
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "code, display, message",
+    [("", "Hypertension", "code"), ("38341003", " ", "display"), ("HTN", "Hypertension", "SNOMED CT code is a number")],
+)
+def test_it_rejects_a_problem_with_bad_fields(alice, code, display, message):
+    with pytest.raises(ValidationError) as error:
+        services.condition_add(patient=alice, code=code, display=display, actor="drsmith")
+    assert message in str(error.value)
+    assert not Condition.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_it_resolves_an_active_problem_once(alice):
+    condition = services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="drsmith")
+    services.condition_resolve(condition=condition, actor="drsmith")
+    condition.refresh_from_db()
+    assert condition.clinical_status == "resolved" and condition.abatement is not None
+    with pytest.raises(ValidationError, match="not active"):
+        services.condition_resolve(condition=condition, actor="drsmith")
+
+
+def test_it_sets_code_status_and_rejects_unknown_values(alice):
+    services.patient_set_code_status(patient=alice, code_status="dnr_dni", actor="drsmith")
+    assert Patient.objects.get(pk=alice.pk).get_code_status_display() == "DNR/DNI"
+    assert AuditEvent.objects.get().details == {"from": "full", "to": "dnr_dni"}
+    with pytest.raises(ValidationError, match="Unknown code status"):
+        services.patient_set_code_status(patient=alice, code_status="maybe", actor="drsmith")
+
+
+def test_it_adds_an_allergy_and_refuses_it_twice(alice):
+    allergy = services.allergy_add(
+        patient=alice, substance="Penicillin V", code="764146007", category="medication",
+        reaction="Hives", severity="moderate", actor="drsmith",
+    )
+    assert allergy.recorded_by == "drsmith"
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.allergy_add(patient=alice, substance="penicillin v", actor="drsmith")
+    with pytest.raises(ValidationError, match="Unknown severity"):
+        services.allergy_add(patient=alice, substance="Latex", severity="awful", actor="drsmith")
+
+
+def test_it_records_vitals_with_flags_and_one_audit_event_each(alice):
+    observations = services.vitals_record(
+        patient=alice, values={"bp_systolic": 182, "bp_diastolic": 96, "heart_rate": 72}, actor="nurse",
+    )
+    by_code = {o.loinc: o for o in observations}
+    assert by_code["8480-6"].flag == "H" and by_code["8480-6"].panel_code == "85354-9"
+    assert by_code["8867-4"].flag == "" and by_code["8867-4"].ref_low is not None
+    assert Observation.objects.filter(patient=alice, category="vital-signs").count() == 3
+    assert AuditEvent.objects.filter(action="observation.record").count() == 3
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({}, "at least one"),
+        ({"bp_systolic": 120}, "needs both"),
+        ({"heart_rate": 700}, "outside"),
+        ({"heart_rate": "fast"}, "must be a number"),
+        ({"pulse": 80}, "Unknown vital sign"),
+        ({"bp_systolic": 70, "bp_diastolic": 90}, "higher than diastolic"),
+    ],
+)
+def test_it_rejects_bad_vitals_and_records_none(alice, values, message):
+    with pytest.raises(ValidationError) as error:
+        services.vitals_record(patient=alice, values=values, actor="nurse")
+    assert message in str(error.value)
+    assert not Observation.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_it_refuses_vitals_taken_in_the_future(alice):
+    with pytest.raises(ValidationError, match="future"):
+        services.vitals_record(
+            patient=alice, values={"heart_rate": 80}, actor="nurse", at=timezone.now() + timedelta(days=1)
+        )
+
+
+def test_it_discontinues_an_active_medication_with_a_reason(alice):
+    medication = Medication.objects.create(fhir_id="m1", patient=alice, rxnorm="860975", display="Metformin 500 MG")
+    with pytest.raises(ValidationError, match="required"):
+        services.medication_discontinue(medication=medication, actor="drsmith", reason="")
+    services.medication_discontinue(medication=medication, actor="drsmith", reason="GI upset")
+    assert Medication.objects.get(pk=medication.pk).status == "stopped"
+    assert AuditEvent.objects.get().details == {"rxnorm": "860975", "reason": "GI upset"}
+
+
+def test_it_records_an_immunization(alice):
+    immunization = services.immunization_record(patient=alice, cvx="140", display="Influenza, seasonal", actor="nurse")
+    assert immunization.status == "completed"
+    with pytest.raises(ValidationError, match="CVX code is a number"):
+        services.immunization_record(patient=alice, cvx="flu", display="Influenza", actor="nurse")

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole suite: once on SQLite (the embedded default), then once on PostgreSQL.
+#
+# PostgreSQL is at $EHRGYM_TEST_POSTGRES_URL (default: the local server, trust auth).
+# Without it the PostgreSQL run is skipped with a message, unless
+# EHRGYM_REQUIRE_SERVICES=1 (as in CI), where its absence fails the run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+PG_URL=${EHRGYM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/ehrgym}
+
+echo "== Test suite on SQLite =="
+env -u DATABASE_URL "$PY" -m pytest "$@"
+sqlite_status=$?
+
+pg_reachable() {
+  DATABASE_URL="$PG_URL" "$PY" - <<'PY' 2>/dev/null
+import os, psycopg
+from urllib.parse import urlsplit
+u = urlsplit(os.environ["DATABASE_URL"])
+psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres",
+                password=u.password or None, dbname="postgres", connect_timeout=3).close()
+PY
+}
+
+if pg_reachable; then
+  echo "== Test suite on PostgreSQL ($PG_URL) =="
+  # Browser tests exercise the UI, not the database engine: they run once, on SQLite.
+  DATABASE_URL="$PG_URL" "$PY" -m pytest -m "not browser" "$@"
+  pg_status=$?
+elif [ "${EHRGYM_REQUIRE_SERVICES:-0}" = "1" ]; then
+  echo "PostgreSQL at $PG_URL is required (EHRGYM_REQUIRE_SERVICES=1) but not reachable" >&2
+  pg_status=1
+else
+  echo "PostgreSQL at $PG_URL not reachable: skipping the PostgreSQL run"
+  pg_status=0
+fi
+
+[ "$sqlite_status" -eq 0 ] && [ "$pg_status" -eq 0 ]
