@@ -93,7 +93,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = DATA_DIR / "staticfiles"  # collectstatic target, for deployments
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve static files straight from the app folders: `make run` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
