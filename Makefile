@@ -30,7 +30,7 @@ test: install
 # Regenerate the shipped default population (needs the optional Synthea generator).
 population: install
 	$(PY) -m pip install --quiet -r requirements-synthea.txt
-	$(PY) manage.py generate_population --patients 120 --seed 42
+	$(PY) manage.py generate_population --patients 120 --seed 42 --reference-date 20261101
 
 bench: install
 	$(PY) bench/import_bench.py

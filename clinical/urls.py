@@ -4,6 +4,20 @@ from clinical import views
 
 app_name = "clinical"
 
+chart = "patients/<str:mrn>/"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("lookup/", views.patient_lookup, name="patient_lookup"),
+    path(chart, views.chart_summary, name="chart_summary"),
+    path(chart + "problems/", views.chart_problems, name="chart_problems"),
+    path(chart + "medications/", views.chart_medications, name="chart_medications"),
+    path(chart + "allergies/", views.chart_allergies, name="chart_allergies"),
+    path(chart + "results/", views.chart_results, name="chart_results"),
+    path(chart + "results/<str:loinc>/", views.chart_result_trend, name="chart_result_trend"),
+    path(chart + "vitals/", views.chart_vitals, name="chart_vitals"),
+    path(chart + "encounters/", views.chart_encounters, name="chart_encounters"),
+    path(chart + "immunizations/", views.chart_immunizations, name="chart_immunizations"),
+    path(chart + "procedures/", views.chart_procedures, name="chart_procedures"),
 ]

@@ -1,7 +1,255 @@
+"""The clinician UI: patient list, lookup and chart review (read-only pages).
+
+Views parse the request, call selectors and render; every chart page shares the
+storyboard and activity tabs through `render_chart`, which the notes app uses too.
+"""
+
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from clinical import charts, selectors
+from clinical.forms import PatientListFilterForm
+from clinical.models import Patient
+
+PATIENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ChartTab:
+    key: str
+    label: str
+    url_name: str
+
+
+CHART_TABS = (
+    ChartTab("summary", "Summary", "clinical:chart_summary"),
+    ChartTab("problems", "Problems", "clinical:chart_problems"),
+    ChartTab("medications", "Medications", "clinical:chart_medications"),
+    ChartTab("allergies", "Allergies", "clinical:chart_allergies"),
+    ChartTab("results", "Results", "clinical:chart_results"),
+    ChartTab("vitals", "Vitals", "clinical:chart_vitals"),
+    ChartTab("encounters", "Encounters", "clinical:chart_encounters"),
+    ChartTab("immunizations", "Immunizations", "clinical:chart_immunizations"),
+    ChartTab("procedures", "Procedures", "clinical:chart_procedures"),
+    ChartTab("notes", "Notes", "notes:chart_notes"),
+)
+TAB_LABELS = {tab.key: tab.label for tab in CHART_TABS}
 
 
 @login_required
 def home(request):
     return redirect("clinical:patient_list")
+
+
+# --- Patient list and lookup ----------------------------------------------------------
+
+
+def _parse_sort(raw: str) -> tuple[str, bool, str]:
+    """(sort key, descending, warning) from ?sort=name or ?sort=-name."""
+    key = raw.removeprefix("-")
+    if not raw or key in selectors.PATIENT_SORTS:
+        return key or selectors.DEFAULT_PATIENT_SORT, raw.startswith("-"), ""
+    return selectors.DEFAULT_PATIENT_SORT, False, f"Unknown sort “{raw}” ignored; sorted by name."
+
+
+def _filter_warnings(form: PatientListFilterForm) -> list[str]:
+    return [
+        f"{form.fields[name].label}: {' '.join(errors)} The filter was ignored." for name, errors in form.errors.items()
+    ]
+
+
+@login_required
+def patient_list(request):
+    form = PatientListFilterForm(request.GET)
+    filters = form.valid_filters()
+    sort, descending, sort_warning = _parse_sort(request.GET.get("sort", ""))
+    patients = selectors.patient_list(
+        query=filters.get("q", ""),
+        sex=filters.get("sex", ""),
+        age_group=filters.get("age", ""),
+        problem=filters.get("problem", ""),
+        pcp=filters.get("pcp"),
+        sort=sort,
+        descending=descending,
+    )
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    warnings = _filter_warnings(form) + ([sort_warning] if sort_warning else [])
+    context = {
+        "form": form,
+        "page": page,
+        "sort": sort,
+        "descending": descending,
+        "filtered": bool(filters),
+        "warnings": warnings,
+        "activity": "patients",
+    }
+    return render(request, "clinical/patient_list.html", context)
+
+
+@login_required
+def patient_lookup(request):
+    query = request.GET.get("q", "").strip()[:100]
+    patients = list(selectors.patient_lookup(query)) if query else []
+    if len(patients) == 1:
+        return redirect("clinical:chart_summary", mrn=patients[0].mrn)
+    context = {
+        "query": query,
+        "patients": patients,
+        "as_birth_date": selectors.parse_birth_date(query) if query else None,
+        "limit": selectors.LOOKUP_LIMIT,
+        "activity": "lookup",
+    }
+    return render(request, "clinical/patient_lookup.html", context)
+
+
+# --- The chart ------------------------------------------------------------------------
+
+
+def chart_patient(mrn: str) -> Patient:
+    try:
+        return selectors.patient_get(mrn=mrn)
+    except Patient.DoesNotExist:
+        raise Http404(f"No patient with MRN {mrn}") from None
+
+
+def render_chart(request, patient: Patient, *, tab: str, template: str, context: dict | None = None):
+    """Render a chart activity inside the storyboard, workspace tab and activity tabs."""
+    tabs = [(t, reverse(t.url_name, kwargs={"mrn": patient.mrn})) for t in CHART_TABS]
+    chart = {
+        "patient": patient,
+        "tab": tab,
+        "tab_label": TAB_LABELS[tab],
+        "tabs": tabs,
+        "storyboard_allergies": list(selectors.allergies_active(patient)),
+        "storyboard_vitals": selectors.vitals_latest(patient),
+        "activity": "chart",
+    }
+    return render(request, template, {**chart, **(context or {})})
+
+
+@login_required
+def chart_summary(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {
+        "problems": selectors.problems_active(patient),
+        "medications": selectors.medications_active(patient),
+        "abnormal_labs": selectors.labs_recent_abnormal(patient),
+        "encounters": selectors.encounters_recent(patient),
+    }
+    return render_chart(request, patient, tab="summary", template="clinical/chart_summary.html", context=context)
+
+
+@login_required
+def chart_problems(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"active": selectors.problems_active(patient), "resolved": selectors.problems_resolved(patient)}
+    return render_chart(request, patient, tab="problems", template="clinical/chart_problems.html", context=context)
+
+
+@login_required
+def chart_medications(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"active": selectors.medications_active(patient), "past": selectors.medications_past(patient)}
+    return render_chart(
+        request, patient, tab="medications", template="clinical/chart_medications.html", context=context
+    )
+
+
+@login_required
+def chart_allergies(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"allergies": selectors.allergies_all(patient)}
+    return render_chart(request, patient, tab="allergies", template="clinical/chart_allergies.html", context=context)
+
+
+@login_required
+def chart_results(request, mrn: str):
+    patient = chart_patient(mrn)
+    text = request.GET.get("q", "").strip()[:100]
+    context = {"analytes": selectors.lab_analytes(patient, text=text), "q": text}
+    return render_chart(request, patient, tab="results", template="clinical/chart_results.html", context=context)
+
+
+def _numeric_points(observations) -> list[charts.Point]:
+    return [
+        charts.Point(obs.effective_at, obs.value_num, obs.flag) for obs in observations if obs.value_num is not None
+    ]
+
+
+@login_required
+def chart_result_trend(request, mrn: str, loinc: str):
+    patient = chart_patient(mrn)
+    history = selectors.lab_history(patient, loinc=loinc)
+    if not history:
+        raise Http404(f"No results with LOINC {loinc} for this patient")
+    latest = history[-1]
+    plot = charts.line_plot(
+        [charts.Series(latest.display, _numeric_points(history))],
+        title=f"{latest.display} trend",
+        unit=latest.unit,
+        ref_low=latest.ref_low,
+        ref_high=latest.ref_high,
+    )
+    context = {"history": list(reversed(history)), "latest": latest, "plot": plot, "loinc": loinc}
+    return render_chart(request, patient, tab="results", template="clinical/chart_result_trend.html", context=context)
+
+
+def _vital_plot(patient: Patient, vital: selectors.VitalSign):
+    series_by_loinc = selectors.vital_history(patient, vital=vital)
+    names = {selectors.SYSTOLIC: "Systolic", selectors.DIASTOLIC: "Diastolic"}
+    series = [
+        charts.Series(names.get(code, vital.label), _numeric_points(series_by_loinc.get(code, [])))
+        for code in vital.loincs
+    ]
+    unit = next((obs[0].unit for obs in series_by_loinc.values() if obs), vital.unit)
+    return charts.line_plot(series, title=f"{vital.label} over time", unit=unit, testid="vitals-plot")
+
+
+@login_required
+def chart_vitals(request, mrn: str):
+    patient = chart_patient(mrn)
+    requested = request.GET.get("vital", "bp")
+    vital = selectors.VITALS_BY_KEY.get(requested, selectors.VITALS_BY_KEY["bp"])
+    warning = "" if requested in selectors.VITALS_BY_KEY else f"Unknown vital sign “{requested}”; showing BP."
+    context = {
+        "flowsheet": selectors.vitals_flowsheet(patient),
+        "vital": vital,
+        "vitals": selectors.VITAL_SIGNS,
+        "plot": _vital_plot(patient, vital),
+        "warning": warning,
+    }
+    return render_chart(request, patient, tab="vitals", template="clinical/chart_vitals.html", context=context)
+
+
+@login_required
+def chart_encounters(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"encounters": selectors.encounters(patient)}
+    return render_chart(request, patient, tab="encounters", template="clinical/chart_encounters.html", context=context)
+
+
+@login_required
+def chart_immunizations(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"immunizations": selectors.immunizations(patient)}
+    return render_chart(
+        request, patient, tab="immunizations", template="clinical/chart_immunizations.html", context=context
+    )
+
+
+@login_required
+def chart_procedures(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"procedures": selectors.procedures(patient)}
+    return render_chart(request, patient, tab="procedures", template="clinical/chart_procedures.html", context=context)
+
+
+def not_found(request, exception):
+    """The styled 404 page, with the reason when a view gave one (e.g. an unknown MRN)."""
+    reason = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"message": reason}, status=404)

@@ -86,13 +86,15 @@ def test_it_adds_an_allergy_and_refuses_it_twice(alice):
 
 def test_it_records_vitals_with_flags_and_one_audit_event_each(alice):
     observations = services.vitals_record(
-        patient=alice, values={"bp_systolic": 182, "bp_diastolic": 96, "heart_rate": 72}, actor="nurse",
+        patient=alice, values={"bp_systolic": 165, "bp_diastolic": 96, "heart_rate": 72}, actor="nurse",
     )
     by_code = {o.loinc: o for o in observations}
     assert by_code["8480-6"].flag == "H" and by_code["8480-6"].panel_code == "85354-9"
+    crisis = services.vitals_record(patient=alice, values={"bp_systolic": 200, "bp_diastolic": 125}, actor="nurse")
+    assert [o.flag for o in crisis] == ["HH", "HH"]
     assert by_code["8867-4"].flag == "" and by_code["8867-4"].ref_low is not None
-    assert Observation.objects.filter(patient=alice, category="vital-signs").count() == 3
-    assert AuditEvent.objects.filter(action="observation.record").count() == 3
+    assert Observation.objects.filter(patient=alice, category="vital-signs").count() == 5
+    assert AuditEvent.objects.filter(action="observation.record").count() == 5
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,521 @@
+"""The chart's own resource types: from fhirclient R4 resources to clinical rows.
+
+Each builder turns one resource into a row (an Observation panel into one row per
+component), or raises Skip with the reason it cannot be charted.
+"""
+
+import hashlib
+from itertools import count
+
+from fhirclient.models.allergyintolerance import AllergyIntolerance
+from fhirclient.models.condition import Condition
+from fhirclient.models.diagnosticreport import DiagnosticReport
+from fhirclient.models.encounter import Encounter
+from fhirclient.models.immunization import Immunization
+from fhirclient.models.medicationrequest import MedicationRequest
+from fhirclient.models.observation import Observation
+from fhirclient.models.organization import Organization
+from fhirclient.models.patient import Patient
+from fhirclient.models.practitioner import Practitioner
+from fhirclient.models.procedure import Procedure
+
+from clinical import models as m
+from clinical.fhir import elements as el
+from clinical.fhir.references import NPI_SYSTEM
+from clinical.fhir.registry import FhirImportError, ImportContext, Skip
+from clinical.fhir.writing import import_rows, upsert
+from clinical.reference_ranges import flag_between, flag_for, reference_range
+
+CodeSystem = m.CodeSystem
+# TextChoices.values builds a new list on every access: read them once.
+SEXES = frozenset(m.Patient.Sex.values)
+ENCOUNTER_CLASSES = frozenset(m.Encounter.EncounterClass.values)
+OBSERVATION_CATEGORIES = frozenset(m.Observation.Category.values)
+MR_TYPE = "MR"
+MRN_MAX_LENGTH = 12
+
+# --- directory: organizations and practitioners ---------------------------------------
+
+
+def _organization(resource: Organization, ctx: ImportContext) -> m.Organization:
+    address = el.first(resource.address)
+    return m.Organization(
+        fhir_id=resource.id,
+        name=resource.name or "",
+        city=(address.city or "") if address else "",
+        state=(address.state or "") if address else "",
+        phone=el.phone(resource.telecom),
+    )
+
+
+def _practitioner(resource: Practitioner, ctx: ImportContext) -> m.Practitioner:
+    prefix, given, family = el.human_name(resource.name)
+    npi = next((i.value for i in resource.identifier or [] if i.system == NPI_SYSTEM and i.value), "")
+    return m.Practitioner(fhir_id=resource.id, npi=npi, prefix=prefix, given_name=given, family_name=family)
+
+
+def import_organizations(resources: list[Organization], ctx: ImportContext) -> None:
+    import_rows(ctx, m.Organization, resources, _organization)
+
+
+def import_practitioners(resources: list[Practitioner], ctx: ImportContext) -> None:
+    # A clinician's login and specialty are set in the EHR, not by Synthea.
+    import_rows(ctx, m.Practitioner, resources, _practitioner, keep=("username", "specialty"))
+
+
+# --- the patient -------------------------------------------------------------------------
+
+_MARITAL = {
+    "A": "Annulled", "D": "Divorced", "I": "Interlocutory", "L": "Legally Separated", "M": "Married",
+    "P": "Polygamous", "S": "Never Married", "T": "Domestic partner", "U": "Unmarried", "W": "Widowed",
+}
+
+
+def _extension_text(resource: Patient, suffix: str) -> str:
+    for extension in resource.extension or []:
+        if extension.url.endswith(suffix):
+            return next((e.valueString for e in extension.extension or [] if e.url == "text"), "") or ""
+    return ""
+
+
+def _language(resource: Patient) -> str:
+    communication = el.first(resource.communication)
+    # "English (United States)" -> "English": the chart shows the language, not the locale.
+    return el.text(communication.language).split(" (")[0] if communication else ""
+
+
+def _mrn_taken(mrn: str, fhir_id: str, using: str) -> bool:
+    return m.Patient.objects.using(using).filter(mrn=mrn).exclude(fhir_id=fhir_id).exists()
+
+
+def _derived_mrn(seed: str, salt: int) -> str:
+    digest = hashlib.sha256(f"{seed}#{salt}".encode()).hexdigest()
+    return str(10_000_000 + int(digest, 16) % 90_000_000)
+
+
+def patient_mrn(resource: Patient, using: str) -> str:
+    """The MR identifier when it is short, else 8 stable digits derived from it (Synthea's are UUIDs)."""
+    value = next(
+        (i.value for i in resource.identifier or [] if i.value and el.code(i.type) == MR_TYPE), ""
+    )
+    if value and len(value) <= MRN_MAX_LENGTH and not _mrn_taken(value, resource.id, using):
+        return value
+    for salt in count():
+        candidate = _derived_mrn(value or resource.id, salt)
+        if not _mrn_taken(candidate, resource.id, using):
+            return candidate
+
+
+def _patient(resource: Patient, ctx: ImportContext) -> m.Patient:
+    prefix, given, family = el.human_name(resource.name)
+    address = next((a for a in resource.address or [] if a.use == "home"), el.first(resource.address))
+    birth_date = el.day(resource.birthDate)
+    if birth_date is None:
+        raise Skip("no birth date")
+    return m.Patient(
+        fhir_id=resource.id,
+        mrn=patient_mrn(resource, ctx.using),
+        prefix=prefix,
+        given_name=given,
+        family_name=family,
+        birth_date=birth_date,
+        deceased_at=el.when(resource.deceasedDateTime),
+        sex=resource.gender if resource.gender in SEXES else m.Patient.Sex.UNKNOWN,
+        address_line=", ".join(address.line or []) if address else "",
+        city=(address.city or "") if address else "",
+        state=(address.state or "") if address else "",
+        postal_code=(address.postalCode or "") if address else "",
+        phone=el.phone(resource.telecom),
+        language=_language(resource),
+        marital_status=_MARITAL.get(el.code(resource.maritalStatus), el.text(resource.maritalStatus)),
+        race=_extension_text(resource, "us-core-race"),
+        ethnicity=_extension_text(resource, "us-core-ethnicity"),
+        pcp_id=ctx.pk(m.Practitioner, el.first(resource.generalPractitioner)),
+    )
+
+
+def import_patient(resource: Patient, ctx: ImportContext) -> m.Patient:
+    try:
+        patient = _patient(resource, ctx)
+    except Skip as skip:
+        raise FhirImportError(f"Patient/{resource.id}: {skip}") from None
+    # The code status and primary care provider may have been set in the EHR since.
+    upsert(m.Patient, [patient], using=ctx.using, keep=("code_status", "pcp"))
+    ctx.result.add_imported("Patient")
+    return patient
+
+
+def assign_pcp(ctx: ImportContext) -> None:
+    """Without a generalPractitioner, the PCP is whoever saw the patient last in clinic."""
+    latest = (
+        m.Encounter.objects.using(ctx.using)
+        .filter(patient=ctx.patient, practitioner__isnull=False, encounter_class__in=["AMB", "WELL"])
+        .order_by("-start")
+        .values_list("practitioner_id", flat=True)
+        .first()
+    )
+    if latest:
+        m.Patient.objects.using(ctx.using).filter(pk=ctx.patient.pk, pcp__isnull=True).update(pcp_id=latest)
+
+
+# --- encounters and the problem, allergy and medication lists ---------------------------
+
+
+def _encounter(resource: Encounter, ctx: ImportContext) -> m.Encounter:
+    ctx.require_own_subject(resource, resource.subject)
+    began = el.start(resource.period)
+    if began is None:
+        raise Skip("no start time")
+    kind = el.first(resource.type)
+    reason = el.first(resource.reasonCode)
+    encounter_class = resource.class_fhir.code if resource.class_fhir else ""
+    practitioners = (ctx.pk(m.Practitioner, p.individual) for p in resource.participant or [])
+    return m.Encounter(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        status=resource.status or "",
+        encounter_class=encounter_class if encounter_class in ENCOUNTER_CLASSES else "OTH",
+        type_code=el.code(kind, CodeSystem.SNOMED),
+        type_display=el.text(kind, CodeSystem.SNOMED),
+        reason_code=el.code(reason, CodeSystem.SNOMED),
+        reason_display=el.text(reason, CodeSystem.SNOMED),
+        start=began,
+        end=el.end(resource.period),
+        practitioner_id=next((pk for pk in practitioners if pk), None),
+        organization_id=ctx.pk(m.Organization, resource.serviceProvider),
+    )
+
+
+def _condition(resource: Condition, ctx: ImportContext) -> m.Condition:
+    ctx.require_own_subject(resource, resource.subject)
+    if not el.code(resource.code):
+        raise Skip("no code")
+    return m.Condition(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        code_system=el.coding(resource.code, CodeSystem.SNOMED).system or "",
+        code=el.code(resource.code, CodeSystem.SNOMED),
+        display=el.text(resource.code, CodeSystem.SNOMED),
+        clinical_status=el.code(resource.clinicalStatus) or "active",
+        verification_status=el.code(resource.verificationStatus) or "confirmed",
+        category=el.code(el.first(resource.category)) or "encounter-diagnosis",
+        onset=el.when(resource.onsetDateTime) or el.start(resource.onsetPeriod),
+        abatement=el.when(resource.abatementDateTime) or el.start(resource.abatementPeriod),
+        recorded_at=el.when(resource.recordedDate),
+    )
+
+
+def _allergy(resource: AllergyIntolerance, ctx: ImportContext) -> m.Allergy:
+    ctx.require_own_subject(resource, resource.patient)
+    substance = el.text(resource.code, CodeSystem.SNOMED)
+    if not substance:
+        raise Skip("no substance")
+    reaction = el.first(resource.reaction)
+    return m.Allergy(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        code_system=(el.coding(resource.code, CodeSystem.SNOMED).system or "") if el.code(resource.code) else "",
+        code=el.code(resource.code, CodeSystem.SNOMED),
+        substance=substance,
+        category=el.first(resource.category) or "",
+        allergy_type=resource.type or "allergy",
+        criticality=resource.criticality or "",
+        clinical_status=el.code(resource.clinicalStatus) or "active",
+        reaction=el.text(el.first(reaction.manifestation)) if reaction else "",
+        severity=(reaction.severity or "") if reaction else "",
+        recorded_at=el.when(resource.recordedDate) or el.when(resource.onsetDateTime),
+    )
+
+
+def _reason(ctx: ImportContext, codes, references) -> str:
+    """A reason as text: a coded reason, else the display of the Condition it points at."""
+    if codes:
+        return el.text(codes[0], CodeSystem.SNOMED)
+    for reference in references or []:
+        raw = ctx.resolver.raw(reference)
+        if raw:
+            concept = raw.get("code") or {}
+            return concept.get("text") or next((c.get("display", "") for c in concept.get("coding", [])), "")
+        if reference.display:
+            return reference.display
+    return ""
+
+
+def _medication_code(resource: MedicationRequest, ctx: ImportContext) -> tuple[str, str]:
+    if resource.medicationCodeableConcept:
+        concept = resource.medicationCodeableConcept
+        return el.code(concept, CodeSystem.RXNORM), el.text(concept, CodeSystem.RXNORM)
+    raw = ctx.resolver.raw(resource.medicationReference) or {}
+    codings = [c for c in (raw.get("code") or {}).get("coding", []) if c.get("code")]
+    coding = next((c for c in codings if c.get("system") == CodeSystem.RXNORM), codings[0] if codings else {})
+    return coding.get("code", ""), (raw.get("code") or {}).get("text") or coding.get("display", "")
+
+
+_PERIOD_UNITS = {"s": "second", "min": "minute", "h": "hour", "d": "day", "wk": "week", "mo": "month", "a": "year"}
+
+
+def _dosage_text(dosage) -> str:
+    """Synthea codes its dosages; the chart prints them, e.g. "1 dose, 2 times per day"."""
+    if dosage is None:
+        return ""
+    if dosage.text:
+        return dosage.text
+    parts = []
+    dose = el.first(dosage.doseAndRate)
+    if dose and dose.doseQuantity and dose.doseQuantity.value is not None:
+        quantity = dose.doseQuantity
+        parts.append(f"{quantity.value:g} {quantity.unit or 'dose'}")
+    repeat = dosage.timing.repeat if dosage.timing else None
+    if repeat and repeat.frequency and repeat.period:
+        unit = _PERIOD_UNITS.get(repeat.periodUnit, repeat.periodUnit or "")
+        every = f"per {unit}" if repeat.period == 1 else f"every {repeat.period:g} {unit}s"
+        parts.append(f"{repeat.frequency} time{'s' if repeat.frequency > 1 else ''} {every}")
+    if dosage.asNeededBoolean:
+        parts.append("as needed")
+    return ", ".join(parts)
+
+
+def _medication(resource: MedicationRequest, ctx: ImportContext) -> m.Medication:
+    ctx.require_own_subject(resource, resource.subject)
+    rxnorm, display = _medication_code(resource, ctx)
+    if not rxnorm:
+        raise Skip("no medication code")
+    dosage = el.first(resource.dosageInstruction)
+    return m.Medication(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        rxnorm=rxnorm,
+        display=display or rxnorm,
+        status=resource.status or "active",
+        intent=resource.intent or "order",
+        dosage_text=_dosage_text(dosage),
+        as_needed=bool(dosage and dosage.asNeededBoolean),
+        reason=_reason(ctx, resource.reasonCode, resource.reasonReference),
+        prescriber_id=ctx.pk(m.Practitioner, resource.requester),
+        authored_at=el.when(resource.authoredOn),
+    )
+
+
+# --- observations ----------------------------------------------------------------------
+
+_INTERPRETATION_FLAGS = {
+    "N": "", "L": "L", "H": "H", "LL": "LL", "HH": "HH", "LU": "LL", "HU": "HH",
+    "A": "A", "AA": "A", "POS": "A", "DET": "A", "NEG": "", "ND": "",
+}
+
+
+def _value(item) -> tuple[float | None, str, str] | None:
+    """(number, text, unit) of an Observation or component value; None when it has none."""
+    if item.valueQuantity is not None and item.valueQuantity.value is not None:
+        quantity = item.valueQuantity
+        return float(quantity.value), "", quantity.unit or quantity.code or ""
+    if item.valueCodeableConcept is not None:
+        return None, el.text(item.valueCodeableConcept), ""
+    if item.valueString:
+        return None, item.valueString, ""
+    if item.valueBoolean is not None:
+        return None, "Yes" if item.valueBoolean else "No", ""
+    if item.valueInteger is not None:
+        return float(item.valueInteger), "", ""
+    if getattr(item, "valueDateTime", None) is not None:
+        return None, item.valueDateTime.isostring or "", ""
+    return None
+
+
+def _own_range(item) -> tuple[float | None, float | None] | None:
+    ranges = getattr(item, "referenceRange", None) or []
+    if not ranges:
+        return None
+    low, high = ranges[0].low, ranges[0].high
+    return (low.value if low else None), (high.value if high else None)
+
+
+def _flags(item, loinc: str, number: float | None, unit: str, ctx: ImportContext, at) -> tuple:
+    """(ref_low, ref_high, flag): the resource's own range and interpretation, else the adult table."""
+    own_range = _own_range(item)
+    interpretation = el.code(el.first(item.interpretation))
+    if own_range or interpretation:
+        low, high = own_range or (None, None)
+        if interpretation:
+            return low, high, _INTERPRETATION_FLAGS.get(interpretation, "")
+        return low, high, flag_between(number, low, high) if number is not None else ""
+    # The table holds adult ranges: a child's heart rate of 120 is not "high".
+    if number is None or not ctx.is_adult_on(at):
+        return None, None, ""
+    sex = ctx.patient.sex
+    bounds = reference_range(loinc, sex=sex, unit=unit)
+    if bounds is None:
+        return None, None, ""
+    return *bounds, flag_for(loinc, number, sex=sex, unit=unit)
+
+
+def _observation_code(concept) -> tuple[str, str]:
+    return el.code(concept, CodeSystem.LOINC), el.text(concept, CodeSystem.LOINC)
+
+
+def _observation_row(item, fhir_id: str, panel_code: str, common: dict, ctx: ImportContext) -> m.Observation | None:
+    loinc, display = _observation_code(item.code)
+    value = _value(item)
+    if not loinc or value is None:
+        return None
+    number, text, unit = value
+    low, high, flag = _flags(item, loinc, number, unit, ctx, common["effective_at"])
+    return m.Observation(
+        fhir_id=fhir_id, loinc=loinc, display=display, panel_code=panel_code, value_num=number,
+        value_text=text, unit=unit, ref_low=low, ref_high=high, flag=flag, **common,
+    )
+
+
+def _observation_category(resource: Observation) -> str:
+    category = el.code(el.first(resource.category))
+    return category if category in OBSERVATION_CATEGORIES else m.Observation.Category.OTHER
+
+
+def _observation(resource: Observation, ctx: ImportContext) -> list[m.Observation]:
+    ctx.require_own_subject(resource, resource.subject)
+    panel_code, _ = _observation_code(resource.code)
+    if not panel_code:
+        raise Skip("no code")
+    effective = el.when(resource.effectiveDateTime) or el.start(resource.effectivePeriod) or el.when(resource.issued)
+    if effective is None:
+        raise Skip("no effective time")
+    common = dict(
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        category=_observation_category(resource),
+        status=resource.status or "final",
+        effective_at=effective,
+    )
+    if resource.component:
+        # Components are stored one row each, with the panel's code, so that every
+        # value (systolic, diastolic) can be queried by its own LOINC.
+        rows = [
+            _observation_row(c, f"{resource.id}.{_observation_code(c.code)[0]}", panel_code, common, ctx)
+            for c in resource.component
+        ]
+    else:
+        rows = [_observation_row(resource, resource.id, "", common, ctx)]
+    rows = [row for row in rows if row]
+    if not rows:
+        raise Skip("no value")
+    ctx.observation_rows[resource.id] = [row.fhir_id for row in rows]
+    return rows
+
+
+def import_observations(resources: list[Observation], ctx: ImportContext) -> None:
+    pks = import_rows(ctx, m.Observation, resources, _observation)
+    ctx.observation_rows = {rid: [pks[f] for f in fhir_ids] for rid, fhir_ids in ctx.observation_rows.items()}
+
+
+# --- immunizations, procedures, reports ----------------------------------------------
+
+
+def _immunization(resource: Immunization, ctx: ImportContext) -> m.Immunization:
+    ctx.require_own_subject(resource, resource.patient)
+    if not el.code(resource.vaccineCode):
+        raise Skip("no code")
+    occurred = el.when(resource.occurrenceDateTime)
+    if occurred is None:
+        raise Skip("no occurrence time")
+    return m.Immunization(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        cvx=el.code(resource.vaccineCode, CodeSystem.CVX),
+        display=el.text(resource.vaccineCode, CodeSystem.CVX),
+        status=resource.status or "completed",
+        occurred_at=occurred,
+    )
+
+
+def _procedure(resource: Procedure, ctx: ImportContext) -> m.Procedure:
+    ctx.require_own_subject(resource, resource.subject)
+    if not el.code(resource.code):
+        raise Skip("no code")
+    performed = el.when(resource.performedDateTime) or el.start(resource.performedPeriod)
+    if performed is None:
+        raise Skip("no performed time")
+    return m.Procedure(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        code_system=el.coding(resource.code, CodeSystem.SNOMED).system or "",
+        code=el.code(resource.code, CodeSystem.SNOMED),
+        display=el.text(resource.code, CodeSystem.SNOMED),
+        status=resource.status or "completed",
+        reason=_reason(ctx, resource.reasonCode, resource.reasonReference),
+        performed_start=performed,
+        performed_end=el.end(resource.performedPeriod),
+    )
+
+
+def _report(resource: DiagnosticReport, ctx: ImportContext) -> m.DiagnosticReport:
+    ctx.require_own_subject(resource, resource.subject)
+    if not el.code(resource.code):
+        raise Skip("no code")
+    effective = el.when(resource.effectiveDateTime) or el.start(resource.effectivePeriod) or el.when(resource.issued)
+    if effective is None:
+        raise Skip("no effective time")
+    return m.DiagnosticReport(
+        fhir_id=resource.id,
+        patient_id=ctx.patient.pk,
+        encounter_id=ctx.pk(m.Encounter, resource.encounter),
+        loinc=el.code(resource.code, CodeSystem.LOINC),
+        display=el.text(resource.code, CodeSystem.LOINC),
+        category=el.code(el.first(resource.category)) or "LAB",
+        status=resource.status or "final",
+        effective_at=effective,
+        issued_at=el.when(resource.issued),
+        conclusion=resource.conclusion or "",
+    )
+
+
+def _result_ids(resource: DiagnosticReport, ctx: ImportContext) -> list[int]:
+    targets = (ctx.resolver.index.target(ctx.resolver.text(r)) for r in resource.result or [])
+    return [pk for t in targets if t for pk in ctx.observation_rows.get(t.id, [])]
+
+
+def import_reports(resources: list[DiagnosticReport], ctx: ImportContext) -> None:
+    pks = import_rows(ctx, m.DiagnosticReport, resources, _report)
+    links = m.DiagnosticReport.results.through
+    rows = {
+        (pks[r.id], observation_pk)
+        for r in resources
+        if r.id in pks
+        for observation_pk in _result_ids(r, ctx)
+    }
+    # Replace the links rather than add to them, so a re-import leaves exactly the bundle's.
+    links.objects.using(ctx.using).filter(diagnosticreport_id__in=pks.values()).delete()
+    links.objects.using(ctx.using).bulk_create(
+        [links(diagnosticreport_id=report, observation_id=observation) for report, observation in sorted(rows)]
+    )
+
+
+def _simple(model, build):
+    def stage(resources, ctx: ImportContext) -> None:
+        import_rows(ctx, model, resources, build)
+
+    return stage
+
+
+# Directory resources, imported before the patient (who may name a PCP among them).
+DIRECTORY_STAGES = {
+    "Organization": (Organization, import_organizations),
+    "Practitioner": (Practitioner, import_practitioners),
+}
+
+# The patient's chart, in dependency order: encounters first, reports after their results.
+CHART_STAGES = {
+    "Encounter": (Encounter, _simple(m.Encounter, _encounter)),
+    "Condition": (Condition, _simple(m.Condition, _condition)),
+    "AllergyIntolerance": (AllergyIntolerance, _simple(m.Allergy, _allergy)),
+    "MedicationRequest": (MedicationRequest, _simple(m.Medication, _medication)),
+    "Observation": (Observation, import_observations),
+    "Immunization": (Immunization, _simple(m.Immunization, _immunization)),
+    "Procedure": (Procedure, _simple(m.Procedure, _procedure)),
+    "DiagnosticReport": (DiagnosticReport, import_reports),
+}
+
+PATIENT_CLASS = Patient

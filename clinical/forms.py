@@ -1,0 +1,58 @@
+"""Forms that validate the clinician UI's query parameters."""
+
+from django import forms
+
+from clinical import selectors
+from clinical.models import Patient, Practitioner
+
+
+class PcpChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Practitioner) -> str:
+        return obj.display_name
+
+
+class PatientListFilterForm(forms.Form):
+    """The patient list's search and filters; each field is optional and checked alone."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name or MRN", "data-testid": "patient-list-search"}
+        ),
+    )
+    sex = forms.ChoiceField(
+        label="Sex",
+        required=False,
+        choices=[("", "Any")] + list(Patient.Sex.choices),
+        widget=forms.Select(attrs={"data-testid": "patient-list-filter-sex"}),
+    )
+    age = forms.ChoiceField(
+        label="Age group",
+        required=False,
+        choices=[("", "Any"), ("adult", "Adult (18+)"), ("pediatric", "Pediatric (<18)")],
+        widget=forms.Select(attrs={"data-testid": "patient-list-filter-age"}),
+    )
+    problem = forms.CharField(
+        label="Active problem",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. diabetes", "data-testid": "patient-list-filter-problem"}),
+    )
+    pcp = PcpChoiceField(
+        label="PCP",
+        required=False,
+        queryset=Practitioner.objects.none(),
+        empty_label="Any",
+        widget=forms.Select(attrs={"data-testid": "patient-list-filter-pcp"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pcp"].queryset = selectors.pcp_choices()
+
+    def valid_filters(self) -> dict:
+        """The filters that validated; invalid ones are dropped (and reported by the view)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
