@@ -25,6 +25,7 @@ from clinical.models import (
     Practitioner,
     Procedure,
 )
+from clinical.terminology import SOCIAL_CONTEXT_CODES
 
 PEDIATRIC_AGE_LIMIT = 18
 LOOKUP_LIMIT = 100
@@ -76,10 +77,21 @@ def _count_of(model, **filters) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
+def _active_problem_count() -> Subquery:
+    """Distinct active clinical problems: Synthea re-records a problem at every visit."""
+    rows = (
+        Condition.objects.filter(patient=OuterRef("pk"), clinical_status__in=ACTIVE_CONDITION_STATUSES)
+        .exclude(code__in=SOCIAL_CONTEXT_CODES)
+        .order_by()
+    )
+    counted = rows.values("patient").annotate(n=Count("code", distinct=True)).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
 def patients_with_flags() -> QuerySet[Patient]:
     """Patients with their PCP and the counts the list shows."""
     return Patient.objects.select_related("pcp").annotate(
-        active_problem_count=_count_of(Condition, clinical_status__in=ACTIVE_CONDITION_STATUSES),
+        active_problem_count=_active_problem_count(),
         allergy_count=_count_of(Allergy, clinical_status="active"),
     )
 
@@ -153,28 +165,62 @@ def patient_get(*, mrn: str) -> Patient:
 # --- Problems, medications, allergies and other lists --------------------------------
 
 
+def _one_per(rows: QuerySet, field: str, *keep_first) -> QuerySet:
+    """One row per value of `field`: the one that sorts first by `keep_first`.
+
+    Synthea writes a new Condition or MedicationRequest each time a problem is seen
+    or a drug renewed; a problem list and a medication list show each once.
+    """
+    first = rows.filter(**{field: OuterRef(field)}).order_by(*keep_first, "pk").values("pk")[:1]
+    return rows.filter(pk=Subquery(first))
+
+
+def _active_conditions(patient: Patient) -> QuerySet[Condition]:
+    return patient.conditions.filter(clinical_status__in=ACTIVE_CONDITION_STATUSES)
+
+
 def problems_active(patient: Patient) -> QuerySet[Condition]:
-    return patient.conditions.filter(clinical_status__in=ACTIVE_CONDITION_STATUSES).order_by(
+    """Active clinical problems, one per code, dated from the problem's first onset."""
+    rows = _active_conditions(patient).exclude(code__in=SOCIAL_CONTEXT_CODES)
+    return _one_per(rows, "code", F("onset").asc(nulls_last=True)).order_by(
         F("onset").desc(nulls_last=True), "display"
     )
 
 
+def problems_social(patient: Patient) -> QuerySet[Condition]:
+    """Active social circumstances and reminders (employment, education, isolation ...)."""
+    rows = _active_conditions(patient).filter(code__in=SOCIAL_CONTEXT_CODES)
+    return _one_per(rows, "code", F("onset").asc(nulls_last=True)).order_by("display")
+
+
 def problems_resolved(patient: Patient) -> QuerySet[Condition]:
-    return patient.conditions.exclude(clinical_status__in=ACTIVE_CONDITION_STATUSES).order_by(
-        F("abatement").desc(nulls_last=True), F("onset").desc(nulls_last=True)
+    """Past clinical problems not active again, one per code, most recently resolved first."""
+    active_codes = _active_conditions(patient).values("code")
+    rows = (
+        patient.conditions.exclude(clinical_status__in=ACTIVE_CONDITION_STATUSES)
+        .exclude(code__in=active_codes)
+        .exclude(code__in=SOCIAL_CONTEXT_CODES)
     )
+    latest = (F("abatement").desc(nulls_last=True), F("onset").desc(nulls_last=True))
+    return _one_per(rows, "code", *latest).order_by(*latest)
 
 
 def medications_active(patient: Patient) -> QuerySet[Medication]:
-    return patient.medications.filter(status__in=ACTIVE_MEDICATION_STATUSES).select_related("prescriber")
+    """Active medications, one per RxNorm code: the latest prescription carries the current sig."""
+    rows = patient.medications.filter(status__in=ACTIVE_MEDICATION_STATUSES)
+    return (
+        _one_per(rows, "rxnorm", F("authored_at").desc(nulls_last=True))
+        .select_related("prescriber")
+        .order_by("display")
+    )
 
 
 def medications_past(patient: Patient) -> QuerySet[Medication]:
-    return (
-        patient.medications.exclude(status__in=ACTIVE_MEDICATION_STATUSES)
-        .select_related("prescriber")
-        .order_by(F("authored_at").desc(nulls_last=True), "display")
-    )
+    """Past medications not currently active, one per RxNorm code, most recent first."""
+    active_codes = patient.medications.filter(status__in=ACTIVE_MEDICATION_STATUSES).values("rxnorm")
+    rows = patient.medications.exclude(status__in=ACTIVE_MEDICATION_STATUSES).exclude(rxnorm__in=active_codes)
+    latest = (F("authored_at").desc(nulls_last=True), "display")
+    return _one_per(rows, "rxnorm", *latest).select_related("prescriber").order_by(*latest)
 
 
 def allergies_active(patient: Patient) -> QuerySet[Allergy]:

@@ -147,7 +147,11 @@ def chart_summary(request, mrn: str):
 @login_required
 def chart_problems(request, mrn: str):
     patient = chart_patient(mrn)
-    context = {"active": selectors.problems_active(patient), "resolved": selectors.problems_resolved(patient)}
+    context = {
+        "active": selectors.problems_active(patient),
+        "social": selectors.problems_social(patient),
+        "resolved": selectors.problems_resolved(patient),
+    }
     return render_chart(request, patient, tab="problems", template="clinical/chart_problems.html", context=context)
 
 
