@@ -128,3 +128,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EHRGYM_LOG_LEVEL", "WARNING")},
 }
+
+# --- Agent environment (agentenv): episode databases, REST API, warm pool ----------------
+INSTALLED_APPS += ["rest_framework.authtoken", "drf_spectacular", "drf_spectacular_sidecar"]
+# EHR apps' queries go to the bound episode's copy of the golden database.
+DATABASE_ROUTERS = ["agentenv.routing.EpisodeRouter"]
+# After authentication: binds requests of an episode's browser to its database.
+MIDDLEWARE += ["agentenv.middleware.EpisodeBindingMiddleware"]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "agentenv.authentication.TokenOrBearerAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EHRGym API",
+    "DESCRIPTION": "Reset, step and inspect isolated EHR episodes.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the sidecar package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
+EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
+# Without a Celery broker, refill in a background thread rather than inside the reset.
+EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
+# Idle time after which the reaper closes an episode and drops its database.
+EHRGYM_EPISODE_TTL_SECONDS = env_int("EHRGYM_EPISODE_TTL_SECONDS", 3600, minimum=1)
+# Episodes holding a database at once; further resets get 503 + Retry-After.
+EHRGYM_MAX_EPISODES = env_int("EHRGYM_MAX_EPISODES", 64, minimum=1)
+EHRGYM_DEFAULT_STEP_LIMIT = env_int("EHRGYM_DEFAULT_STEP_LIMIT", 50, minimum=1)
+# SQLite episode copies live here (PostgreSQL copies are databases on the server).
+EHRGYM_EPISODE_DIR = Path(env_str("EHRGYM_EPISODE_DIR", str(DATA_DIR / "episodes")))
+CELERY_BEAT_SCHEDULE = {
+    "agentenv-episodes-reap": {"task": "agentenv.episodes_reap", "schedule": 60.0},
+    # Also refill on a timer: a reset whose refill task was lost must not leave the pool empty.
+    "agentenv-pool-refill": {"task": "agentenv.pool_refill", "schedule": 30.0},
+}

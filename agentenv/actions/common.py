@@ -1,0 +1,58 @@
+"""Helpers the action modules share: finding the patient, routes, JSON of rows."""
+
+from django.urls import NoReverseMatch, reverse
+
+from agentenv.actions.registry import ActionContext, ActionError
+from clinical import selectors
+from clinical.models import Observation, Patient
+
+MRN_DESCRIPTION = "MRN of the patient; defaults to the chart that is open (see open_chart)."
+
+
+def patient_for(mrn: str | None, context: ActionContext) -> Patient:
+    mrn = (mrn or context.open_mrn or "").strip()
+    if not mrn:
+        raise ActionError("No chart is open: give an mrn or call open_chart first.")
+    try:
+        return selectors.patient_get(mrn=mrn)
+    except Patient.DoesNotExist:
+        raise ActionError(f"No patient with MRN {mrn!r}.") from None
+
+
+def route(url_name: str, **kwargs) -> str:
+    """The page a clinician would be on; chart tabs of apps not built yet (the notes UI)
+    fall back to the chart summary, the page the tab would be reached from."""
+    try:
+        return reverse(url_name, kwargs=kwargs)
+    except NoReverseMatch:
+        return reverse("clinical:chart_summary", kwargs={"mrn": kwargs["mrn"]})
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def patient_header(patient: Patient) -> dict:
+    return {
+        "mrn": patient.mrn,
+        "name": patient.chart_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "age": patient.age,
+        "sex": patient.sex,
+        "deceased_at": iso(patient.deceased_at),
+        "code_status": patient.code_status,
+        "pcp": patient.pcp.display_name if patient.pcp else None,
+    }
+
+
+def observation_json(obs: Observation) -> dict:
+    return {
+        "loinc": obs.loinc,
+        "display": obs.display,
+        "value": obs.value_num if obs.value_num is not None else obs.value_text,
+        "unit": obs.unit,
+        "flag": obs.flag,
+        "reference_range": obs.reference_range,
+        "effective_at": iso(obs.effective_at),
+        "category": obs.category,
+    }

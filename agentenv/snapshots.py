@@ -1,0 +1,186 @@
+"""Copies of the golden database, one per episode, and their run-time aliases.
+
+SQLite: the backup API copies the golden file page by page into a new file (a
+consistent snapshot even if a reader has the golden file open). PostgreSQL:
+`CREATE DATABASE ... TEMPLATE <golden>`, a file-level copy on the server.
+
+Django's ConnectionHandler keeps the configured databases in `connections.settings`
+(the same dict object as settings.DATABASES) and opens connections lazily, per thread,
+from those entries. Registering an alias is therefore adding an entry there; every
+thread (and, after `ensure_registered`, every process) can then use it.
+"""
+
+import copy
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+
+GOLDEN = "golden"
+ALIAS_PREFIX = "ep_"
+# CREATE DATABASE ... TEMPLATE fails while anyone is connected to the template; a
+# process that just closed its connection may take a moment to go away.
+TEMPLATE_BUSY_RETRIES = 20
+TEMPLATE_BUSY_WAIT_S = 0.05
+
+
+@dataclass(frozen=True)
+class DatabaseCopyInfo:
+    alias: str
+    name: str
+    vendor: str
+
+
+def golden_settings() -> dict:
+    """The golden database's settings as Django uses them now (test name under tests)."""
+    return connections.settings[GOLDEN]
+
+
+def vendor() -> str:
+    return "postgresql" if "postgresql" in golden_settings()["ENGINE"] else "sqlite"
+
+
+def golden_name() -> str:
+    return str(golden_settings()["NAME"])
+
+
+def new_copy_info() -> DatabaseCopyInfo:
+    token = secrets.token_hex(8)
+    alias = f"{ALIAS_PREFIX}{token}"
+    # Named after the main database so copies made by the test suite never mix with
+    # a deployment's copies on the same server or in the same data directory.
+    main_name = str(connections.settings["default"]["NAME"])
+    if vendor() == "postgresql":
+        return DatabaseCopyInfo(alias, f"{main_name}_ep_{token}", "postgresql")
+    path = Path(settings.EHRGYM_EPISODE_DIR) / f"{Path(main_name).stem}_ep_{token}.sqlite3"
+    return DatabaseCopyInfo(alias, str(path), "sqlite")
+
+
+# --- Creating and dropping copies ----------------------------------------------------
+
+
+def _postgres_admin():
+    """An autocommit connection to the `postgres` maintenance database (CREATE/DROP
+    DATABASE cannot run inside a transaction or while connected to the target)."""
+    import psycopg
+
+    gold = golden_settings()
+    return psycopg.connect(
+        dbname="postgres",
+        user=gold["USER"] or None,
+        password=gold["PASSWORD"] or None,
+        host=gold["HOST"] or None,
+        port=gold["PORT"] or None,
+        autocommit=True,
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def copy_create(info: DatabaseCopyInfo) -> None:
+    """Make the database `info.name` as a copy of the golden database."""
+    if info.vendor == "sqlite":
+        _sqlite_copy(golden_name(), info.name)
+    else:
+        _postgres_copy(golden_name(), info.name)
+
+
+def _sqlite_copy(source: str, target: str) -> None:
+    if not Path(source).exists():
+        raise FileNotFoundError(f"golden database {source} does not exist; run `manage.py build_golden`")
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _postgres_copy(source: str, target: str) -> None:
+    import psycopg
+
+    # Our own idle connection to the golden database would block the copy.
+    connections[GOLDEN].close()
+    with _postgres_admin() as admin:
+        for attempt in range(TEMPLATE_BUSY_RETRIES):
+            try:
+                admin.execute(f"CREATE DATABASE {_quote(target)} TEMPLATE {_quote(source)}")
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == TEMPLATE_BUSY_RETRIES - 1:
+                    raise
+                time.sleep(TEMPLATE_BUSY_WAIT_S)
+
+
+def copy_drop(info: DatabaseCopyInfo) -> None:
+    """Drop the copy and forget its alias; dropping a copy that is gone is fine."""
+    unregister(info.alias)
+    if info.vendor == "sqlite":
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(info.name + suffix).unlink(missing_ok=True)
+    else:
+        with _postgres_admin() as admin:
+            # FORCE ends connections other threads or processes still hold to it.
+            admin.execute(f"DROP DATABASE IF EXISTS {_quote(info.name)} WITH (FORCE)")
+
+
+def copy_exists(info: DatabaseCopyInfo) -> bool:
+    if info.vendor == "sqlite":
+        return Path(info.name).exists()
+    with _postgres_admin() as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [info.name]).fetchone() is not None
+
+
+# --- Run-time aliases ------------------------------------------------------------------
+
+
+def register(alias: str, name: str) -> None:
+    """Make `alias` a Django database alias for the copy `name`."""
+    entry = copy.deepcopy(golden_settings())
+    entry["NAME"] = name
+    # The test runner must never try to create or flush a test database for it.
+    entry["TEST"] = {**entry.get("TEST", {}), "NAME": name, "MIGRATE": False}
+    connections.settings[alias] = entry
+
+
+def ensure_registered(alias: str, name: str) -> None:
+    """Register the alias in this process if it is not yet (another process, e.g. a
+    Celery worker or a second web worker, may have created the episode)."""
+    current = connections.settings.get(alias)
+    if current is None or current["NAME"] != name:
+        register(alias, name)
+
+
+def is_registered(alias: str) -> bool:
+    return alias in connections.settings
+
+
+def unregister(alias: str) -> None:
+    """Close this thread's connection to the alias and forget it."""
+    if hasattr(connections._connections, alias):
+        connections[alias].close()
+        del connections[alias]
+    connections.settings.pop(alias, None)
+
+
+def release_thread_connection(alias: str) -> None:
+    """Close this thread's connection to a run-time alias.
+
+    Django closes connections at the end of a request only for aliases still in
+    settings; an alias unregistered by another thread would leave this thread's
+    connection open for the thread's lifetime, so connections to episode databases
+    are not kept past the work that needed them.
+    """
+    if hasattr(connections._connections, alias):
+        conn = connections[alias]
+        if not conn.in_atomic_block:
+            conn.close()
+            del connections[alias]

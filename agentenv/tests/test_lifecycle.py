@@ -1,0 +1,120 @@
+"""Episode databases come from the warm pool (or a cold copy) and are dropped, with
+their alias, when the episode closes or idles past its TTL."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from agentenv import services, snapshots
+from agentenv.models import DatabaseCopy, Episode
+from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN, act, start
+
+pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
+
+
+def _database_exists(episode: Episode) -> bool:
+    return snapshots.copy_exists(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
+
+
+def test_it_makes_a_cold_copy_when_the_pool_is_empty(alice):
+    episode = start(alice)
+    assert episode.status == Episode.Status.RUNNING and not episode.from_pool
+    assert _database_exists(episode) and snapshots.is_registered(episode.database_alias)
+    if snapshots.vendor() == "sqlite":
+        assert Path(episode.database_name).parent.name == "episodes"
+
+
+def test_it_takes_a_ready_copy_from_the_warm_pool(alice, settings):
+    made = services.pool_refill(size=2)
+    assert len(made) == 2 and DatabaseCopy.objects.filter(status="ready").count() == 2
+
+    episode = start(alice)
+
+    assert episode.from_pool and episode.database_alias in {row.alias for row in made}
+    assert DatabaseCopy.objects.count() == 1
+    assert act(episode, type="open_chart", mrn=MARIA_MRN).error == ""
+
+
+def test_it_refills_the_pool_after_a_reset(alice, settings):
+    settings.EHRGYM_POOL_SIZE = 2
+    services.pool_refill()
+    start(alice)  # eager Celery (no broker): the refill task runs once the reset commits
+    assert DatabaseCopy.objects.filter(status="ready").count() == 2
+
+
+def test_it_drops_the_database_and_the_alias_when_an_episode_closes(alice):
+    episode = start(alice)
+    act(episode, type="open_chart", mrn=MARIA_MRN)
+
+    closed = services.episode_close(episode=episode)
+
+    assert closed.status == Episode.Status.CLOSED and closed.released_at is not None
+    assert not _database_exists(episode)
+    assert episode.database_alias not in connections.settings
+    assert services.episode_close(episode=closed).released_at == closed.released_at  # closing twice is harmless
+
+
+def test_it_keeps_the_status_of_an_ended_episode_when_it_closes(alice):
+    episode = start(alice)
+    act(episode, type="answer", answer="6.9")
+    assert services.episode_close(episode=episode).status == Episode.Status.TERMINATED
+
+
+def test_it_reaps_episodes_idle_past_their_ttl(alice, settings):
+    settings.EHRGYM_EPISODE_TTL_SECONDS = 60
+    idle, busy = start(alice), start(alice)
+    act(busy, type="search_patients", query="Garcia")
+    Episode.objects.filter(pk=idle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    reaped = services.episodes_reap()
+
+    assert [e.pk for e in reaped] == [idle.pk]
+    idle.refresh_from_db()
+    assert idle.status == Episode.Status.CLOSED and not _database_exists(idle)
+    assert idle.database_alias not in connections.settings
+    assert _database_exists(busy)
+
+
+def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
+    settings.EHRGYM_MAX_EPISODES = 2
+    first, _ = start(alice), start(alice)
+    with pytest.raises(services.CapacityError):
+        start(alice)
+    services.episode_close(episode=first)
+    assert start(alice).status == Episode.Status.RUNNING
+
+
+def test_it_refuses_a_step_after_the_episode_ended(alice):
+    episode = start(alice)
+    act(episode, type="finish")
+    with pytest.raises(services.EpisodeNotRunning):
+        act(episode, type="search_patients", query="Garcia")
+
+
+def test_it_lets_only_one_of_two_racing_steps_count(alice):
+    episode = start(alice)
+    stale = Episode.objects.get(pk=episode.pk)
+    act(episode, type="add_problem", mrn=MARIA_MRN, code="38341003", display="Hypertension")
+
+    with pytest.raises(services.EpisodeNotRunning):
+        services.episode_step(episode=stale, action={"type": "add_allergy", "mrn": MARIA_MRN, "substance": "Latex"})
+
+    episode.refresh_from_db()
+    assert episode.step_count == 1
+    # The losing step's chart write was rolled back with it.
+    allergies = act(episode, type="read_chart_section", section="allergies", mrn=MARIA_MRN)
+    assert [a["substance"] for a in allergies.observation["last_action_result"]["allergies"]] == ["Penicillin V"]
+
+
+def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
+    info = snapshots.new_copy_info()
+    snapshots.copy_create(info)
+    DatabaseCopy.objects.create(
+        alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
+        created_at=timezone.now() - services.STALE_COPY_AGE - timedelta(minutes=1),
+    )
+    services.episodes_reap()
+    assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
