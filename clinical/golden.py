@@ -22,6 +22,7 @@ from django.utils import timezone
 from clinical.demo import demo_practitioners_ensure
 from clinical.models import AuditEvent, Patient
 from clinical.population import population_bundles_path, verify_population
+from clinical.signals import golden_rebuilt
 
 BUILD_ACTION = "golden.build"
 Echo = Callable[[str], None]
@@ -260,6 +261,7 @@ def golden_build(
     except BaseException:
         target.discard(scratch)
         raise
+    golden_rebuilt.send(sender=GoldenBuild, alias=alias)
     return GoldenBuild(
         target=target.name,
         patients=patients,

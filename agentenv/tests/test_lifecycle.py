@@ -118,3 +118,15 @@ def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
     )
     services.episodes_reap()
     assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
+
+
+def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
+    from clinical.golden import GoldenBuild
+    from clinical.signals import golden_rebuilt
+
+    made = services.pool_refill(size=2)
+    golden_rebuilt.send(sender=GoldenBuild, alias="golden")
+
+    assert not DatabaseCopy.objects.exists()
+    for row in made:
+        assert not snapshots.copy_exists(snapshots.DatabaseCopyInfo(row.alias, row.name, row.vendor))

@@ -49,7 +49,8 @@ def _forget_golden_connection() -> None:
 
 
 @pytest.fixture
-def sqlite_golden(tmp_path, django_db_blocker):
+def sqlite_golden(tmp_path, db, django_db_blocker):
+    # `db`: a finished build signals other apps, which read the main (test) database.
     target = tmp_path / "golden.sqlite3"
     sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(target), "OPTIONS": {"timeout": 20}}
     with django_db_blocker.unblock(), golden_alias_at(sqlite):
@@ -68,6 +69,23 @@ def test_it_builds_the_population_and_the_demo_clinician(sqlite_golden, small_po
     assert Practitioner.objects.using("golden").filter(username="clinician").exists()
     assert build.resources > PATIENTS * 50
     assert _built_files(sqlite_golden.parent) == ["golden.sqlite3"]
+
+
+def test_it_announces_a_finished_build_so_stale_copies_can_be_dropped(sqlite_golden, small_population):
+    from clinical.signals import golden_rebuilt
+
+    heard = []
+
+    def listener(*, alias, **kwargs):
+        heard.append(alias)
+
+    golden_rebuilt.connect(listener)
+    try:
+        golden_build(population_dir=small_population)
+        golden_build(population_dir=small_population)  # exists: skipped, nothing rebuilt
+    finally:
+        golden_rebuilt.disconnect(listener)
+    assert heard == ["golden"]
 
 
 def test_it_records_what_it_was_built_from(sqlite_golden, small_population):
@@ -151,7 +169,7 @@ def _drop_postgres_database(config: dict) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
 
 
-def test_it_builds_and_rebuilds_on_postgresql(small_population, django_db_blocker):
+def test_it_builds_and_rebuilds_on_postgresql(small_population, db, django_db_blocker):
     config = _postgres_settings()
     require_service(_postgres_reachable(config), "PostgreSQL")
     try:

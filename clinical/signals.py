@@ -1,0 +1,7 @@
+"""Signals the chart sends to apps that build on it (which clinical must not import)."""
+
+from django.dispatch import Signal
+
+# Sent after a golden database was rebuilt and put in place; kwargs: alias.
+# Copies made from the previous golden database are stale from then on.
+golden_rebuilt = Signal()
