@@ -13,14 +13,9 @@ from clinical.fhir import elements as el
 from clinical.fhir.registry import ImportContext, Skip, register_handler
 from clinical.fhir.writing import import_rows
 from clinical.models import CodeSystem, Encounter
-from notes.models import Note
+from notes.models import NOTE_TYPE_LOINC, Note
 
-NOTE_TYPES = {
-    "34117-2": Note.NoteType.HISTORY_AND_PHYSICAL,
-    "11506-3": Note.NoteType.PROGRESS,
-    "18842-5": Note.NoteType.DISCHARGE_SUMMARY,
-    "28570-0": Note.NoteType.PROCEDURE,
-}
+NOTE_TYPES = {loinc: note_type for note_type, loinc in NOTE_TYPE_LOINC.items()}
 
 
 def _text(resource: DocumentReference) -> str:

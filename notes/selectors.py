@@ -1,16 +1,55 @@
-"""Reads of clinical notes for the chart's Notes tab."""
+"""Reads of clinical notes and note templates (the Notes tab, the editor, semantic actions)."""
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
-from clinical.models import Patient
-from notes.models import Note
+from clinical.models import Patient, Practitioner
+from notes.models import Note, NoteTemplate
 
 
-def notes_for_patient(patient: Patient) -> QuerySet[Note]:
-    """The patient's notes, newest first, without their (possibly long) text."""
-    return Note.objects.filter(patient=patient).defer("text").order_by("-created_at", "-pk")
+def notes_for_patient(patient: Patient, *, note_type: str = "", status: str = "") -> QuerySet[Note]:
+    """The patient's notes (not their addenda), newest first, without their (possibly long)
+    text, each with `addendum_count`; filtered by type and status when given."""
+    notes = Note.objects.filter(patient=patient, parent__isnull=True)
+    if note_type:
+        notes = notes.filter(note_type=note_type)
+    if status:
+        notes = notes.filter(status=status)
+    return notes.defer("text").annotate(addendum_count=Count("addenda")).order_by("-created_at", "-pk")
 
 
 def note_get(*, patient: Patient, note_id: int) -> Note:
-    """One note of this patient (raises Note.DoesNotExist)."""
-    return Note.objects.select_related("encounter").get(patient=patient, pk=note_id)
+    """One note of this patient, addendum or not (raises Note.DoesNotExist)."""
+    return Note.objects.select_related("encounter", "parent").get(patient=patient, pk=note_id)
+
+
+def note_addenda(note: Note) -> QuerySet[Note]:
+    """A note's addenda, oldest first: the order in which they were written."""
+    return note.addenda.order_by("signed_at", "pk")
+
+
+def _note_type_order() -> Case:
+    """Note types in the order of Note.NoteType (progress notes first), not alphabetically."""
+    whens = [When(note_type=value, then=Value(i)) for i, value in enumerate(Note.NoteType.values)]
+    return Case(*whens, default=Value(len(whens)), output_field=IntegerField())
+
+
+def note_templates(*, note_type: str = "") -> QuerySet[NoteTemplate]:
+    """Templates offered for new notes, optionally of one note type."""
+    templates = NoteTemplate.objects.filter(active=True)
+    if note_type:
+        templates = templates.filter(note_type=note_type)
+    return templates.order_by(_note_type_order(), "sort_order", "name")
+
+
+def note_template_get(*, key: str) -> NoteTemplate:
+    """An active template by key (raises NoteTemplate.DoesNotExist)."""
+    return NoteTemplate.objects.get(key=key, active=True)
+
+
+def clinician_display_name(username: str, *, fallback: str = "") -> str:
+    """How a note shows its author: the clinician's practitioner name (Dr. Alex Morgan)
+    when the login is linked to one, else `fallback`, else the username."""
+    practitioner = Practitioner.objects.filter(username=username).first() if username else None
+    if practitioner is not None:
+        return practitioner.display_name
+    return fallback or username
