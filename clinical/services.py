@@ -288,3 +288,48 @@ def immunization_record(
         details={"cvx": cvx, "display": display},
     )
     return immunization
+
+
+@chart_atomic
+def medication_start(
+    *,
+    patient: Patient,
+    rxnorm: str,
+    display: str,
+    actor: str,
+    dosage_text: str = "",
+    as_needed: bool = False,
+    reason: str = "",
+    authored_at: datetime | None = None,
+) -> Medication:
+    """Put a medication on the active list (signing a medication order in orders/ calls this).
+
+    The prescriber is the practitioner who logs in as `actor`, when there is one.
+    """
+    from clinical.models import Practitioner  # here, so this service is a pure addition to the module
+
+    rxnorm = _require_text(rxnorm, "rxnorm")
+    display = _require_text(display, "display")
+    if not rxnorm.isdigit():
+        raise ValidationError({"rxnorm": f"An RxNorm code is a number; got {rxnorm!r}."})
+    medication = Medication.objects.create(
+        fhir_id=_new_fhir_id(),
+        patient=patient,
+        rxnorm=rxnorm,
+        display=display,
+        status=Medication.Status.ACTIVE,
+        intent="order",
+        dosage_text=dosage_text.strip(),
+        as_needed=as_needed,
+        reason=reason.strip(),
+        prescriber=Practitioner.objects.filter(username=actor).first() if actor else None,
+        authored_at=_not_in_future(authored_at, "authored_at"),
+    )
+    audit_record(
+        actor=actor,
+        action="medication.start",
+        target=medication,
+        patient=patient,
+        details={"rxnorm": rxnorm, "display": display, "dosage_text": medication.dosage_text, "as_needed": as_needed},
+    )
+    return medication

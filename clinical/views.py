@@ -33,6 +33,7 @@ CHART_TABS = (
     ChartTab("allergies", "Allergies", "clinical:chart_allergies"),
     ChartTab("results", "Results", "clinical:chart_results"),
     ChartTab("vitals", "Vitals", "clinical:chart_vitals"),
+    ChartTab("orders", "Orders", "orders:chart_orders"),
     ChartTab("encounters", "Encounters", "clinical:chart_encounters"),
     ChartTab("immunizations", "Immunizations", "clinical:chart_immunizations"),
     ChartTab("procedures", "Procedures", "clinical:chart_procedures"),

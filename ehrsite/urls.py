@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("clinical.urls")),
     path("", include("notes.urls")),
+    path("", include("orders.urls")),
 ]
 handler404 = "clinical.views.not_found"

@@ -1,0 +1,77 @@
+"""End to end in real headless Chromium: order amoxicillin for a penicillin-allergic patient."""
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from clinical import selectors as chart
+from clinical.models import AuditEvent
+from clinical.tests import factories
+from orders.models import Order, OrderAlert
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def by_testid(testid: str) -> tuple[str, str]:
+    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
+
+
+def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_signs(
+    live_server, chrome, artifacts_dir, settings, catalog
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    factories.make_user("drsmith", "secret-pass-123")
+    alice = factories.make_alice()  # Penicillin V allergy (anaphylaxis)
+    wait = WebDriverWait(chrome, 10)
+
+    chrome.get(f"{live_server.url}/patients/{alice.mrn}/orders/")
+    wait.until(EC.presence_of_element_located(by_testid("login-username"))).send_keys("drsmith")
+    chrome.find_element(*by_testid("login-password")).send_keys("secret-pass-123")
+    chrome.find_element(*by_testid("login-submit")).click()
+
+    search = wait.until(EC.presence_of_element_located(by_testid("orders-search-input")))
+    search.send_keys("amoxicillin")
+    chrome.find_element(*by_testid("orders-search-submit")).click()
+    wait.until(EC.element_to_be_clickable(by_testid("orderable-result-308192"))).click()
+
+    dose = wait.until(EC.presence_of_element_located(by_testid("composer-dose")))
+    dose.clear()
+    dose.send_keys("500")
+    chrome.find_element(*by_testid("composer-duration-days")).send_keys("7")
+    chrome.save_screenshot(str(artifacts_dir / "e2e_orders_composer.png"))
+    chrome.find_element(*by_testid("composer-submit")).click()
+
+    # Wait for the page each click leads to before reading the database: a click returns
+    # before the server has answered.
+    wait.until(EC.presence_of_element_located(by_testid("flash-success")))
+    order = Order.objects.get(patient=alice, code="308192")
+    assert chrome.find_element(*by_testid(f"pended-order-{order.pk}"))
+    chrome.find_element(*by_testid("sign-orders")).click()
+
+    wait.until(EC.presence_of_element_located(by_testid("cds-dialog")))
+    alert = OrderAlert.objects.get(order=order)
+    card = wait.until(EC.visibility_of_element_located(by_testid(f"alert-{alert.pk}")))
+    assert "Allergy: Penicillin V" in card.text and "High" in card.text
+    chrome.save_screenshot(str(artifacts_dir / "e2e_orders_alert.png"))
+    chrome.find_element(*by_testid(f"alert-override-reason-{alert.pk}")).send_keys("Tolerated amoxicillin in 2025")
+    chrome.find_element(*by_testid(f"alert-override-{alert.pk}")).click()
+    wait.until(EC.presence_of_element_located(by_testid(f"alert-answer-{alert.pk}")))
+    chrome.find_element(*by_testid("sign-orders")).click()
+
+    row = wait.until(EC.presence_of_element_located(by_testid(f"order-row-{order.pk}")))
+    assert "Active" in row.text and "1 override" in row.text
+    screenshot = artifacts_dir / "e2e_orders_signed.png"
+    chrome.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000
+
+    order.refresh_from_db()
+    alert.refresh_from_db()
+    assert order.status == Order.Status.ACTIVE and order.signed_by == "drsmith"
+    assert (alert.status, alert.override_reason) == (OrderAlert.Status.OVERRIDDEN, "Tolerated amoxicillin in 2025")
+    assert AuditEvent.objects.filter(action="alert.override", details__reason="Tolerated amoxicillin in 2025").exists()
+    assert "308192" in set(chart.medications_active(alice).values_list("rxnorm", flat=True))
+
+    chrome.find_element(*by_testid("chart-tab-medications")).click()
+    wait.until(EC.presence_of_element_located(by_testid("medication-308192")))
+    chrome.save_screenshot(str(artifacts_dir / "e2e_orders_med_list.png"))
