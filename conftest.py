@@ -23,6 +23,34 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} not available on this machine")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s per user; tests only need a valid login."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Named patients (clinical/tests/factories.py), shared by every app's tests.
+@pytest.fixture
+def alice(db):
+    from clinical.tests import factories
+
+    return factories.make_alice()
+
+
+@pytest.fixture
+def bob(db):
+    from clinical.tests import factories
+
+    return factories.make_bob()
+
+
+@pytest.fixture
+def charlie(db):
+    from clinical.tests import factories
+
+    return factories.make_charlie()
+
+
 @pytest.fixture
 def synthea_bundles() -> list[Path]:
     """The twenty real Synthea bundles in ../shared/synthea (skips when absent)."""

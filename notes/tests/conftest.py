@@ -14,11 +14,6 @@ from notes import standard_templates
 from notes.models import Note, NoteTemplate
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def dana(db):
     return factories.make_user("drsmith", first="Dana", last="Smith")
@@ -39,21 +34,6 @@ def client_dana(client, dana):
 def client_lee(client, lee):
     client.force_login(lee)
     return client
-
-
-@pytest.fixture
-def alice(db):
-    return factories.make_alice()
-
-
-@pytest.fixture
-def bob(db):
-    return factories.make_bob()
-
-
-@pytest.fixture
-def charlie(db):
-    return factories.make_charlie()
 
 
 @pytest.fixture

@@ -5,12 +5,6 @@ from orders.catalog import catalog_load
 from orders.models import Orderable, OrderSet, OrderSetItem
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Real hashing costs ~0.3 s per user; these tests only need a valid login."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def catalog(db):
     """The orderable catalog, reloaded if a transactional test flushed the database."""
