@@ -1,5 +1,7 @@
 """Helpers the action modules share: finding the patient, routes, JSON of rows."""
 
+from urllib.parse import urlencode
+
 from django.urls import NoReverseMatch, reverse
 
 from agentenv.actions.registry import ActionContext, ActionError
@@ -19,13 +21,20 @@ def patient_for(mrn: str | None, context: ActionContext) -> Patient:
         raise ActionError(f"No patient with MRN {mrn!r}.") from None
 
 
-def route(url_name: str, **kwargs) -> str:
-    """The page a clinician would be on; chart tabs of apps not built yet (the notes UI)
-    fall back to the chart summary, the page the tab would be reached from."""
+def route(url_name: str, *, query: dict | None = None, **kwargs) -> str:
+    """The page a clinician would be on after doing what the action did, with its query
+    string (e.g. the order list filtered to active orders).
+
+    A URL argument the agent typed that no URL can carry (a LOINC code with a slash)
+    falls back to the chart summary: the action itself succeeded, and failing it over
+    the page it reports would punish the agent for the URL scheme.
+    """
     try:
-        return reverse(url_name, kwargs=kwargs)
+        path = reverse(url_name, kwargs=kwargs)
     except NoReverseMatch:
         return reverse("clinical:chart_summary", kwargs={"mrn": kwargs["mrn"]})
+    query = {key: value for key, value in (query or {}).items() if value not in (None, "")}
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def iso(moment) -> str | None:

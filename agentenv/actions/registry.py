@@ -1,8 +1,8 @@
 """The action registry: one pydantic model and one handler per action type.
 
 An action module defines models (with `type: Literal[...]`) and decorates a handler
-per model with `@action(Model)`. ACTION_MODULES lists the modules; adding the orders
-or notes actions is adding one module and one line there.
+per model with `@action(Model)`. ACTION_MODULES lists the modules; a new group of
+actions is one module and one line there.
 """
 
 from collections.abc import Callable
@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 ACTION_MODULES = (
     "agentenv.actions.chart",
     "agentenv.actions.charting",
+    "agentenv.actions.orders",
+    "agentenv.actions.notes",
     "agentenv.actions.terminal",
 )
 
