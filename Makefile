@@ -21,6 +21,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py build_golden
 	$(PY) manage.py setup_demo
+	$(PY) manage.py tasks sync
 	@echo "EHRGym is serving at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) ehrsite.asgi:application
 

@@ -90,3 +90,21 @@ def chrome(tmp_path):
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
+
+
+def forget_celery_connections() -> None:
+    """Make Celery read its broker configuration afresh (tests that switch to a real worker).
+
+    Celery caches its producer pool and queue routing from the configuration it first
+    saw (eager, in-memory broker), and kombu keeps global producer pools per connection:
+    a pool one test closed would otherwise be handed to the next.
+    """
+    import kombu.pools
+
+    from ehrsite.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.__dict__.pop("amqp", None)
+    kombu.pools.reset()

@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 from agentenv import selectors, services
 from agentenv.actions import action_schemas, action_types
 from agentenv.models import Episode, Step
-from agentenv.observations import observation_of
 
 
 class Conflict(APIException):
@@ -40,12 +39,23 @@ class ErrorSerializer(serializers.Serializer):
 
 class ObservationSerializer(serializers.Serializer):
     goal = serializers.CharField(help_text="The task instruction.")
-    route = serializers.CharField(help_text="The chart page a clinician would be on.")
+    route = serializers.CharField(help_text="The chart page a clinician would be on (browser mode: the page it is on).")
     patient_mrn = serializers.CharField(allow_null=True, help_text="MRN of the open chart.")
     last_action_result = serializers.JSONField(allow_null=True, help_text="JSON result of the last action.")
     last_action_error = serializers.CharField(allow_null=True, help_text="Why the last action failed, or null.")
     step = serializers.IntegerField()
     step_limit = serializers.IntegerField()
+    # Browser mode only: absent from API-mode observations. Not `allow_null`: DRF would then
+    # render a missing key as null instead of leaving it out (a present null stays null).
+    url = serializers.CharField(required=False, help_text="Browser mode: URL of the page.")
+    title = serializers.CharField(required=False, help_text="Browser mode: page title.")
+    axtree = serializers.CharField(
+        required=False, help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
+    )
+    focused_bid = serializers.CharField(required=False, help_text="Browser mode: focused element's bid, or null.")
+    screenshot = serializers.CharField(
+        required=False, help_text="Browser mode with screenshot=true: PNG of the viewport, base64; else null."
+    )
 
 
 @extend_schema_field({
@@ -79,8 +89,9 @@ class EpisodeStateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Episode
         fields = [
-            "episode_id", "status", "patient_mrn", "instruction", "seed", "step_count", "step_limit",
-            "cumulative_reward", "route", "open_mrn", "answer", "from_pool", "reset_ms", "holds_database",
+            "episode_id", "status", "task_id", "patient_mrn", "instruction", "seed", "step_count", "step_limit",
+            "cumulative_reward", "route", "open_mrn", "answer", "error", "mode", "screenshot", "set_of_marks",
+            "channel", "from_pool", "reset_ms", "holds_database", "score", "success",
             "created_at", "started_at", "ended_at", "last_step_at", "expires_at", "released_at",
         ]
 
@@ -93,20 +104,41 @@ class EpisodeCreateApi(APIView):
         class Meta:
             ref_name = "EpisodeResetInput"
 
-        patient_mrn = serializers.CharField(max_length=20, help_text="MRN of the task's patient.")
-        instruction = serializers.CharField(help_text="The task instruction (the goal).")
+        task_id = serializers.CharField(
+            required=False, allow_blank=True, max_length=120,
+            help_text="A published task (GET /api/v1/tasks): the seed picks its patient and variant, and the goal is "
+                      "rendered from the chart. Without it, give patient_mrn and instruction.",
+        )
+        patient_mrn = serializers.CharField(
+            required=False, allow_blank=True, max_length=20,
+            help_text="MRN of the task's patient (with task_id: optional, one of that patient's instances).",
+        )
+        instruction = serializers.CharField(
+            required=False, allow_blank=True, help_text="The task instruction (the goal); not with task_id."
+        )
         seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**62)
         step_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1000)
+        mode = serializers.ChoiceField(
+            choices=Episode.Mode.values, default=Episode.Mode.API,
+            help_text="api: semantic actions only; browser: the episode also gets its own headless Chromium.",
+        )
+        screenshot = serializers.BooleanField(default=False, help_text="Browser mode: a PNG in every observation.")
+        set_of_marks = serializers.BooleanField(
+            default=False, help_text="Browser mode with screenshot: element-id boxes drawn on the screenshot."
+        )
 
     class InfoSerializer(serializers.Serializer):
         class Meta:
             ref_name = "EpisodeResetInfo"
 
         status = serializers.CharField()
+        task_id = serializers.CharField(allow_blank=True)
         patient_mrn = serializers.CharField()
         seed = serializers.IntegerField()
         from_pool = serializers.BooleanField()
         reset_ms = serializers.FloatField()
+        mode = serializers.CharField()
+        timings_ms = serializers.DictField(child=serializers.FloatField())
         action_types = serializers.ListField(child=serializers.CharField())
 
     class OutputSerializer(serializers.Serializer):
@@ -139,10 +171,14 @@ class EpisodeCreateApi(APIView):
         except services.EnvironmentUnavailable as error:
             raise NoCapacity(str(error), wait=services.CapacityError.retry_after_s) from None
         info = self.InfoSerializer({
-            "status": episode.status, "patient_mrn": episode.patient_mrn, "seed": episode.seed,
-            "from_pool": episode.from_pool, "reset_ms": episode.reset_ms, "action_types": action_types(),
+            "status": episode.status, "task_id": episode.task_id, "patient_mrn": episode.patient_mrn,
+            "seed": episode.seed,
+            "from_pool": episode.from_pool, "reset_ms": episode.reset_ms, "mode": episode.mode,
+            "timings_ms": services.episode_reset_timings(episode=episode), "action_types": action_types(),
         }).data
-        output = self.OutputSerializer({"episode_id": episode.id, "observation": observation_of(episode), "info": info})
+        output = self.OutputSerializer({
+            "episode_id": episode.id, "observation": services.episode_observation(episode=episode), "info": info,
+        })
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
@@ -207,7 +243,10 @@ class EpisodeStepApi(APIView):
             "status": step.episode.status,
             "action_type": given.validated_data["action"]["type"],
             "cumulative_reward": step.episode.cumulative_reward,
-            "timings_ms": {"step": round(step.duration_ms, 3)},
+            "timings_ms": {**step.info.get("timings_ms", {}), "step": round(step.duration_ms, 3)},
+            **({"events": step.info["events"]} if step.info.get("events") else {}),
+            # Task episodes: the rubric's per-criterion breakdown and the reward's parts.
+            **({"rubric": step.info["rubric"]} if step.info.get("rubric") else {}),
         }
         output = self.OutputSerializer({
             "observation": step.observation, "reward": step.reward, "terminated": step.terminated,
@@ -221,7 +260,7 @@ class EpisodeTrajectoryApi(APIView):
         class Meta:
             model = Step
             fields = ["index", "action", "observation", "reward", "error", "terminated", "truncated",
-                      "started_at", "duration_ms"]
+                      "started_at", "duration_ms", "info"]
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -18,20 +18,48 @@ class Episode(models.Model):
         TERMINATED = "terminated", "Terminated"  # the agent took a terminal action
         TRUNCATED = "truncated", "Truncated"  # the step limit ran out
         CLOSED = "closed", "Closed"  # closed (by its owner or the reaper) while running
-        ERRORED = "errored", "Errored"  # its database could not be prepared
+        ERRORED = "errored", "Errored"  # its database or its browser could not be prepared or recovered
 
     ENDED = (Status.TERMINATED, Status.TRUNCATED, Status.CLOSED, Status.ERRORED)
+
+    class Mode(models.TextChoices):
+        API = "api", "API (semantic actions)"
+        BROWSER = "browser", "Browser (headless Chromium)"
+
+    class Channel(models.TextChoices):
+        """How the agent connected: the OpenEnv HTTP endpoints keep one current episode per user."""
+
+        REST = "rest", "REST API"
+        OPENENV_HTTP = "openenv-http", "OpenEnv HTTP"
+        OPENENV_WS = "openenv-ws", "OpenEnv WebSocket"
 
     # A UUID, not a sequence: episode ids appear in URLs and must not be guessable.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="episodes")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED, db_index=True)
 
-    # The task. Until the task harness exists, reset names the patient and the instruction.
+    # The task: a harness task's rendered instance, or a patient and an instruction given at reset.
     patient_mrn = models.CharField(max_length=20)
     instruction = models.TextField()
     seed = models.BigIntegerField(null=True, blank=True)
     step_limit = models.PositiveIntegerField()
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.API)
+    # Browser mode: a PNG of the page in every observation (and set-of-marks boxes on it).
+    screenshot = models.BooleanField(default=False)
+    set_of_marks = models.BooleanField(default=False)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.REST, db_index=True)
+    # OpenEnv lets a client name its episode at reset and expects that name back in `state`.
+    client_episode_id = models.CharField(max_length=128, blank=True)
+    # A task episode: the harness task it instantiates, and the instance itself (patient, variant,
+    # facts read at reset, the filled rubric), kept whole so later task edits never change its scoring.
+    # Never shown to the agent: it holds the expected answer.
+    task_id = models.CharField(max_length=120, blank=True, db_index=True)
+    task_instance = models.JSONField(default=dict, blank=True)
+    # The rubric's verdict when the episode ended: progress (capped on a critical violation),
+    # whether every required criterion held, and the per-criterion breakdown.
+    score = models.FloatField(null=True, blank=True)
+    success = models.BooleanField(null=True, blank=True)
+    score_breakdown = models.JSONField(default=dict, blank=True)
 
     step_count = models.PositiveIntegerField(default=0)
     cumulative_reward = models.FloatField(default=0.0)
@@ -79,6 +107,11 @@ class Step(models.Model):
     truncated = models.BooleanField(default=False)
     started_at = models.DateTimeField(default=timezone.now)
     duration_ms = models.FloatField(default=0.0)
+    # Phase timings (ms) and environment events (e.g. a browser restarted after a crash).
+    info = models.JSONField(default=dict, blank=True)
+    # Browser mode with screenshots: a small JPEG (base64) of the page after the step, for
+    # the spectator view; the full screenshot goes to the agent only, never into the trajectory.
+    thumbnail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["episode", "index"]

@@ -1,15 +1,74 @@
-"""Step rewards.
+"""Step rewards: potential-based shaping on the task's rubric, a success bonus, penalties.
 
-The task harness will compute rewards from a rubric over the episode's database
-(potential-based: change in weighted progress, plus a success bonus, minus
-penalties). Until it exists there is no task-specific signal, so the reward is 0
-for every step except a penalty for an agent's invalid or failing action. This
-function is the seam the harness replaces; `step_reward` stays the one call site.
+For a task episode, with Φ(s) the rubric's weighted progress in [0, 1] (capped at
+CRITICAL_CAP while a critical constraint is violated) and Φ(s₀) = 0 (criteria count
+only what the episode changed, so nothing is done at reset):
+
+    r_t = Φ(s_t) − Φ(s_{t−1})                                   progress this step made
+        + SUCCESS_BONUS           if the episode ends now and every required criterion holds
+        − INVALID_ACTION_PENALTY  if the action was invalid or failed
+        − UNSAFE_ACTION_PENALTY × constraints (severity penalty or critical) this step violated
+
+so Σ r_t = Φ(s_T) + SUCCESS_BONUS·success − penalties. The shaping telescopes (Ng et
+al., 1999): actions that change nothing earn nothing, undoing and redoing earns
+nothing, and a longer episode never scores more than a shorter one reaching the same
+state. An episode without a task (reset with a patient and an instruction) has no
+rubric: its only signal is the invalid-action penalty.
+
+Each step's info carries the per-criterion breakdown; what a criterion expects (its
+detail text) is left out until the episode ends, so the agent cannot read the
+expected answer from it mid-episode. The last step's verdict is stored on the episode.
 """
 
+from dataclasses import dataclass, field
+
+from harness.scoring import instance_evaluate
+
 INVALID_ACTION_PENALTY = 0.05
+UNSAFE_ACTION_PENALTY = 0.5
+SUCCESS_BONUS = 1.0
 
 
-def step_reward(*, episode, step_index: int, agent_error: bool) -> float:
-    """Reward of step `step_index` of `episode` (its database is bound while this runs)."""
-    return -INVALID_ACTION_PENALTY if agent_error else 0.0
+@dataclass(frozen=True)
+class StepReward:
+    value: float
+    info: dict = field(default_factory=dict)  # Step.info["rubric"]: the breakdown and the reward's parts
+    episode_changes: dict = field(default_factory=dict)  # the final verdict, when the episode ends
+
+
+def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | None = None, route: str | None = None,
+                answer: str | None = None, terminated: bool = False, truncated: bool = False) -> StepReward:
+    """Reward of step `step_index` of `episode` (its database is bound while this runs, the step's writes visible).
+
+    `action`, `route` and `answer` are this step's (not yet saved with the episode);
+    `terminated`/`truncated` say whether it ends the episode.
+    """
+    penalty = INVALID_ACTION_PENALTY if agent_error else 0.0
+    if not episode.task_instance:
+        return StepReward(-penalty)
+    earlier = episode.steps.filter(index__lt=step_index).order_by("index")
+    past = list(earlier.values_list("action", "observation__route"))
+    previous = earlier.filter(index=step_index - 1).values_list("info__rubric", flat=True).first() or {}
+    evaluation = instance_evaluate(
+        instance=episode.task_instance,
+        answer=answer if answer is not None else (episode.answer or None),
+        actions=[a for a, _ in past] + [action or {}],
+        routes=[r or "" for _, r in past] + [route if route is not None else episode.route],
+    )
+    seen = set(previous.get("violated", []))
+    newly_violated = [v for v in evaluation.violations if v not in seen]
+    ended = terminated or truncated
+    bonus = SUCCESS_BONUS if ended and evaluation.success else 0.0
+    unsafe = UNSAFE_ACTION_PENALTY * len(newly_violated)
+    shaping = evaluation.potential - previous.get("potential", 0.0)
+    value = shaping + bonus - penalty - unsafe
+    info = {
+        **evaluation.breakdown(details=ended),
+        "violated": sorted(seen | set(evaluation.violations)),
+        "reward": {"shaping": round(shaping, 6), "bonus": bonus, "invalid_action": -penalty, "unsafe": -unsafe},
+    }
+    changes = {}
+    if ended:
+        changes = {"score": evaluation.potential, "success": evaluation.success,
+                   "score_breakdown": evaluation.breakdown(details=True)}
+    return StepReward(value, info, changes)

@@ -1,9 +1,10 @@
 """Episode lifecycle and the warm pool.
 
 reset: claim a ready copy of the golden database from the pool (or make one), bind
-it, check the task's patient is there, and start the episode. step: validate the
-action, run it on the episode's database with the step number on audit events, and
-record the step. close: drop the copy. The pool is refilled after each reset commits.
+it, check the task's patient is there, and start the episode (in browser mode, with its
+own headless Chromium logged in as the owner). step: validate the action, run it on the
+episode's database with the step number on audit events, and record the step. close:
+drop the copy and quit the browser. The pool is refilled after each reset commits.
 """
 
 import logging
@@ -22,13 +23,16 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from agentenv import rewards, snapshots
+from agentenv import rewards, snapshots, spectator
 from agentenv.actions import ActionContext, ActionError, handler_for, parse_action
+from agentenv.actions.browser import BrowserAction
+from agentenv.browser import sessions as browser_sessions
 from agentenv.models import DatabaseCopy, Episode, Step
 from agentenv.observations import observation_of
 from agentenv.routing import bind_episode
 from clinical.audit import episode_step_context
 from clinical.models import Patient
+from harness import instances as task_instances
 
 logger = logging.getLogger(__name__)
 
@@ -150,38 +154,75 @@ def _capacity_lock() -> None:
 
 
 @transaction.atomic(using="default")
-def _episode_create(*, owner, patient_mrn: str, instruction: str, seed: int | None, step_limit: int) -> Episode:
+def _episode_create(*, owner, patient_mrn: str, instruction: str, seed: int | None, step_limit: int, mode: str,
+                    screenshot: bool, set_of_marks: bool, channel: str, client_episode_id: str) -> Episode:
     _capacity_lock()
-    holding = Episode.objects.filter(released_at__isnull=True).count()
-    if holding >= settings.EHRGYM_MAX_EPISODES:
+    holding = Episode.objects.filter(released_at__isnull=True)
+    if holding.count() >= settings.EHRGYM_MAX_EPISODES:
         raise CapacityError(f"All {settings.EHRGYM_MAX_EPISODES} episode slots are in use.")
+    # A browser holds a few hundred MB: browser episodes have a lower limit of their own.
+    if mode == Episode.Mode.BROWSER and (
+        holding.filter(mode=Episode.Mode.BROWSER).count() >= settings.EHRGYM_MAX_BROWSER_EPISODES
+    ):
+        raise CapacityError(f"All {settings.EHRGYM_MAX_BROWSER_EPISODES} browser episode slots are in use.")
     return Episode.objects.create(
         owner=owner,
         patient_mrn=patient_mrn,
         instruction=instruction,
         seed=seed if seed is not None else secrets.randbits(31),
         step_limit=step_limit,
+        mode=mode,
+        screenshot=screenshot,
+        set_of_marks=set_of_marks,
+        channel=channel,
+        client_episode_id=client_episode_id,
         expires_at=timezone.now() + timedelta(seconds=settings.EHRGYM_EPISODE_TTL_SECONDS),
     )
 
 
 def episode_reset(
-    *, owner, patient_mrn: str, instruction: str, seed: int | None = None, step_limit: int | None = None
+    *, owner, patient_mrn: str = "", instruction: str = "", seed: int | None = None, step_limit: int | None = None,
+    mode: str = Episode.Mode.API, screenshot: bool = False, set_of_marks: bool = False,
+    channel: str = Episode.Channel.REST, client_episode_id: str = "", task_id: str = "",
+    allow_draft_task: bool = False,
 ) -> Episode:
-    """Start an episode on its own copy of the golden database.
+    """Start an episode on its own copy of the golden database; in browser mode, with its
+    own browser open at the start page, logged in as `owner`.
 
-    Raises CapacityError when every slot is taken, ValidationError when the patient is
-    not in the golden database, EnvironmentUnavailable when no copy can be made.
+    With a `task_id` the seed picks the task's instance (its patient, or one of
+    `patient_mrn`'s instances) and the instruction is rendered from the episode's copy
+    of the chart; without one, the patient and the instruction are given.
+
+    Raises CapacityError when every slot is taken, ValidationError when the task or the
+    patient is unknown or an option does not fit the mode, EnvironmentUnavailable
+    when no copy (or no browser) can be made.
     """
     started = time.perf_counter()
+    plan = None
+    if task_id:
+        if (instruction or "").strip():
+            raise ValidationError({"instruction": "A task renders its own instruction: give task_id or instruction."})
+        plan = task_instances.instance_plan(
+            task_id=task_id, seed=seed, patient_mrn=(patient_mrn or "").strip(), mode=mode, allow_draft=allow_draft_task
+        )
+        # The title stands in until the instruction is rendered from the episode's own chart.
+        patient_mrn, seed, instruction = plan.patient_mrn, plan.seed, plan.task.title
+        step_limit = step_limit or plan.task.step_limit
     patient_mrn = (patient_mrn or "").strip()
     if not patient_mrn:
         raise ValidationError({"patient_mrn": "This field is required."})
     if not (instruction or "").strip():
         raise ValidationError({"instruction": "This field is required."})
+    if mode not in Episode.Mode.values:
+        raise ValidationError({"mode": f"Must be one of {', '.join(Episode.Mode.values)}."})
+    if mode != Episode.Mode.BROWSER and (screenshot or set_of_marks):
+        raise ValidationError({"screenshot": 'Screenshots need a browser: reset with "mode": "browser".'})
+    if set_of_marks and not screenshot:
+        raise ValidationError({"set_of_marks": 'Set-of-marks boxes are drawn on the screenshot: add "screenshot": true.'})
     episode = _episode_create(
         owner=owner, patient_mrn=patient_mrn, instruction=instruction.strip(), seed=seed,
-        step_limit=step_limit or settings.EHRGYM_DEFAULT_STEP_LIMIT,
+        step_limit=step_limit or settings.EHRGYM_DEFAULT_STEP_LIMIT, mode=mode, screenshot=screenshot,
+        set_of_marks=set_of_marks, channel=channel, client_episode_id=client_episode_id,
     )
     row = pool_claim()
     if row is not None:
@@ -199,23 +240,69 @@ def episode_reset(
             )
             raise EnvironmentUnavailable("The episode's database could not be prepared.") from error
     episode.database_alias, episode.database_name, episode.from_pool = info.alias, info.name, row is not None
+    instance, problem = None, ""
     with bind_episode(episode):
         found = Patient.objects.filter(mrn=patient_mrn).exists()
-    if not found:
+        if found and plan is not None:
+            try:
+                instance = task_instances.instance_render(plan=plan)
+            except task_instances.InstanceError as error:
+                problem = str(error)
+    if not found or problem:
         snapshots.copy_drop(info)
         # A mistyped MRN is the client's mistake: no trace of an episode that never ran.
         episode.delete()
+        if problem:
+            raise ValidationError({"task_id": problem})
         raise ValidationError({"patient_mrn": f"No patient with MRN {patient_mrn!r} in the golden database."})
     now = timezone.now()
     episode.status = Episode.Status.RUNNING
     episode.started_at = now
     episode.route = reverse("clinical:patient_list")
+    saved = ["status", "started_at", "route", "database_alias", "database_name", "from_pool"]
+    if instance is not None:
+        episode.task_id, episode.task_instance, episode.instruction = (
+            instance.task_id, instance.as_json(), instance.instruction
+        )
+        saved += ["task_id", "task_instance", "instruction"]
+    # Saved before the browser opens: its first request is bound to the episode by this row.
+    episode.save(update_fields=saved)
+    if episode.mode == Episode.Mode.BROWSER:
+        try:
+            browser_sessions.session_open(episode=episode)
+        except browser_sessions.BrowserUnavailable as error:
+            logger.error("episode %s: %s", episode.id, error)
+            snapshots.copy_drop(info)
+            Episode.objects.filter(pk=episode.pk).update(
+                status=Episode.Status.ERRORED, error=str(error), ended_at=timezone.now(), released_at=timezone.now(),
+            )
+            raise EnvironmentUnavailable(f"The episode's browser could not be started: {error}") from error
     episode.reset_ms = (time.perf_counter() - started) * 1000
-    episode.save(update_fields=[
-        "status", "started_at", "route", "database_alias", "database_name", "from_pool", "reset_ms",
-    ])
+    Episode.objects.filter(pk=episode.pk).update(reset_ms=episode.reset_ms)
     schedule_pool_refill()
     return episode
+
+
+def episode_observation(*, episode: Episode) -> dict:
+    """The observation the agent last received, as it stands (what reset returns).
+
+    A browser-mode episode's page fields come from its browser session in this process;
+    they are null when this process holds no browser for it (the next step starts one).
+    """
+    if episode.mode != Episode.Mode.BROWSER:
+        return observation_of(episode)
+    session = browser_sessions.session_get(episode.id)
+    page = session.last_observation if session is not None and session.last_observation else None
+    return observation_of(episode, browser=page["fields"] if page else {})
+
+
+def episode_reset_timings(*, episode: Episode) -> dict:
+    """Milliseconds of the reset and, in browser mode, of reading the first page."""
+    timings = {"reset": round(episode.reset_ms or 0.0, 2)}
+    session = browser_sessions.session_get(episode.id) if episode.mode == Episode.Mode.BROWSER else None
+    if session is not None and session.last_observation:
+        timings.update(session.last_observation["timings"])
+    return timings
 
 
 # --- Step ----------------------------------------------------------------------------
@@ -231,6 +318,8 @@ class _Outcome:
     route: str | None = None
     open_mrn: str | None = None
     action_type: str = ""
+    # The environment cannot go on (the browser died and could not be restarted).
+    fatal: str | None = None
 
 
 def _pydantic_message(error: pydantic.ValidationError) -> str:
@@ -247,16 +336,44 @@ def _django_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _run_action(raw: dict, context: ActionContext) -> _Outcome:
+TERMINAL_ACTIONS = frozenset({"answer", "finish", "report_infeasible"})
+
+
+def _refusal(parsed, allowed: str) -> str | None:
+    """Why a task's allowed action set rules this action out (terminal actions always count)."""
+    if allowed == "both" or parsed.type in TERMINAL_ACTIONS:
+        return None
+    if allowed == "semantic" and isinstance(parsed, BrowserAction):
+        return f"This task is done with semantic actions only: {parsed.type} is a browser action."
+    if allowed == "browser" and not isinstance(parsed, BrowserAction):
+        return f"This task is done in the browser: {parsed.type} is a semantic action."
+    return None
+
+
+def _allowed_actions(episode: Episode) -> str:
+    return (episode.task_instance or {}).get("allowed_actions", "both")
+
+
+def _run_action(raw: dict, context: ActionContext, *, allowed: str = "both") -> _Outcome:
     try:
         parsed = parse_action(raw)
     except pydantic.ValidationError as error:
         return _Outcome(error=_pydantic_message(error), agent_error=True, action_type=str(raw.get("type", "")))
+    refusal = _refusal(parsed, allowed)
+    if refusal:
+        return _Outcome(error=refusal, agent_error=True, action_type=parsed.type)
     outcome = _Outcome(action_type=parsed.type)
     try:
-        # A savepoint: a failing action leaves nothing half-written in the chart.
-        with transaction.atomic(using=context.alias):
+        if isinstance(parsed, BrowserAction):
+            # The browser's requests write to the episode database from the server's own
+            # threads: a transaction held here would lock them out (SQLite) until it ended.
             result = handler_for(parsed)(parsed, context)
+        else:
+            # A savepoint: a failing action leaves nothing half-written in the chart.
+            with transaction.atomic(using=context.alias):
+                result = handler_for(parsed)(parsed, context)
+    except browser_sessions.BrowserUnavailable as error:
+        outcome.error = outcome.fatal = str(error)
     except ActionError as error:
         outcome.error, outcome.agent_error = str(error), True
     except ValidationError as error:
@@ -280,6 +397,8 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
     started_at, started = timezone.now(), time.perf_counter()
     if not episode.is_running:
         raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
+    if episode.mode == Episode.Mode.BROWSER:
+        return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
     index = episode.step_count + 1
     context = ActionContext(
         actor=episode.owner.username, open_mrn=episode.open_mrn, route=episode.route, alias=episode.database_alias
@@ -288,23 +407,91 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
         # The chart writes and the step record commit together or not at all: if another
         # step of this episode won the race, raising here rolls the chart back too.
         with transaction.atomic(using=episode.database_alias):
-            outcome = _run_action(action, context)
+            outcome = _run_action(action, context, allowed=_allowed_actions(episode))
             action_ms = (time.perf_counter() - started) * 1000
-            reward = rewards.step_reward(episode=episode, step_index=index, agent_error=outcome.agent_error)
             terminated = outcome.terminal and outcome.error is None
             truncated = not terminated and index >= episode.step_limit
+            reward = rewards.step_reward(
+                episode=episode, step_index=index, agent_error=outcome.agent_error, action=action,
+                route=outcome.route, answer=outcome.answer, terminated=terminated, truncated=truncated,
+            )
             step = _step_commit(
-                episode=episode, index=index, action=action, outcome=outcome, reward=reward,
+                episode=episode, index=index, action=action, outcome=outcome, reward=reward.value,
                 terminated=terminated, truncated=truncated, started_at=started_at, started=started,
-                action_ms=action_ms,
+                info={"timings_ms": {"action": round(action_ms, 2)},
+                      **({"rubric": reward.info} if reward.info else {})},
+                episode_changes=reward.episode_changes,
             )
     return step
 
 
+def _browser_step(*, episode: Episode, action: dict, started_at, started: float) -> Step:
+    """A step of a browser-mode episode: act (in the browser or semantically), then read the page.
+
+    No episode-database transaction is held while the browser works: its requests write
+    to that database from the server's threads. One step at a time per browser instead.
+    """
+    session = browser_sessions.session_for(episode)
+    with browser_sessions.stepping(session):
+        # Checked after waiting for the browser: a step that lost the race must not act.
+        current = Episode.objects.filter(pk=episode.pk).values_list("status", "step_count").first()
+        if current != (Episode.Status.RUNNING, episode.step_count):
+            raise EpisodeNotRunning(f"Episode {episode.id} has ended or another step was taken first.")
+        index = episode.step_count + 1
+        context = ActionContext(
+            actor=episode.owner.username, open_mrn=episode.open_mrn, route=episode.route, alias=episode.database_alias
+        )
+        with bind_episode(episode), episode_step_context(index):
+            outcome = _run_action(action, context, allowed=_allowed_actions(episode))
+            timings = {"action": round((time.perf_counter() - started) * 1000, 2)}
+            page = None
+            if outcome.fatal is None:
+                try:
+                    page, observe_timings = session.observe()
+                    timings.update(observe_timings)
+                except browser_sessions.BrowserUnavailable as error:
+                    outcome.error = outcome.fatal = str(error)
+                except Exception as error:  # a page that cannot be read is reported, not raised
+                    logger.exception("episode %s: reading the page failed", episode.id)
+                    unreadable = f"The page could not be read: {type(error).__name__}"
+                    outcome.error = f"{outcome.error} {unreadable}" if outcome.error else unreadable
+            if page is not None:
+                # The route is where the browser is; a semantic action's chart stays open
+                # for the next semantic action unless the browser is in another chart.
+                outcome.route = session.route
+                outcome.open_mrn = browser_sessions.mrn_of(session.route) or outcome.open_mrn
+            events, session.events = session.events, []
+            with transaction.atomic(using=episode.database_alias):
+                terminated = outcome.terminal and outcome.error is None
+                truncated = not terminated and (index >= episode.step_limit or outcome.fatal is not None)
+                reward = rewards.step_reward(
+                    episode=episode, step_index=index, agent_error=outcome.agent_error, action=action,
+                    route=outcome.route, answer=outcome.answer, terminated=terminated, truncated=truncated,
+                )
+                step = _step_commit(
+                    episode=episode, index=index, action=action, outcome=outcome, reward=reward.value,
+                    terminated=terminated, truncated=truncated, started_at=started_at, started=started,
+                    info={"timings_ms": timings, **({"events": events} if events else {}),
+                          **({"rubric": reward.info} if reward.info else {})},
+                    browser=page or {}, episode_changes=reward.episode_changes,
+                )
+        if page is not None:
+            session.last_observation = {"fields": page, "timings": timings}
+    if outcome.fatal is not None:
+        browser_sessions.session_close(episode_id=episode.id)
+    return step
+
+
 @transaction.atomic(using="default")
-def _step_commit(*, episode, index, action, outcome, reward, terminated, truncated, started_at, started, action_ms):
+def _step_commit(*, episode, index, action, outcome, reward, terminated, truncated, started_at, started, info,
+                 browser=None, episode_changes=None):
     now = timezone.now()
-    status = Episode.Status.TERMINATED if terminated else Episode.Status.TRUNCATED if truncated else Episode.Status.RUNNING
+    if outcome.fatal is not None:
+        status = Episode.Status.ERRORED
+    elif terminated:
+        status = Episode.Status.TERMINATED
+    else:
+        status = Episode.Status.TRUNCATED if truncated else Episode.Status.RUNNING
     changes = {
         "step_count": index,
         "cumulative_reward": F("cumulative_reward") + reward,
@@ -318,26 +505,39 @@ def _step_commit(*, episode, index, action, outcome, reward, terminated, truncat
         changes["open_mrn"] = outcome.open_mrn
     if outcome.answer is not None:
         changes["answer"] = outcome.answer
+    if outcome.fatal is not None:
+        changes["error"] = outcome.fatal
     if status != Episode.Status.RUNNING:
         changes["ended_at"] = now
+    # The rubric's final verdict (score, success, breakdown) when this step ends a task episode.
+    changes.update(episode_changes or {})
     # Conditional on the step count we started from: of two concurrent steps, one wins.
     won = Episode.objects.filter(pk=episode.pk, status=Episode.Status.RUNNING, step_count=index - 1).update(**changes)
     if not won:
         raise EpisodeNotRunning(f"Episode {episode.id} has ended or another step was taken first.")
     episode.refresh_from_db()
-    observation = observation_of(episode, result=outcome.result, error=outcome.error)
-    return Step.objects.create(
+    observation = observation_of(episode, result=outcome.result, error=outcome.error, browser=browser)
+    step = Step.objects.create(
         episode=episode,
         index=index,
         action=action,
-        observation=observation,
+        # The screenshot goes to the agent, not into the trajectory (a few hundred kB each).
+        observation={**observation, "screenshot": None} if observation.get("screenshot") else observation,
         reward=reward,
         error=outcome.error or "",
         terminated=terminated,
         truncated=truncated,
         started_at=started_at,
         duration_ms=(time.perf_counter() - started) * 1000,
+        info=info,
     )
+    step.observation = observation
+    if observation.get("screenshot"):
+        # Spectators see a thumbnail of it, made off the agent's critical path.
+        transaction.on_commit(lambda: spectator.screenshot_published(step, observation["screenshot"]), using="default")
+    else:
+        transaction.on_commit(lambda: spectator.step_published(step), using="default")
+    return step
 
 
 # --- Close and reap ------------------------------------------------------------------
@@ -355,9 +555,12 @@ def episode_close(*, episode: Episode) -> Episode:
         ),
         ended_at=Coalesce(F("ended_at"), Value(now)),
     )
+    browser_sessions.session_close(episode_id=episode.pk)
     if claimed and episode.database_alias:
         snapshots.copy_drop(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
     episode.refresh_from_db()
+    if claimed:
+        spectator.episode_published(episode)
     return episode
 
 

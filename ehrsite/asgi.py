@@ -9,13 +9,21 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
 
-# WebSocket routes (spectator view, OpenEnv) are added by the apps that own them.
-websocket_urlpatterns: list = []
+from agentenv.consumers import OpenEnvConsumer, SpectatorConsumer, TokenAuthMiddleware  # noqa: E402
+
+websocket_urlpatterns: list = [
+    # One OpenEnv session (episode) per connection; API-token authentication.
+    path("openenv/ws", OpenEnvConsumer.as_asgi()),
+    # Cookie-authenticated, so only pages of this site may open it (no cross-site hijacking).
+    path("ws/episodes/<uuid:episode_id>/watch", AllowedHostsOriginValidator(SpectatorConsumer.as_asgi())),
+]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -166,3 +166,29 @@ CELERY_BEAT_SCHEDULE = {
     # Also refill on a timer: a reset whose refill task was lost must not leave the pool empty.
     "agentenv-pool-refill": {"task": "agentenv.pool_refill", "schedule": 30.0},
 }
+
+# --- Browser mode, OpenEnv and the spectator view (agentenv) ------------------------------
+# Where an episode's browser reaches the EHR (this server as the browsers see it; the grid
+# nodes must reach it too when EHRGYM_SELENIUM_REMOTE_URL is set).
+EHRGYM_BROWSER_BASE_URL = env_str("EHRGYM_BROWSER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not EHRGYM_BROWSER_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"EHRGYM_BROWSER_BASE_URL must start with http:// or https://; got {EHRGYM_BROWSER_BASE_URL!r}")
+# Started, blank browsers each process keeps ready, so a browser-mode reset never waits for one to start.
+EHRGYM_BROWSER_POOL_SIZE = env_int("EHRGYM_BROWSER_POOL_SIZE", 2, minimum=0)
+# Browser episodes at once (each browser holds ~200 MB); further browser resets get 503.
+EHRGYM_MAX_BROWSER_EPISODES = env_int("EHRGYM_MAX_BROWSER_EPISODES", 8, minimum=1)
+# A Selenium Grid (http://host:4444) for the browsers instead of Chromium on this machine.
+EHRGYM_SELENIUM_REMOTE_URL = env_str("EHRGYM_SELENIUM_REMOTE_URL")
+if EHRGYM_SELENIUM_REMOTE_URL and not EHRGYM_SELENIUM_REMOTE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"EHRGYM_SELENIUM_REMOTE_URL must start with http:// or https://; got {EHRGYM_SELENIUM_REMOTE_URL!r}")
+EHRGYM_CHROMIUM = Path(env_str("EHRGYM_CHROMIUM", "/usr/bin/chromium"))
+EHRGYM_CHROMEDRIVER = Path(env_str("EHRGYM_CHROMEDRIVER", "/usr/bin/chromedriver"))
+# The API refuses the Django sessions made for episode browsers (the agent drives those).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "agentenv.authentication.TokenOrBearerAuthentication",
+    "agentenv.browser.isolation.ClinicianSessionAuthentication",
+]
+# Spectators of an episode may be served by another process than its steps: Redis carries
+# the step messages between them when REDIS_URL is set.
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}

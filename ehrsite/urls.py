@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("harness/", include("harness.urls")),
     path("api/v1/", include("agentenv.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -15,3 +16,7 @@ urlpatterns = [
     path("", include("orders.urls")),
 ]
 handler404 = "clinical.views.not_found"
+urlpatterns += [
+    path("openenv/", include("agentenv.openenv.urls")),
+    path("", include("agentenv.spectator_urls")),
+]

@@ -19,6 +19,7 @@ ACTION_MODULES = (
     "agentenv.actions.orders",
     "agentenv.actions.notes",
     "agentenv.actions.terminal",
+    "agentenv.actions.browser",
 )
 
 

@@ -15,7 +15,7 @@ from django.db import connections
 from agentenv import snapshots
 from agentenv.models import DatabaseCopy
 from agentenv.tests.conftest import EPISODE_DBS, start
-from conftest import require_service
+from conftest import forget_celery_connections, require_service
 from ehrsite.celery import app as celery_app
 
 pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden"), pytest.mark.slow]
@@ -40,13 +40,6 @@ def _wait_for(predicate, timeout_s: float) -> bool:
     return False
 
 
-def _forget_celery_connections() -> None:
-    """Celery caches its producer pool and queue routing from the configuration it first
-    saw (eager, in-memory broker, earlier in the run); make it read the new one."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.__dict__.pop("amqp", None)
 
 
 @pytest.fixture
@@ -71,14 +64,14 @@ def worker(settings):
     # This process sends to the same broker and queue for the duration of the test.
     previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
     celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
-    _forget_celery_connections()
+    forget_celery_connections()
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.EHRGYM_POOL_SIZE = 3
     try:
         yield process
     finally:
         celery_app.conf.update(previous)
-        _forget_celery_connections()
+        forget_celery_connections()
         process.send_signal(signal.SIGTERM)
         try:
             output, _ = process.communicate(timeout=20)

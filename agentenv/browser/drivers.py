@@ -1,0 +1,285 @@
+"""Starting and stopping headless Chromium, and the warm pool of started browsers.
+
+Local (the default): Selenium starts /usr/bin/chromedriver, which starts Chromium on this
+machine with a fresh profile directory. Remote (EHRGYM_SELENIUM_REMOTE_URL set): sessions
+are opened on a Selenium Grid with `webdriver.Remote`; the grid node gives every session
+its own profile, and the EHR must be reachable from the node at EHRGYM_BROWSER_BASE_URL.
+
+Starting Chromium takes about a second, far more than a reset may. The pool keeps
+EHRGYM_BROWSER_POOL_SIZE started, blank browsers per process; a reset takes one, and a
+background thread starts a replacement. A browser is never reused by another episode:
+cookies, storage, history and cache would carry over, so closing an episode quits it.
+"""
+
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+import psutil
+from django.conf import settings
+
+# Selenium Manager would try to download a driver when none is given: never, here.
+os.environ.setdefault("SE_OFFLINE", "true")
+
+from selenium import webdriver  # noqa: E402  (after SE_OFFLINE)
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+
+from agentenv.browser.scripts import AXTREE_JS, AXTREE_OPTIONS  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SIZE = (1280, 900)
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+    # A headless window counts as hidden: Chromium would throttle its timers and renderer
+    # and hold the old page's paint during a navigation, all time the agent waits for.
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-features=PaintHolding",
+    f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}",
+)
+PAGE_LOAD_TIMEOUT_S = 30
+SCRIPT_TIMEOUT_S = 10
+# How long a quit browser's processes get to exit before they are killed.
+EXIT_WAIT_S = 5
+
+
+@dataclass(eq=False)
+class Browser:
+    """A started browser: its WebDriver session and, when local, what it runs on here."""
+
+    driver: webdriver.Remote
+    profile_dir: str | None = None
+    # chromedriver and every Chromium process under it, so none outlives `browser_quit`.
+    processes: list[psutil.Process] = field(default_factory=list)
+    remote: bool = False
+
+
+def chrome_options(*, profile_dir: str | None, remote: bool) -> webdriver.ChromeOptions:
+    """The options of every episode browser. A remote session gets no binary path or
+    profile directory: both are the grid node's, not this machine's."""
+    options = webdriver.ChromeOptions()
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    if not remote:
+        options.binary_location = str(settings.EHRGYM_CHROMIUM)
+        options.add_argument(f"--user-data-dir={profile_dir}")
+    # Wait for the load event: the page is read (and photographed) with its stylesheet applied.
+    options.page_load_strategy = "normal"
+    # An alert or confirm must not block every later command: it is accepted, as a clinician clicks OK.
+    options.set_capability("unhandledPromptBehavior", "accept")
+    return options
+
+
+def browser_start() -> Browser:
+    """Start a browser (locally or on the grid); blank, with no cookies."""
+    remote_url = settings.EHRGYM_SELENIUM_REMOTE_URL
+    if remote_url:
+        driver = webdriver.Remote(command_executor=remote_url, options=chrome_options(profile_dir=None, remote=True))
+        browser = Browser(driver=driver, remote=True)
+    else:
+        profile_dir = tempfile.mkdtemp(prefix="ehrgym-chrome-")
+        try:
+            driver = webdriver.Chrome(
+                service=Service(str(settings.EHRGYM_CHROMEDRIVER)),
+                options=chrome_options(profile_dir=profile_dir, remote=False),
+            )
+        except Exception:
+            shutil.rmtree(profile_dir, ignore_errors=True)
+            raise
+        browser = Browser(driver=driver, profile_dir=profile_dir, processes=_process_tree(driver))
+    driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)
+    driver.set_script_timeout(SCRIPT_TIMEOUT_S)
+    driver.implicitly_wait(0)
+    return browser
+
+
+def _process_tree(driver) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(driver.service.process.pid)
+        return [root, *root.children(recursive=True)]
+    except (psutil.Error, AttributeError):
+        return []
+
+
+def browser_pids(browser: Browser) -> list[int]:
+    """Process ids of the browser's chromedriver and Chromium processes still running."""
+    alive = []
+    for process in browser.processes + _process_tree(browser.driver):
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE and process.pid not in alive:
+                alive.append(process.pid)
+        except psutil.Error:
+            continue
+    return alive
+
+
+def browser_quit(browser: Browser, *, wait: bool = False) -> None:
+    """Quit the browser and make sure none of its processes is left, even if Chromium
+    crashed or hangs: a leaked Chromium holds a few hundred MB until the machine restarts.
+
+    Chromium takes a second or two to exit after WebDriver's quit: unless `wait`, that is
+    waited out (and stragglers killed, the profile removed) in a background thread, so
+    closing an episode does not wait for it.
+    """
+    processes = browser.processes + [p for p in _process_tree(browser.driver) if p not in browser.processes]
+    try:
+        browser.driver.quit()
+    except Exception:  # a dead browser cannot quit cleanly; its processes are ended below
+        logger.debug("quitting a browser failed", exc_info=True)
+    if wait:
+        _reap(processes, browser.profile_dir)
+        return
+    reaper = threading.Thread(target=_reap, args=(processes, browser.profile_dir), name="ehrgym-browser-reap",
+                              daemon=True)
+    with _reapers_lock:
+        _reapers.add(reaper)
+    reaper.start()
+
+
+_reapers: set[threading.Thread] = set()
+_reapers_lock = threading.Lock()
+
+
+def _reap(processes: list[psutil.Process], profile_dir: str | None) -> None:
+    try:
+        _, alive = psutil.wait_procs(processes, timeout=EXIT_WAIT_S if processes else 0)
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.Error:
+                continue
+        psutil.wait_procs(alive, timeout=EXIT_WAIT_S)
+        if profile_dir:
+            shutil.rmtree(profile_dir, ignore_errors=True)
+    finally:
+        with _reapers_lock:
+            _reapers.discard(threading.current_thread())
+
+
+@atexit.register
+def _finish_reaping() -> None:
+    """Daemon threads die with the interpreter: let the reaping in progress finish first."""
+    with _reapers_lock:
+        reapers = list(_reapers)
+    for reaper in reapers:
+        reaper.join(2 * EXIT_WAIT_S)
+
+
+# --- The warm pool ---------------------------------------------------------------------
+
+
+def _warm_up(browser: Browser) -> None:
+    """Open the EHR's login page (no cookies yet: it grants nothing) and read it once, so the
+    reset that takes this browser finds the site's renderer process running, the connection
+    open, the stylesheet cached and the page script compiled: about half of a cold reset."""
+    try:
+        browser.driver.get(settings.EHRGYM_BROWSER_BASE_URL + "/accounts/login/")
+        browser.driver.execute_script(AXTREE_JS, AXTREE_OPTIONS)
+    except Exception:  # the server may not be listening yet: the browser is usable all the same
+        logger.info("warming up a pooled browser failed", exc_info=True)
+
+
+
+class BrowserPool:
+    """Started, blank browsers of this process, ready for the next browser-mode reset."""
+
+    def __init__(self):
+        self._idle: deque[Browser] = deque()
+        self._lock = threading.Lock()
+        self._starting = 0
+        self._starters: set[threading.Thread] = set()
+
+    def take(self) -> Browser:
+        """A started browser: from the pool if one is ready, else started now.
+
+        The caller refills the pool (refill_in_background) once it has used the browser:
+        starting Chromium takes a core for about a second, which the reset should not share.
+        """
+        with self._lock:
+            browser = self._idle.popleft() if self._idle else None
+        return browser if browser is not None else browser_start()
+
+    def idle_count(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def _claim_missing(self) -> int:
+        """Reserve the browsers the pool lacks (counting those being started)."""
+        with self._lock:
+            missing = settings.EHRGYM_BROWSER_POOL_SIZE - len(self._idle) - self._starting
+            self._starting += max(missing, 0)
+            return max(missing, 0)
+
+    def _start_one(self) -> bool:
+        try:
+            browser = browser_start()
+            _warm_up(browser)
+        except Exception:
+            logger.exception("starting a browser for the warm pool failed")
+            browser = None
+        with self._lock:
+            self._starting -= 1
+            if browser is not None:
+                self._idle.append(browser)
+            self._starters.discard(threading.current_thread())
+        return browser is not None
+
+    def refill(self) -> int:
+        """Start browsers until the pool holds EHRGYM_BROWSER_POOL_SIZE; returns how many."""
+        return sum(self._start_one() for _ in range(self._claim_missing()))
+
+    def refill_in_background(self) -> None:
+        """Start the missing browsers, each in a thread of its own: when resets come faster
+        than one browser starts, the pool still catches up."""
+        for _ in range(self._claim_missing()):
+            starter = threading.Thread(target=self._start_one, name="ehrgym-browser-pool", daemon=True)
+            with self._lock:
+                self._starters.add(starter)
+            starter.start()
+
+    def wait_for_refill(self, timeout: float | None = None) -> None:
+        with self._lock:
+            starters = list(self._starters)
+        for starter in starters:
+            starter.join(timeout)
+
+    def drain(self) -> int:
+        """Quit every idle browser (tests, shutdown, a changed configuration)."""
+        self.wait_for_refill()
+        with self._lock:
+            browsers, self._idle = list(self._idle), deque()
+        for browser in browsers:
+            browser_quit(browser, wait=True)
+        return len(browsers)
+
+
+pool = BrowserPool()
+# A forked process (a test server, a pre-forking web server) must not drive its parent's
+# idle browsers: the WebDriver sessions stay the parent's.
+os.register_at_fork(after_in_child=pool.__init__)
+
+
+def _forget_reapers_after_fork() -> None:
+    global _reapers_lock
+    _reapers.clear()
+    _reapers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_reapers_after_fork)
+# A server stopping (Daphne on SIGTERM, Ctrl-C) must not leave its idle browsers running.
+atexit.register(pool.drain)

@@ -1,0 +1,117 @@
+"""OpenEnv's HTTP endpoints: health, schema and metadata for anyone; reset, step and state
+on the API token's current episode, in OpenEnv's payload shapes."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from agentenv.models import Episode
+from agentenv.rewards import INVALID_ACTION_PENALTY
+from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN, client_for
+
+pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
+
+TASK = {"patient_mrn": MARIA_MRN, "instruction": "What is Maria Garcia's latest hemoglobin A1c?"}
+
+
+@pytest.fixture
+def agent(alice) -> APIClient:
+    return client_for(alice, "Bearer")
+
+
+def test_it_reports_health_schema_and_metadata_without_a_token():
+    anonymous = APIClient()
+    assert anonymous.get("/openenv/health").json() == {"status": "healthy"}
+    schema = anonymous.get("/openenv/schema").json()
+    assert set(schema) == {"action", "observation", "state"}
+    action_types = set(schema["action"]["discriminator"]["mapping"])
+    assert {"click", "goto", "open_chart", "get_observations", "answer"} <= action_types
+    assert {"goal", "axtree", "last_action_error"} <= set(schema["observation"]["properties"])
+    assert {"episode_id", "step_count"} <= set(schema["state"]["required"])
+    assert anonymous.get("/openenv/metadata").json()["name"] == "EHRGym"
+
+
+def test_it_needs_a_token_for_reset_step_and_state(alice):
+    anonymous = APIClient()
+    assert anonymous.post("/openenv/reset", TASK, format="json").status_code == 401
+    assert anonymous.post("/openenv/step", {"action": {"type": "noop"}}, format="json").status_code == 401
+    assert anonymous.get("/openenv/state").status_code == 401
+
+
+def test_it_resets_steps_and_reports_state_in_openenv_shapes(agent):
+    reset = agent.post("/openenv/reset", {**TASK, "seed": 3, "episode_id": "run-17/episode-1"}, format="json")
+
+    assert reset.status_code == 200
+    body = reset.json()
+    assert set(body) == {"observation", "reward", "done", "metadata"}
+    assert body["reward"] is None and body["done"] is False
+    assert body["observation"]["goal"] == TASK["instruction"] and body["observation"]["step"] == 0
+    assert body["metadata"]["episode_id"] == "run-17/episode-1" and body["metadata"]["seed"] == 3
+    episode = Episode.objects.get(pk=body["metadata"]["ehrgym_episode_id"])
+    assert episode.channel == Episode.Channel.OPENENV_HTTP
+
+    step = agent.post("/openenv/step", {"action": {"type": "get_observations", "mrn": MARIA_MRN, "loinc": "4548-4"},
+                                        "request_id": "r1"}, format="json").json()
+    assert step["observation"]["last_action_result"]["observations"][0]["value"] == 6.9
+    assert (step["reward"], step["done"]) == (0.0, False)
+    assert step["metadata"]["request_id"] == "r1" and step["metadata"]["timings_ms"]["step"] > 0
+
+    state = agent.get("/openenv/state").json()
+    assert (state["episode_id"], state["step_count"], state["status"]) == ("run-17/episode-1", 1, "running")
+    assert state["ehrgym_episode_id"] == str(episode.pk)
+
+    done = agent.post("/openenv/step", {"action": {"type": "answer", "answer": "6.9 %"}}, format="json").json()
+    assert done["done"] is True and done["metadata"]["terminated"] is True
+    after = agent.post("/openenv/step", {"action": {"type": "finish"}}, format="json")
+    assert after.status_code == 409 and after.json()["code"] == "EPISODE_ENDED"
+
+
+def test_it_reports_an_invalid_action_in_the_observation_with_a_penalty(agent):
+    agent.post("/openenv/reset", TASK, format="json")
+    action = {"type": "open_chart", "mrn": MARIA_MRN, "tab": 1}
+    step = agent.post("/openenv/step", {"action": action}, format="json").json()
+    assert "Extra inputs are not permitted" in step["observation"]["last_action_error"]
+    assert step["reward"] == -INVALID_ACTION_PENALTY and step["done"] is False
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"instruction": "x"}, "give task_id, or patient_mrn and instruction"),
+    ({**TASK, "task_id": "ehr/x-v1"}, "give task_id or instruction, not both"),
+    ({"task_id": "ehr/no-such.task-v1", "seed": 1}, "task_id:"),
+    ({**TASK, "mode": "teleport"}, "mode: Input should be 'api' or 'browser'"),
+    ({**TASK, "screenshot": True}, "Screenshots need a browser"),
+    ({**TASK, "patient_mrn": "E404"}, "No patient with MRN 'E404'"),
+    ({**TASK, "colour": "blue"}, "colour: Extra inputs are not permitted"),
+])
+def test_it_refuses_an_invalid_reset_with_a_clear_422(agent, body, message):
+    response = agent.post("/openenv/reset", body, format="json")
+    assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR"
+    assert message in response.json()["detail"]
+
+
+def test_it_refuses_a_step_without_an_episode_or_with_a_malformed_body(agent):
+    before = agent.post("/openenv/step", {"action": {"type": "finish"}}, format="json")
+    assert before.status_code == 409 and "send reset first" in before.json()["detail"]
+    assert agent.get("/openenv/state").status_code == 404
+    agent.post("/openenv/reset", TASK, format="json")
+    for body in ({}, {"action": "finish"}, {"action": {"type": "finish"}, "timeout_s": 3}, {"action": {"oops": 1}}):
+        response = agent.post("/openenv/step", body, format="json")
+        assert response.status_code == 422 and response.json()["code"] == "VALIDATION_ERROR", body
+
+
+def test_it_closes_the_previous_episode_of_the_token_on_reset(agent, alice):
+    first = agent.post("/openenv/reset", TASK, format="json").json()["metadata"]["ehrgym_episode_id"]
+    second = agent.post("/openenv/reset", TASK, format="json").json()["metadata"]["ehrgym_episode_id"]
+
+    assert Episode.objects.get(pk=first).status == Episode.Status.CLOSED
+    assert Episode.objects.get(pk=first).released_at is not None
+    assert agent.get("/openenv/state").json()["ehrgym_episode_id"] == second
+    # A mistyped reset leaves the running episode alone.
+    agent.post("/openenv/reset", {"instruction": "x"}, format="json")
+    assert Episode.objects.get(pk=second).status == Episode.Status.RUNNING
+
+
+def test_it_keeps_each_tokens_current_episode_apart(agent, bob):
+    agent.post("/openenv/reset", TASK, format="json")
+    bobs = client_for(bob, "Bearer")
+    assert bobs.get("/openenv/state").status_code == 404
+    assert bobs.post("/openenv/step", {"action": {"type": "finish"}}, format="json").status_code == 409

@@ -1,0 +1,42 @@
+"""Baseline agents for `manage.py evaluate`: the oracle, a seeded random agent, and an LLM.
+
+An agent makes one policy per episode: `agent.policy(instance, observation, seed=...)`
+returns the actions (or a generator that receives each observation, as oracles do),
+starting from the observation reset gave. Agents see what an agent of the environment
+sees (the observation); only the oracle reads the instance, as BrowserGym's `cheat` does.
+"""
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from harness.instances import Instance
+
+
+class Agent(Protocol):
+    name: str
+
+    def policy(self, instance: Instance, observation: dict, *, seed: int) -> Iterable[dict]: ...
+
+
+class AgentUnavailable(Exception):
+    """The agent cannot run here (e.g. the LLM endpoint is not configured)."""
+
+
+AGENT_NAMES = ("oracle", "random", "llm")
+
+
+def agent_get(name: str) -> Agent:
+    """The agent `name`; raises AgentUnavailable for an unknown or unconfigured one."""
+    if name == "oracle":
+        from harness.agents.oracle_agent import OracleAgent
+
+        return OracleAgent()
+    if name == "random":
+        from harness.agents.random_agent import RandomAgent
+
+        return RandomAgent()
+    if name == "llm":
+        from harness.agents.llm import LLMAgent
+
+        return LLMAgent.from_environment()
+    raise AgentUnavailable(f"Unknown agent {name!r}; choose one of {', '.join(AGENT_NAMES)}.")

@@ -1,0 +1,299 @@
+"""Patient selectors: which patients of a database a task can be asked about.
+
+A selector is declarative JSON, validated here (an unknown key is an error with its
+name, not ignored), and evaluated as one query with EXISTS subqueries on the database
+it is given: the golden database when instances are sampled and counted.
+
+    {"age_min": 18, "sex": "female", "has_condition_codes": ["59621000"],
+     "has_lab_loinc": "2823-3", "has_allergy_class": "penicillin"}
+
+Values may be variant placeholders ("has_lab_loinc": "{loincs}"), filled before the
+selector is evaluated, so each variant has its own eligible patients.
+"""
+
+from datetime import date
+
+from django.db.models import Count, Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from clinical.models import Allergy, Condition, Immunization, Medication, Observation, Patient
+from clinical.selectors import ACTIVE_CONDITION_STATUSES, ACTIVE_MEDICATION_STATUSES
+from orders.cds_rules import ALLERGENS
+from orders.models import Orderable
+
+ALLERGEN_KEYS = {allergen.key: allergen for allergen in ALLERGENS}
+
+
+def _as_list(value):
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else value
+
+
+class ObservationRule(BaseModel):
+    """Patients with results of any of these LOINC codes (optionally: enough of them, or a latest value in range)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
+    min_count: int = Field(1, ge=1, description="At least this many results.")
+    numeric: bool = Field(False, description="Count only results with a numeric value.")
+    latest_min: float | None = Field(None, description="The most recent result is at least this.")
+    latest_max: float | None = Field(None, description="The most recent result is at most this.")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+class Selector(BaseModel):
+    """Every key narrows the cohort; a missing key does not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_min: int | None = Field(None, ge=0, le=130, description="Age in years today, at least.")
+    age_max: int | None = Field(None, ge=0, le=130, description="Age in years today, at most.")
+    sex: str | None = Field(None, description="male, female, other or unknown.")
+    code_status: str | None = Field(None, description="full, dnr, dnr_dni or comfort.")
+    mrn_in: list[str] | None = Field(None, description="Only these patients.")
+    has_condition_codes: list[str] | None = Field(None, description="An active problem with any of these SNOMED codes.")
+    lacks_condition_codes: list[str] | None = Field(None, description="No active problem with any of these codes.")
+    has_lab_loinc: list[str] | None = Field(None, description="A result of any of these LOINC codes.")
+    has_observation: ObservationRule | None = Field(None, description="Results matching a rule (count, latest value).")
+    has_allergy_class: str | None = Field(
+        None, description=f"An active allergy of a class: {', '.join(ALLERGEN_KEYS)}."
+    )
+    lacks_allergy_class: str | None = Field(None, description="No active allergy of this class.")
+    lacks_allergy_substance: list[str] | None = Field(
+        None, description="No active allergy whose substance contains any of these words."
+    )
+    has_medication_rxnorm: list[str] | None = Field(
+        None, description="An active medication with any of these RxNorm codes."
+    )
+    lacks_medication_rxnorm: list[str] | None = Field(None, description="No active medication with these codes.")
+    lacks_medication_class: list[str] | None = Field(
+        None, description="No active medication of these catalog drug classes (e.g. nsaid, ace-inhibitor)."
+    )
+    has_immunization_cvx: list[str] | None = Field(
+        None, description="An immunization on record with any of these CVX codes."
+    )
+
+    _lists = field_validator(
+        "mrn_in", "has_condition_codes", "lacks_condition_codes", "has_lab_loinc", "lacks_allergy_substance",
+        "has_medication_rxnorm", "lacks_medication_rxnorm", "lacks_medication_class", "has_immunization_cvx",
+        mode="before",
+    )(_as_list)
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, value):
+        if value is not None and value not in Patient.Sex.values:
+            raise ValueError(f"must be one of {', '.join(Patient.Sex.values)}")
+        return value
+
+    @field_validator("code_status")
+    @classmethod
+    def _code_status(cls, value):
+        if value is not None and value not in Patient.CodeStatus.values:
+            raise ValueError(f"must be one of {', '.join(Patient.CodeStatus.values)}")
+        return value
+
+    @field_validator("has_allergy_class", "lacks_allergy_class")
+    @classmethod
+    def _allergy_class(cls, value):
+        if value is not None and value not in ALLERGEN_KEYS:
+            raise ValueError(f"unknown allergy class {value!r}; known: {', '.join(ALLERGEN_KEYS)}")
+        return value
+
+
+def selector_parse(raw: dict) -> Selector:
+    """Raises pydantic.ValidationError for a selector that does not fit the schema."""
+    return Selector.model_validate(raw or {})
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _active_conditions(codes: list[str]) -> Exists:
+    return Exists(Condition.objects.filter(
+        patient=OuterRef("pk"), code__in=codes, clinical_status__in=ACTIVE_CONDITION_STATUSES
+    ))
+
+
+def _allergy_of_class(key: str) -> Exists:
+    allergen = ALLERGEN_KEYS[key]
+    matches = Q(code__in=allergen.codes)
+    for word in allergen.words:
+        matches |= Q(substance__icontains=word.strip())
+    return Exists(Allergy.objects.filter(matches, patient=OuterRef("pk"), clinical_status="active"))
+
+
+def _active_medications(**filters) -> Exists:
+    return Exists(Medication.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_MEDICATION_STATUSES, **filters))
+
+
+def _with_observations(patients: QuerySet[Patient], rule: ObservationRule) -> QuerySet[Patient]:
+    rows = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=rule.loincs)
+    if rule.numeric:
+        rows = rows.exclude(value_num=None)
+    counted = rows.order_by().values("patient").annotate(n=Count("pk")).values("n")
+    patients = patients.annotate(_results=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+    patients = patients.filter(_results__gte=rule.min_count)
+    if rule.latest_min is not None or rule.latest_max is not None:
+        # The latest numeric result, as the latest_observation fact reads it.
+        latest = rows.exclude(value_num=None).order_by("-effective_at", "-pk").values("value_num")[:1]
+        patients = patients.annotate(_latest=Subquery(latest, output_field=FloatField()))
+        if rule.latest_min is not None:
+            patients = patients.filter(_latest__gte=rule.latest_min)
+        if rule.latest_max is not None:
+            patients = patients.filter(_latest__lte=rule.latest_max)
+    return patients
+
+
+def cohort(selector: Selector, *, using: str, today: date | None = None) -> QuerySet[Patient]:
+    """The selector's patients in database `using`, living, ordered by MRN (a stable order to sample from)."""
+    today = today or timezone.localdate()
+    patients = Patient.objects.using(using).filter(deceased_at__isnull=True)
+    if selector.age_min is not None:
+        patients = patients.filter(birth_date__lte=_years_before(today, selector.age_min))
+    if selector.age_max is not None:
+        # Still age_max on the day before their next birthday.
+        patients = patients.filter(birth_date__gt=_years_before(today, selector.age_max + 1))
+    if selector.sex:
+        patients = patients.filter(sex=selector.sex)
+    if selector.code_status:
+        patients = patients.filter(code_status=selector.code_status)
+    if selector.mrn_in is not None:
+        patients = patients.filter(mrn__in=selector.mrn_in)
+    if selector.has_condition_codes:
+        patients = patients.filter(_active_conditions(selector.has_condition_codes))
+    if selector.lacks_condition_codes:
+        patients = patients.exclude(_active_conditions(selector.lacks_condition_codes))
+    if selector.has_lab_loinc:
+        results = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=selector.has_lab_loinc)
+        patients = patients.filter(Exists(results))
+    if selector.has_observation:
+        patients = _with_observations(patients, selector.has_observation)
+    if selector.has_allergy_class:
+        patients = patients.filter(_allergy_of_class(selector.has_allergy_class))
+    if selector.lacks_allergy_class:
+        patients = patients.exclude(_allergy_of_class(selector.lacks_allergy_class))
+    for word in selector.lacks_allergy_substance or ():
+        patients = patients.exclude(Exists(Allergy.objects.filter(
+            patient=OuterRef("pk"), substance__icontains=word, clinical_status="active"
+        )))
+    if selector.has_medication_rxnorm:
+        patients = patients.filter(_active_medications(rxnorm__in=selector.has_medication_rxnorm))
+    if selector.lacks_medication_rxnorm:
+        patients = patients.exclude(_active_medications(rxnorm__in=selector.lacks_medication_rxnorm))
+    if selector.lacks_medication_class:
+        codes = Orderable.objects.filter(drug_class__in=selector.lacks_medication_class).values("code")
+        patients = patients.exclude(_active_medications(rxnorm__in=codes))
+    if selector.has_immunization_cvx:
+        patients = patients.filter(Exists(Immunization.objects.filter(
+            patient=OuterRef("pk"), cvx__in=selector.has_immunization_cvx
+        )))
+    return patients.order_by("mrn")
+
+
+def cohort_mrns(selector: Selector, *, using: str) -> list[str]:
+    return list(cohort(selector, using=using).values_list("mrn", flat=True))
+
+
+# --- Group A (MedAgentBench): selector keys on one draw of a test, and on how old the latest result is. ---
+
+
+class DrawRule(BaseModel):
+    """Patients whose nth newest draw of a test (0 = newest) has a value in [value_min, value_below) and
+    no newer draw within clear_hours after it (so that draw is the latest one clear_hours later)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
+    nth: int = Field(0, ge=0, description="Which draw: 0 = the newest.")
+    value_min: float | None = Field(None, description="The draw's value is at least this.")
+    value_below: float | None = Field(None, description="The draw's value is below this.")
+    clear_hours: float = Field(0, ge=0, description="No newer draw within this many hours after it.")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+class ResultAgeRule(BaseModel):
+    """Patients whose latest numeric result of a test is between min_days and max_days old (today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
+    min_days: int | None = Field(None, ge=0, description="The latest result is more than this many days old.")
+    max_days: int | None = Field(None, ge=0, description="The latest result is at most this many days old.")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+class SelectorA(Selector):
+    observation_draw: DrawRule | None = Field(None, description="The nth draw of a test in a value range.")
+    latest_result_age: ResultAgeRule | None = Field(None, description="How old the latest result of a test is.")
+
+
+def _draw_patients(rule: DrawRule, using: str) -> list[int]:
+    from datetime import timedelta
+
+    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
+            .order_by("patient_id", "-effective_at", "-pk").values_list("patient_id", "effective_at", "value_num"))
+    draws: dict[int, list] = {}
+    for patient_id, at, value in rows:
+        mine = draws.setdefault(patient_id, [])
+        if not mine or mine[-1][0] != at:
+            mine.append((at, value))
+    chosen = []
+    for patient_id, mine in draws.items():
+        if len(mine) <= rule.nth:
+            continue
+        at, value = mine[rule.nth]
+        if rule.value_min is not None and value < rule.value_min:
+            continue
+        if rule.value_below is not None and value >= rule.value_below:
+            continue
+        if rule.nth > 0 and mine[rule.nth - 1][0] <= at + timedelta(hours=rule.clear_hours):
+            continue
+        chosen.append(patient_id)
+    return chosen
+
+
+def _result_age_patients(rule: ResultAgeRule, using: str) -> list[int]:
+    from datetime import timedelta
+
+    latest = {}
+    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
+            .values_list("patient_id", "effective_at"))
+    for patient_id, at in rows:
+        latest[patient_id] = max(at, latest.get(patient_id, at))
+    now = timezone.now()
+    return [pid for pid, at in latest.items()
+            if (rule.min_days is None or at < now - timedelta(days=rule.min_days))
+            and (rule.max_days is None or at >= now - timedelta(days=rule.max_days))]
+
+
+_cohort_before_group_a = cohort
+
+
+def cohort(selector: Selector, *, using: str, today: date | None = None) -> QuerySet[Patient]:  # noqa: F811
+    """cohort, plus the keys of SelectorA."""
+    patients = _cohort_before_group_a(selector, using=using, today=today)
+    if getattr(selector, "observation_draw", None):
+        patients = patients.filter(pk__in=_draw_patients(selector.observation_draw, using))
+    if getattr(selector, "latest_result_age", None):
+        patients = patients.filter(pk__in=_result_age_patients(selector.latest_result_age, using))
+    return patients
+
+
+_selector_parse_before_group_a = selector_parse
+
+
+def selector_parse(raw: dict) -> Selector:  # noqa: F811
+    """Raises pydantic.ValidationError for a selector that does not fit the schema (with SelectorA's keys)."""
+    return SelectorA.model_validate(raw or {})

@@ -1,0 +1,276 @@
+"""Facts: values a task reads from the chart at reset, before the agent acts.
+
+A task declares the facts it needs: {"potassium": {"fact": "latest_observation",
+"loincs": ["2823-3", "6298-4"]}}. At reset each is computed from the episode's fresh
+copy of the chart, so an expected answer is right for whatever population the golden
+database holds. A fact is a dict with an "answer" (what an answer criterion compares
+against, and what {name} fills in) and named fields ({name_field} fills in).
+
+Facts read through the clinical selectors, the same reads the chart pages and the
+agent's semantic actions use, so an answer is what the agent can see.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from clinical import selectors
+from clinical.models import Observation, Patient
+
+
+class FactError(Exception):
+    """The chart does not hold what the fact needs (the selector should have excluded the patient)."""
+
+
+class FactArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class FactKind:
+    name: str
+    args: type[FactArgs]
+    fields: tuple[str, ...]  # besides "answer"
+    compute: Callable[..., dict]
+    description: str
+
+
+FACTS: dict[str, FactKind] = {}
+
+
+def fact(name: str, *, args: type[FactArgs], fields: tuple[str, ...]):
+    def register(compute):
+        FACTS[name] = FactKind(name, args, fields, compute, (compute.__doc__ or "").strip().splitlines()[0])
+        return compute
+
+    return register
+
+
+def fact_compute(spec: dict, patient: Patient) -> dict:
+    """One fact of a task for a patient: {"answer": ..., field: ...}. Raises FactError."""
+    kind = FACTS[spec["fact"]]
+    args = kind.args.model_validate({k: v for k, v in spec.items() if k != "fact"})
+    return kind.compute(patient, **args.model_dump())
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+def _number(value: float) -> float | int:
+    """The stored value, whole numbers as integers (4.0 is 4): answers are compared with
+    what the chart holds, at the precision the answer gives."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _local_date(moment) -> str:
+    return timezone.localtime(moment).date().isoformat()
+
+
+def _numeric_results(patient: Patient, loincs: list[str]):
+    return (
+        Observation.objects.using(patient._state.db)
+        .filter(patient=patient, loinc__in=loincs)
+        .exclude(value_num=None)
+        .order_by("-effective_at", "-pk")
+    )
+
+
+class ObservationArgs(FactArgs):
+    loincs: list[str] = Field(min_length=1, description="LOINC codes of the same test (any of them counts).")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+@fact("latest_observation", args=ObservationArgs, fields=("value", "values", "unit", "date", "display", "loinc"))
+def latest_observation(patient: Patient, *, loincs: list[str]) -> dict:
+    """The most recent numeric result of a test: answer = its value; values = every distinct value
+    filed at that same moment (a chart can hold two results of one draw, under two codes)."""
+    results = list(_numeric_results(patient, loincs)[:20])
+    if not results:
+        raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
+    latest = results[0]
+    value = _number(latest.value_num)
+    same_time = sorted({_number(r.value_num) for r in results if r.effective_at == latest.effective_at})
+    return {"answer": value, "value": value, "values": same_time, "unit": latest.unit,
+            "date": _local_date(latest.effective_at), "display": latest.display, "loinc": latest.loinc}
+
+
+class TrendArgs(ObservationArgs):
+    better: Literal["lower", "higher"] = Field(description="Which direction is an improvement.")
+    stable_within: float = Field(0.0, ge=0, description="Changes this small (absolute) count as stable.")
+
+
+@fact("observation_trend", args=TrendArgs,
+      fields=("latest", "previous", "change", "unit", "latest_date", "previous_date"))
+def observation_trend(patient: Patient, *, loincs: list[str], better: str, stable_within: float) -> dict:
+    """Latest against previous result of a test (an earlier draw): answer = improving, worsening or stable."""
+    results = list(_numeric_results(patient, loincs)[:50])
+    latest = results[0] if results else None
+    # The previous draw, not the same draw filed under a second code.
+    previous = next((r for r in results if r.effective_at < latest.effective_at), None) if latest else None
+    if previous is None:
+        raise FactError(f"{patient.mrn} has fewer than two numeric results of {', '.join(loincs)}")
+    change = latest.value_num - previous.value_num
+    if abs(change) <= stable_within + 1e-9:
+        answer = "stable"
+    else:
+        answer = "improving" if (change < 0) == (better == "lower") else "worsening"
+    return {"answer": answer, "latest": _number(latest.value_num), "previous": _number(previous.value_num),
+            "change": round(change, 4), "unit": latest.unit, "latest_date": _local_date(latest.effective_at),
+            "previous_date": _local_date(previous.effective_at)}
+
+
+class NoArgs(FactArgs):
+    pass
+
+
+@fact("active_allergies", args=NoArgs, fields=("count",))
+def active_allergies(patient: Patient) -> dict:
+    """The active allergies' substances as the allergy list shows them: answer = that list."""
+    substances = sorted({allergy.substance for allergy in selectors.allergies_active(patient)}, key=str.lower)
+    return {"answer": substances, "count": len(substances)}
+
+
+@fact("active_problems", args=NoArgs, fields=("count", "codes"))
+def active_problems(patient: Patient) -> dict:
+    """The active clinical problems (social findings apart), one per code: answer = their names."""
+    problems = list(selectors.problems_active(patient))
+    return {"answer": [p.display for p in problems], "count": len(problems), "codes": [p.code for p in problems]}
+
+
+@fact("active_medications", args=NoArgs, fields=("count", "rxnorm"))
+def active_medications(patient: Patient) -> dict:
+    """The active medication list, one entry per drug: answer = how many."""
+    medications = list(selectors.medications_active(patient))
+    return {"answer": len(medications), "count": len(medications), "rxnorm": [m.rxnorm for m in medications]}
+
+
+# --- Group C: immunizations -----------------------------------------
+
+
+class ImmunizationArgs(FactArgs):
+    cvxs: list[str] = Field(min_length=1, description="CVX codes of the same kind of vaccine (any of them counts).")
+
+    _list = field_validator("cvxs", mode="before")(_as_list)
+
+
+@fact("latest_immunization", args=ImmunizationArgs, fields=("date", "display", "cvx", "count"))
+def latest_immunization(patient: Patient, *, cvxs: list[str]) -> dict:
+    """The most recent dose of a kind of vaccine, as the Immunizations tab lists it: answer = its date."""
+    doses = [i for i in selectors.immunizations(patient) if i.cvx in cvxs]
+    if not doses:
+        raise FactError(f"{patient.mrn} has no immunization with CVX {', '.join(cvxs)}")
+    latest = doses[0]
+    date = _local_date(latest.occurred_at)
+    return {"answer": date, "date": date, "display": latest.display, "cvx": latest.cvx, "count": len(doses)}
+
+
+# --- Group B: classifying a value into clinical bands ------------------------------------------
+
+
+class BandArgs(FactArgs):
+    bands: list[tuple[float, str]] = Field(
+        min_length=1, description="[lower bound, label] pairs: the label of the highest lower bound the value "
+                                  "reaches (values below every bound take the last label)."
+    )
+
+    def label(self, value: float) -> str:
+        ordered = sorted(self.bands, key=lambda band: band[0], reverse=True)
+        return next((label for bound, label in ordered if value >= bound - 1e-9), ordered[-1][1])
+
+
+class ObservationBandArgs(BandArgs):
+    loincs: list[str] = Field(min_length=1, description="LOINC codes of the same test (any of them counts).")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+@fact("observation_band", args=ObservationBandArgs, fields=("value", "unit", "date"))
+def observation_band(patient: Patient, *, loincs: list[str], bands: list) -> dict:
+    """The band the most recent numeric result of a test falls in (e.g. a CKD stage): answer = its label."""
+    results = list(_numeric_results(patient, loincs)[:1])
+    if not results:
+        raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
+    latest = results[0]
+    label = ObservationBandArgs(loincs=loincs, bands=bands).label(latest.value_num)
+    return {"answer": label, "value": _number(latest.value_num), "unit": latest.unit,
+            "date": _local_date(latest.effective_at)}
+
+
+class KidneyBandArgs(BandArgs):
+    measure: Literal["egfr", "crcl"] = Field(description="eGFR or Cockcroft–Gault CrCl, as decision support reads them.")
+
+
+@fact("kidney_function_band", args=KidneyBandArgs, fields=("value",))
+def kidney_function_band(patient: Patient, *, measure: str, bands: list) -> dict:
+    """The band of the kidney function order decision support uses (latest eGFR or CrCl; the other when
+    one is unknown): answer = its label (e.g. a renally adjusted dose). No measure: the top band."""
+    from orders.selectors import patient_renal_function
+
+    value, _source = patient_renal_function(patient).value(measure)
+    args = KidneyBandArgs(measure=measure, bands=bands)
+    if value is None:
+        return {"answer": max(args.bands, key=lambda band: band[0])[1], "value": None}
+    return {"answer": args.label(value), "value": round(value, 1)}
+
+
+# --- Group A (MedAgentBench): a result read as of a reference time stated in the instruction. ---
+
+
+def observation_draws(patient_or_rows, loincs: list[str] | None = None) -> list:
+    """Numeric results of a test as draws, newest first: one row per moment (a draw filed under two
+    codes is one draw; the row latest_observation would read)."""
+    rows = patient_or_rows if loincs is None else _numeric_results(patient_or_rows, loincs)
+    draws, seen = [], set()
+    for row in rows:
+        if row.effective_at not in seen:
+            seen.add(row.effective_at)
+            draws.append(row)
+    return draws
+
+
+class AsOfArgs(ObservationArgs):
+    nth: int = Field(0, ge=0, description="Which draw sets the clock: 0 = the newest, 1 = the one before ...")
+    offset_hours: float = Field(gt=0, description="The reference time is this long after that draw.")
+    window_hours: float = Field(24, gt=0, description="Results count if within this long before the reference time.")
+
+
+@fact("observation_as_of", args=AsOfArgs, fields=("now", "value", "mean", "unit", "date", "count"))
+def observation_as_of(patient: Patient, *, loincs: list[str], nth: int, offset_hours: float,
+                      window_hours: float) -> dict:
+    """A test read as of a reference time (the nth draw + offset, to the minute, local): answer = the
+    latest result within the window before it, or -1 when there is none (MedAgentBench's convention);
+    mean = the average of the draws in the window (-1 when none); now = the reference time as text."""
+    from datetime import timedelta
+
+    draws = observation_draws(patient, loincs)
+    if len(draws) <= nth:
+        raise FactError(f"{patient.mrn} has fewer than {nth + 1} draws of {', '.join(loincs)}")
+    now = timezone.localtime(draws[nth].effective_at + timedelta(hours=offset_hours)).replace(second=0,
+                                                                                               microsecond=0)
+    start = now - timedelta(hours=window_hours)
+    inside = [d for d in draws if start < d.effective_at <= now]
+    value = _number(inside[0].value_num) if inside else -1
+    mean = round(sum(d.value_num for d in inside) / len(inside), 2) if inside else -1
+    return {"answer": value, "now": now.strftime("%Y-%m-%d %H:%M"), "value": value, "mean": _number(mean),
+            "unit": draws[nth].unit, "date": _local_date(inside[0].effective_at) if inside else "",
+            "count": len(inside)}
+
+
+@fact("previous_observation", args=ObservationArgs, fields=("value", "values", "unit", "date", "latest_date"))
+def previous_observation(patient: Patient, *, loincs: list[str]) -> dict:
+    """The numeric result of the draw before the most recent one: answer = its value; values = every distinct
+    value filed at that same moment (one draw can be filed under two codes with two results)."""
+    results = list(_numeric_results(patient, loincs)[:50])
+    latest = results[0] if results else None
+    previous = next((r for r in results if r.effective_at < latest.effective_at), None) if latest else None
+    if previous is None:
+        raise FactError(f"{patient.mrn} has fewer than two numeric results of {', '.join(loincs)}")
+    value = _number(previous.value_num)
+    same_time = sorted({_number(r.value_num) for r in results if r.effective_at == previous.effective_at})
+    return {"answer": value, "value": value, "values": same_time, "unit": previous.unit,
+            "date": _local_date(previous.effective_at), "latest_date": _local_date(latest.effective_at)}

@@ -1,0 +1,233 @@
+"""Cardiology: lipids, chest pain and heart-failure admissions."""
+
+from harness.library import template
+from harness.oracles import oracle
+
+HYPERTENSION, ISCHEMIC_HEART_DISEASE = "59621000", "414545008"
+KIDNEY_DISEASE = ["431857002", "433144002", "161665007", "698306007", "127013003"]  # CKD 3-4, transplant, DKD
+ANTICOAGULANTS = ["vka", "doac", "lmwh", "heparin"]
+
+
+def sign_answering_alerts(mrn, order_ids=None, *, override_reason=None):
+    """Sign; acknowledge warnings; high-severity alerts are overridden only with a reason given.
+    Yields the actions; returns the high alerts left unanswered (nothing signed then)."""
+    signed = yield {"type": "sign_orders", "mrn": mrn, **({"order_ids": order_ids} if order_ids else {})}
+    alerts = signed["last_action_result"]["blocked_by_alerts"]
+    if not alerts:
+        return []
+    high = [a for a in alerts if a["severity"] == "high"]
+    if high and not override_reason:
+        return high
+    for alert in alerts:
+        if alert["severity"] == "high":
+            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"], "reason": override_reason}
+        else:
+            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    yield {"type": "sign_orders", "mrn": mrn, **({"order_ids": order_ids} if order_ids else {})}
+    return []
+
+
+LIPID_AT_GOAL = template(
+    task_id="ehr/cardiology.lipid-at-goal-v1",
+    title="Is the latest cholesterol result at goal?",
+    tier="objective",
+    domain="cardiology",
+    description="Interpretation: find the newest {analyte} result and compare it with the stated goal. The "
+                "expected call is computed from the episode's chart at reset.",
+    instruction="{patient_name} (MRN {mrn}) asks whether their cholesterol is under control. Their {analyte} goal "
+                "is below {goal} mg/dL. Is the most recent {analyte} result at goal or above goal? Answer "
+                "\"at goal\" or \"above goal\".",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "numeric": True}},
+    variants=[
+        {"analyte": "LDL cholesterol", "loincs": ["18262-6"], "goal": 100},
+        {"analyte": "total cholesterol", "loincs": ["2093-3"], "goal": 200},
+    ],
+    facts={"status": {"fact": "observation_band", "loincs": "{loincs}",
+                      "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The latest {analyte} ({status_value} {status_unit}) called against "
+                                            "the goal of < {goal}", "expected": "{status}",
+         "choices": ["at goal", "above goal"]},
+        {"kind": "step_budget", "max_steps": 8},
+    ],
+    step_limit=15,
+    oracle="cardiology.lipid-at-goal",
+)
+
+
+@oracle("cardiology.lipid-at-goal")
+def lipid_at_goal(instance):
+    p = instance.params
+    rows = []
+    for loinc in p["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
+        rows += [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
+    latest = max(rows, key=lambda r: r["effective_at"])
+    yield {"type": "answer", "answer": "above goal" if latest["value"] >= p["goal"] else "at goal"}
+
+
+CHEST_PAIN_CODES = ["29303009", "89579-7", "243670", "705129", "399208008", "24321-2", "58410-2", "710839006"]
+
+CHEST_PAIN = template(
+    task_id="ehr/cardiology.chest-pain-rule-out-v1",
+    title="Chest pain rule-out with the order set",
+    tier="objective",
+    domain="cardiology",
+    description="Order-set use toward a goal: pend the chest-pain (ACS rule-out) order set, keep it as built and "
+                "sign it, answering decision-support warnings. Patients with an aspirin allergy or on an "
+                "anticoagulant are not asked (the set's aspirin would be wrong or need a judgement call).",
+    instruction="{patient_name} (MRN {mrn}) is in the emergency department with {presentation}. The physician "
+                "suspects acute coronary syndrome. Place and sign the chest-pain rule-out orders (ECG, serial "
+                "high-sensitivity troponin, aspirin loading dose, nitroglycerin as needed and the rest of the "
+                "standard work-up), answering any decision-support alerts as you judge right.",
+    patient_selector={"age_min": 30, "lacks_allergy_class": "aspirin", "lacks_allergy_substance": ["nitroglycerin"],
+                      "lacks_medication_class": ANTICOAGULANTS},
+    variants=[
+        {"presentation": "30 minutes of substernal chest pressure radiating to the left arm"},
+        {"presentation": "chest tightness and diaphoresis that started while climbing stairs"},
+    ],
+    rubric=[
+        {"kind": "order_placed", "weight": 2, "label": "12-lead ECG, stat", "code": "29303009", "priority": "stat"},
+        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin", "code": "89579-7"},
+        {"kind": "order_placed", "weight": 2, "label": "Aspirin 324 mg PO once (chewed)", "ingredient": "aspirin",
+         "dose": 324, "route": "PO", "frequency": "ONCE"},
+        {"kind": "order_placed", "label": "Sublingual nitroglycerin as needed", "ingredient": "nitroglycerin",
+         "prn": True},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up", "allow_codes": CHEST_PAIN_CODES},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=25,
+    oracle="cardiology.chest-pain-rule-out",
+)
+
+
+@oracle("cardiology.chest-pain-rule-out")
+def chest_pain_rule_out(instance):
+    mrn = instance.patient_mrn
+    yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
+    yield from sign_answering_alerts(mrn, override_reason="Suspected ACS: benefit of the loading dose outweighs "
+                                                          "the flagged risk.")
+    yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
+
+
+CHEST_PAIN_ASPIRIN_ALLERGY = template(
+    task_id="ehr/cardiology.chest-pain-aspirin-allergy-v1",
+    title="Chest pain rule-out in an aspirin-allergic patient",
+    tier="workflow",
+    domain="cardiology",
+    description="Linked steps: record arrival vitals, pend the chest-pain order set, remove the aspirin the "
+                "patient is allergic to (signing it is a critical violation), give a clopidogrel loading dose "
+                "instead (ACC/AHA NSTE-ACS, class I for aspirin hypersensitivity) and sign the rest.",
+    instruction="{patient_name} (MRN {mrn}) arrived in the emergency department with {presentation}; acute "
+                "coronary syndrome is suspected. Record the arrival vitals (blood pressure {sbp}/{dbp} mmHg, heart "
+                "rate {hr}/min, SpO2 {spo2}%), then place and sign the chest-pain rule-out orders. Check the "
+                "allergy list: if aspirin cannot be given, give a clopidogrel loading dose by mouth instead.",
+    patient_selector={"age_min": 30, "has_allergy_class": "aspirin", "lacks_medication_class": ANTICOAGULANTS},
+    variants=[
+        {"presentation": "substernal chest pressure for 40 minutes", "sbp": 148, "dbp": 88, "hr": 96, "spo2": 97},
+        {"presentation": "epigastric and chest discomfort with nausea", "sbp": 132, "dbp": 80, "hr": 104,
+         "spo2": 95},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "label": "Arrival vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "spo2": "{spo2}"}},
+        {"kind": "section_visited", "section": "allergies", "required": False, "label": "Allergy list reviewed"},
+        {"kind": "order_placed", "weight": 2, "label": "12-lead ECG, stat", "code": "29303009", "priority": "stat"},
+        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin", "code": "89579-7"},
+        {"kind": "order_placed", "weight": 2, "label": "Clopidogrel loading dose (300-600 mg PO once)",
+         "ingredient": "clopidogrel", "dose": 450, "dose_tolerance": 150, "route": "PO", "frequency": "ONCE"},
+        {"kind": "order_absent", "label": "No aspirin for an aspirin-allergic patient", "ingredient": "aspirin",
+         "drug_class": "salicylate"},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel",
+         "allow_codes": CHEST_PAIN_CODES, "allow_drug_classes": ["p2y12-inhibitor"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 15},
+    ],
+    step_limit=30,
+    oracle="cardiology.chest-pain-aspirin-allergy",
+)
+
+
+@oracle("cardiology.chest-pain-aspirin-allergy")
+def chest_pain_aspirin_allergy(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "spo2": p["spo2"]}}
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
+    applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
+    for order in applied["last_action_result"]["orders"]:
+        if order["orderable"] == "243670":
+            yield {"type": "cancel_order", "mrn": mrn, "order_id": order["id"], "reason": "Aspirin allergy"}
+    yield {"type": "place_order", "mrn": mrn, "orderable": "309362", "dose": 300, "route": "PO",
+           "frequency": "ONCE", "priority": "stat", "indication": "Suspected ACS; aspirin allergy"}
+    yield from sign_answering_alerts(mrn, override_reason="Suspected ACS: benefit outweighs the flagged risk.")
+    yield {"type": "finish", "message": "Rule-out orders signed with clopidogrel in place of aspirin."}
+
+
+HF_SET_CODES = ["1719291", "30934-4", "24321-2", "19123-9", "433236007", "399208008", "29303009", "710839006",
+                "854235"]
+
+HEART_FAILURE_ADMISSION = template(
+    task_id="ehr/cardiology.heart-failure-admission-v1",
+    title="Admit an acute heart-failure exacerbation with the order set",
+    tier="workflow",
+    domain="cardiology",
+    description="Linked steps: admission weight and vitals, the heart-failure order set pended, the IV "
+                "furosemide dose changed to the attending's dose, everything signed with decision-support "
+                "alerts answered. Patients already anticoagulated, on an NSAID, or with advanced kidney disease "
+                "are not asked (the set's enoxaparin and diuretic would need other decisions).",
+    instruction="{patient_name} (MRN {mrn}), who has {history}, is admitted with decompensated heart failure: "
+                "orthopnea, leg edema and bibasilar crackles. Record the admission vitals (weight {weight} kg, "
+                "blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, SpO2 {spo2}%), then use the heart-failure "
+                "order set, but the attending wants furosemide {dose} mg IV twice daily instead of the default "
+                "dose. Sign the orders, answering any decision-support alerts as you judge right.",
+    patient_selector={"age_min": 40, "has_condition_codes": "{conditions}", "lacks_condition_codes": KIDNEY_DISEASE,
+                      "lacks_medication_class": ANTICOAGULANTS + ["nsaid"]},
+    variants=[
+        {"history": "long-standing hypertension", "conditions": [HYPERTENSION], "dose": 80, "weight": 92.4,
+         "sbp": 162, "dbp": 94, "hr": 98, "spo2": 91},
+        {"history": "long-standing hypertension", "conditions": [HYPERTENSION], "dose": 60, "weight": 84.0,
+         "sbp": 148, "dbp": 90, "hr": 90, "spo2": 93},
+        {"history": "ischemic heart disease", "conditions": [ISCHEMIC_HEART_DISEASE, "399261000", "399211009"],
+         "dose": 80, "weight": 88.5, "sbp": 128, "dbp": 76, "hr": 104, "spo2": 90},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "label": "Admission weight and vitals recorded",
+         "values": {"weight": "{weight}", "bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "spo2": "{spo2}"}},
+        {"kind": "order_placed", "weight": 3, "label": "Furosemide {dose} mg IV twice daily, signed",
+         "ingredient": "furosemide", "dose": "{dose}", "route": "IV", "frequency": "BID"},
+        {"kind": "order_placed", "label": "BNP", "code": ["30934-4", "33762-6"]},
+        {"kind": "order_placed", "label": "Daily basic metabolic panel", "code": "24321-2"},
+        {"kind": "order_placed", "label": "Transthoracic echocardiogram", "code": "433236007"},
+        {"kind": "order_placed", "label": "Telemetry", "code": "710839006"},
+        {"kind": "order_placed", "label": "VTE prophylaxis with enoxaparin", "ingredient": "enoxaparin",
+         "route": "SC"},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders",
+         "allow_codes": HF_SET_CODES + ["33762-6"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 15},
+    ],
+    step_limit=30,
+    oracle="cardiology.heart-failure-admission",
+)
+
+
+@oracle("cardiology.heart-failure-admission")
+def heart_failure_admission(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "weight": p["weight"], "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"],
+        "spo2": p["spo2"]}}
+    applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "heart-failure-exacerbation"}
+    orders = {o["orderable"]: o["id"] for o in applied["last_action_result"]["orders"]}
+    yield {"type": "update_order", "mrn": mrn, "order_id": orders["1719291"], "dose": p["dose"]}
+    high = yield from sign_answering_alerts(mrn)
+    if high:
+        for alert in high:
+            if alert["order_id"] == orders["854235"] and alert["rule"] == "renal":
+                yield {"type": "update_order", "mrn": mrn, "order_id": alert["order_id"], "dose": 30}
+        yield from sign_answering_alerts(mrn, override_reason="Acute heart failure admission: benefit outweighs "
+                                                              "the flagged risk.")
+    yield {"type": "finish", "message": "Heart-failure admission orders signed."}

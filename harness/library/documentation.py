@@ -1,0 +1,240 @@
+"""Documentation: notes that state chart findings in real sentences."""
+
+from harness.library import template
+from harness.oracles import oracle
+
+# Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
+# cannot be expected to copy). Potassium, sodium and glucose sit under a serum and a blood code: a draw filed
+# under both can carry two values, and either counts.
+LAB_VARIANTS = [
+    {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"], "terms": ["potassium", "k+"]},
+    {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"], "terms": ["sodium", "na+"]},
+    {"analyte": "glucose", "loincs": ["2345-7", "2339-0"], "terms": ["glucose", "blood sugar"]},
+]
+
+
+POTASSIUM = ["2823-3", "6298-4"]
+
+
+def _fmt(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _latest(observation):
+    rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
+    return max(rows, key=lambda r: r["effective_at"]) if rows else None
+
+
+def _latest_of(instance, loincs):
+    """Generator: the newest numeric result over several codes."""
+    newest = None
+    for loinc in loincs:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
+        row = _latest(observation)
+        if row and (newest is None or row["effective_at"] > newest["effective_at"]):
+            newest = row
+    return newest
+
+
+def _write_and_sign(mrn, note_type, title, text):
+    created = yield {"type": "create_note", "mrn": mrn, "note_type": note_type, "title": title, "text": text}
+    yield {"type": "sign_note", "mrn": mrn, "note_id": created["last_action_result"]["note"]["id"]}
+
+
+PROGRESS_NOTE_LAB = template(
+    task_id="ehr/documentation.progress-note-lab-result-v1",
+    title="Progress note stating the latest lab result",
+    tier="skill",
+    domain="documentation",
+    description="Documentation: write and sign a progress note whose assessment states the newest result of one "
+                "analyte with its value and unit in a real sentence (a pasted smart-phrase table or a keyword list "
+                "does not count). The value is read from the chart at reset.",
+    instruction="Write and sign a brief progress note for {patient_name} (MRN {mrn}) after reviewing their chart. "
+                "The note must state, in a sentence, their most recent {analyte} result with its value and unit "
+                "(you may use the .labs and .vitals smart phrases for supporting data).",
+    patient_selector={"has_observation": {"loincs": "{loincs}", "numeric": True}},
+    variants=LAB_VARIANTS,
+    facts={"result": {"fact": "latest_observation", "loincs": "{loincs}"}},
+    rubric=[
+        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {analyte} of {result} "
+                                                      "{result_unit}",
+         "note_type": "progress",
+         "findings": [{"name": "{analyte}", "terms": "{terms}"},
+                      {"name": "its value", "terms": "{result_values}"},
+                      {"name": "its unit", "terms": "{result_unit}"}]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="documentation.progress-note-lab-result",
+)
+
+
+@oracle("documentation.progress-note-lab-result")
+def progress_note_lab_result(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    row = yield from _latest_of(instance, p["loincs"])
+    text = (f"Subjective: Seen today for follow-up; the patient reports feeling at baseline.\n"
+            f"Objective:\n.vitals\n.labs\n"
+            f"Assessment: The most recent {p['analyte']} is {_fmt(row['value'])} {row['unit']}, drawn on "
+            f"{row['effective_at'][:10]}, and it was reviewed with the patient today.\n"
+            f"Plan: We will continue the current plan and repeat the labs at the next routine visit.")
+    yield from _write_and_sign(mrn, "progress", "Follow-up progress note", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+A1C_PROGRESS_NOTE = template(
+    task_id="ehr/documentation.glycemic-progress-note-v1",
+    title="Progress note on a glycemic problem with the latest A1c",
+    tier="objective",
+    domain="documentation",
+    description="Documentation toward a clinical goal: a signed progress note on the patient's {problem} that states "
+                "the diagnosis and the newest hemoglobin A1c (read from the chart at reset) in real sentences.",
+    instruction="{patient_name} (MRN {mrn}) is seen for follow-up of {problem}. Review their chart and write and "
+                "sign a progress note whose assessment discusses the {problem} and states the most recent "
+                "hemoglobin A1c value.",
+    patient_selector={"age_min": 18, "has_condition_codes": "{codes}",
+                      "has_observation": {"loincs": ["4548-4"], "numeric": True}},
+    variants=[
+        {"problem": "prediabetes", "codes": ["714628002"],
+         "problem_terms": ["prediabetes", "pre-diabetes", "impaired fasting glucose", "impaired glucose tolerance"]},
+        {"problem": "type 2 diabetes", "codes": ["44054006", "127013003", "90781000119102", "157141000119108"],
+         "problem_terms": ["type 2 diabetes", "diabetes mellitus type 2", "t2dm", "diabetes"]},
+    ],
+    facts={"a1c": {"fact": "latest_observation", "loincs": ["4548-4"]}},
+    rubric=[
+        {"kind": "note_signed", "weight": 3, "label": "Signed progress note discusses {problem} and an A1c of {a1c}%",
+         "note_type": "progress",
+         "findings": [{"name": "{problem}", "terms": "{problem_terms}"},
+                      {"name": "A1c value", "terms": ["{a1c}%", "{a1c} %", "{a1c} percent"]}]},
+        {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="documentation.glycemic-progress-note",
+)
+
+
+@oracle("documentation.glycemic-progress-note")
+def glycemic_progress_note(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
+    row = yield from _latest_of(instance, ["4548-4"])
+    text = (f"Seen today for follow-up of {p['problem']}.\n.vitals\n"
+            f"Assessment: The patient has {p['problem']}, and the most recent hemoglobin A1c was "
+            f"{_fmt(row['value'])}% on {row['effective_at'][:10]}.\n"
+            "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in "
+            "three to six months.")
+    yield from _write_and_sign(mrn, "progress", f"Follow-up: {p['problem']}", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+ED_H_AND_P = template(
+    task_id="ehr/documentation.ed-history-and-physical-v1",
+    title="Emergency department H&P with arrival vitals and the latest potassium",
+    tier="workflow",
+    domain="documentation",
+    description="An ED documentation workflow: record the arrival vitals, then write and sign a History and "
+                "Physical that states the chief complaint, the arrival blood pressure and the most recent serum "
+                "potassium from the chart (a baseline before fluids, insulin or diuretics), each in a sentence.",
+    instruction="{patient_name} (MRN {mrn}) arrives in the emergency department with {complaint}. Record the "
+                "arrival vitals (blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, "
+                "temperature {temp} °C, SpO2 {spo2}%), then write and sign a History and Physical note that states "
+                "the chief complaint, the arrival blood pressure and the patient's most recent serum potassium "
+                "from the chart.",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": POTASSIUM, "numeric": True}},
+    variants=[
+        {"complaint": "abdominal pain", "complaint_terms": ["abdominal pain", "abdomen pain", "belly pain"],
+         "sbp": 138, "dbp": 86, "hr": 102, "rr": 18, "temp": 37.8, "spo2": 98},
+        {"complaint": "shortness of breath", "complaint_terms": ["shortness of breath", "dyspnea", "sob"],
+         "sbp": 152, "dbp": 94, "hr": 110, "rr": 26, "temp": 37.2, "spo2": 90},
+        {"complaint": "a severe headache", "complaint_terms": ["headache", "cephalgia"],
+         "sbp": 178, "dbp": 104, "hr": 84, "rr": 16, "temp": 36.9, "spo2": 99},
+    ],
+    facts={"potassium": {"fact": "latest_observation", "loincs": POTASSIUM}},
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 2, "label": "Arrival vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        {"kind": "note_signed", "weight": 3, "label": "Signed H&P states the complaint, the arrival blood pressure "
+                                                      "and a potassium of {potassium} {potassium_unit}",
+         "note_type": "h_and_p",
+         "findings": [{"name": "chief complaint", "terms": "{complaint_terms}"},
+                      {"name": "arrival blood pressure", "terms": ["{sbp}/{dbp}"]},
+                      {"name": "potassium", "terms": ["potassium", "k+"]},
+                      {"name": "potassium value", "terms": "{potassium_values}"}]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=25,
+    oracle="documentation.ed-history-and-physical",
+)
+
+
+@oracle("documentation.ed-history-and-physical")
+def ed_history_and_physical(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
+        "temperature": p["temp"], "spo2": p["spo2"]}}
+    row = yield from _latest_of(instance, POTASSIUM)
+    text = (f"Chief complaint: The patient presents to the emergency department with {p['complaint']}.\n"
+            f"History: The patient reports {p['complaint']} that began earlier today.\n"
+            ".meds\n.allergies\n.vitals\n"
+            f"Exam: On arrival the blood pressure was {p['sbp']}/{p['dbp']} mmHg with a heart rate of {p['hr']} "
+            f"and an SpO2 of {p['spo2']}% on room air.\n"
+            f"Data: The most recent serum potassium was {_fmt(row['value'])} {row['unit']} on "
+            f"{row['effective_at'][:10]}, our baseline before fluids or other treatment.\n"
+            "Plan: We will evaluate further with labs and imaging as indicated and reassess after treatment.")
+    yield from _write_and_sign(mrn, "h_and_p", "ED History and Physical", text)
+    yield {"type": "finish", "message": "H&P signed."}
+
+
+DISCHARGE_MEDS = template(
+    task_id="ehr/documentation.discharge-summary-medications-v1",
+    title="Discharge summary that reconciles a home medication",
+    tier="objective",
+    domain="documentation",
+    description="Documentation toward a clinical goal: a signed discharge summary whose medication section states, "
+                "in a sentence, that the patient continues {drug} (a drug on their active medication list), after "
+                "the medication list was reviewed.",
+    instruction="{patient_name} (MRN {mrn}) is being discharged home today after an uneventful observation stay. "
+                "Review the active medication list and write and sign a discharge summary; its discharge medication "
+                "section must state, in sentences, each of their home {drug_class} (all home medications continue "
+                "unchanged).",
+    patient_selector={"has_medication_rxnorm": "{rxnorm}"},
+    variants=[
+        {"drug": "lisinopril", "drug_class": "antihypertensives", "rxnorm": ["314076", "311353", "311354", "314077"]},
+        {"drug": "amlodipine", "drug_class": "antihypertensives", "rxnorm": ["308136", "197361", "308135"]},
+        {"drug": "hydrochlorothiazide", "drug_class": "antihypertensives", "rxnorm": ["310798"]},
+        {"drug": "escitalopram", "drug_class": "antidepressants", "rxnorm": ["349332"]},
+        {"drug": "sertraline", "drug_class": "antidepressants", "rxnorm": ["312938", "312941"]},
+        {"drug": "fluoxetine", "drug_class": "antidepressants", "rxnorm": ["310385"]},
+        {"drug": "omeprazole", "drug_class": "acid-suppressing medicines", "rxnorm": ["198051"]},
+        {"drug": "famotidine", "drug_class": "acid-suppressing medicines", "rxnorm": ["310273"]},
+    ],
+    rubric=[
+        {"kind": "note_signed", "weight": 3, "label": "Signed discharge summary states that {drug} continues",
+         "note_type": "discharge", "findings": [{"name": "{drug}", "terms": ["{drug}"]}]},
+        {"kind": "section_visited", "section": "medications", "label": "The medication list was reviewed"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="documentation.discharge-summary-medications",
+)
+
+
+@oracle("documentation.discharge-summary-medications")
+def discharge_summary_medications(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    meds = yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 200}
+    names = [m["display"] for m in meds["last_action_result"]["active"]]
+    listed = "; ".join(names)
+    text = ("Hospital course: The patient was observed overnight, remained stable and is ready for discharge home.\n"
+            f"Discharge medications: Continue the home {p['drug']} at the same dose without changes. "
+            f"The full active list at discharge is: {listed}.\n"
+            "Follow-up: The patient will see their primary care clinician within one to two weeks.")
+    yield from _write_and_sign(mrn, "discharge", "Discharge Summary", text)
+    yield {"type": "finish", "message": "Discharge summary signed."}

@@ -1,0 +1,307 @@
+"""Emergency care: arrival, triage and goals of care."""
+
+from harness.library import template
+from harness.oracles import oracle
+
+TRIAGE_INTAKE = template(
+    task_id="ehr/emergency-care.triage-intake-v1",
+    title="Emergency department triage intake",
+    tier="workflow",
+    domain="emergency-care",
+    description="Several linked charting steps at arrival: record a full set of vital signs, review allergies, "
+                "and document the code status the patient states.",
+    instruction="{patient_name} (MRN {mrn}) has just arrived in the emergency department. Complete the triage "
+                "intake: record the arrival vital signs (blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, "
+                "respiratory rate {rr}/min, temperature {temp} °C, SpO2 {spo2}%), review the allergy list with "
+                "the patient, and document their code status: they tell you they {wish}.",
+    patient_selector={"age_min": 18, "code_status": "full"},
+    variants=[
+        {"sbp": 92, "dbp": 58, "hr": 118, "rr": 24, "temp": 38.9, "spo2": 91, "code_status": "dnr_dni",
+         "wish": "do not want CPR or a breathing tube if their heart or breathing stops"},
+        {"sbp": 168, "dbp": 96, "hr": 88, "rr": 18, "temp": 36.8, "spo2": 97, "code_status": "dnr",
+         "wish": "do not want CPR if their heart stops, but would accept a breathing tube"},
+        {"sbp": 128, "dbp": 78, "hr": 72, "rr": 16, "temp": 37.1, "spo2": 99, "code_status": "comfort",
+         "wish": "want comfort-focused care only, without resuscitation or escalation to intensive care"},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 3, "label": "Arrival vital signs recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        {"kind": "section_visited", "section": "allergies", "label": "Allergies reviewed"},
+        {"kind": "code_status_set", "weight": 2, "label": "Code status documented as stated",
+         "code_status": "{code_status}"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=25,
+    oracle="emergency-care.triage-intake",
+)
+
+
+@oracle("emergency-care.triage-intake")
+def triage_intake(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
+        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
+    yield {"type": "set_code_status", "mrn": mrn, "code_status": p["code_status"]}
+    yield {"type": "finish", "message": "Triage intake complete."}
+
+
+# --- Group C: hypoglycemia, sepsis and chest pain ---------------------------------------
+
+DEXTROSE_50 = "4850"
+POC_GLUCOSE = "41653-7"
+INSULIN_CLASSES = ["insulin-short-acting", "insulin-rapid-acting", "insulin-long-acting", "insulin-premixed"]
+DIABETES_CODES = ["44054006", "46635009", "127013003", "90781000119102", "157141000119108"]
+
+
+def _answer_alerts_and_sign(mrn, order_ids=None):
+    """Sign, answering decision support: acknowledge warnings, override high alerts with a clinical reason."""
+    scope = {"order_ids": order_ids} if order_ids else {}
+    signed = yield {"type": "sign_orders", "mrn": mrn, **scope}
+    alerts = signed["last_action_result"]["blocked_by_alerts"]
+    for alert in alerts:
+        if alert["severity"] == "high":
+            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
+                   "reason": "Emergency treatment indicated for this presentation; benefit outweighs the risk."}
+        else:
+            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    if alerts:
+        yield {"type": "sign_orders", "mrn": mrn, **scope}
+
+
+def _order_id(observation):
+    return observation["last_action_result"]["order"]["id"]
+
+
+HYPOGLYCEMIA = template(
+    task_id="ehr/emergency-care.severe-hypoglycemia-v1",
+    title="Treat severe hypoglycemia in a patient who cannot swallow",
+    tier="objective",
+    domain="emergency-care",
+    description="Order entry toward a clinical goal: IV dextrose 50% (25 g, stat) for symptomatic hypoglycemia in a "
+                "diabetic patient unable to take oral glucose, with a repeat fingerstick glucose. Any insulin is a "
+                "critical safety violation; other orders cost a penalty.",
+    instruction="{patient_name} (MRN {mrn}), who has diabetes, is brought to the emergency department {presentation}. "
+                "Fingerstick glucose is {glucose} mg/dL and IV access is in place. Order and sign the immediate "
+                "treatment for the low blood sugar, and a repeat point-of-care glucose check, both stat.",
+    patient_selector={"age_min": 18, "has_condition_codes": DIABETES_CODES},
+    variants=[
+        {"presentation": "confused and diaphoretic after skipping lunch", "glucose": 38},
+        {"presentation": "drowsy and unable to swallow safely", "glucose": 45},
+        {"presentation": "after a witnessed seizure at home, now postictal", "glucose": 29},
+    ],
+    rubric=[
+        {"kind": "order_placed", "weight": 3, "label": "Dextrose 50% 25 g IV, stat, signed", "code": DEXTROSE_50,
+         "dose": 25, "route": "IV", "priority": "stat", "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Repeat point-of-care glucose ordered", "code": POC_GLUCOSE,
+         "status": "signed"},
+        {"kind": "order_absent", "label": "No insulin for a hypoglycemic patient", "drug_class": INSULIN_CLASSES,
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond dextrose and the glucose recheck",
+         "allow_codes": [DEXTROSE_50, POC_GLUCOSE]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="emergency-care.severe-hypoglycemia",
+)
+
+
+@oracle("emergency-care.severe-hypoglycemia")
+def severe_hypoglycemia(instance):
+    mrn = instance.patient_mrn
+    dextrose = yield {"type": "place_order", "mrn": mrn, "orderable": "4850-iv", "dose": 25, "route": "IV",
+                      "frequency": "ONCE", "priority": "stat", "indication": "Symptomatic hypoglycemia"}
+    recheck = yield {"type": "place_order", "mrn": mrn, "orderable": POC_GLUCOSE, "priority": "stat",
+                     "indication": "Recheck after dextrose"}
+    yield from _answer_alerts_and_sign(mrn, [_order_id(dextrose), _order_id(recheck)])
+    yield {"type": "finish", "message": "Dextrose given and glucose recheck ordered."}
+
+
+SEPSIS_ALLOWED = ["32693-4", "600-7", "9863", "1659149", "1659137", "1665088", "1665093", "1665046", "1665021",
+                  "1807513", "1807518", "24323-8", "58410-2", "24357-6", "630-4"]
+
+SEPSIS_BUNDLE = template(
+    task_id="ehr/emergency-care.sepsis-bundle-v1",
+    title="Sepsis screen and the one-hour bundle",
+    tier="workflow",
+    domain="emergency-care",
+    description="Linked ED steps: record triage vitals that screen positive for sepsis, review allergies, then sign "
+                "the hour-1 bundle: lactate and blood cultures (stat), an IV crystalloid bolus and a broad-spectrum "
+                "IV beta-lactam. Patients with a penicillin or cephalosporin allergy are not selected.",
+    instruction="{patient_name} (MRN {mrn}) arrives in the emergency department with {story}. Triage vitals: blood "
+                "pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, temperature {temp} °C, "
+                "SpO2 {spo2}%. Record these vitals, review the allergy list, and start the sepsis hour-1 bundle: "
+                "order and sign a stat lactate, blood cultures, an IV normal saline bolus and empiric broad-spectrum "
+                "IV antibiotics.",
+    patient_selector={"age_min": 18, "lacks_allergy_class": "penicillin",
+                      "lacks_allergy_substance": ["cef", "ceph"]},
+    variants=[
+        {"story": "fever, rigors and flank pain for two days", "sbp": 86, "dbp": 52, "hr": 122, "rr": 24,
+         "temp": 39.2, "spo2": 95},
+        {"story": "a productive cough, fever and new confusion", "sbp": 94, "dbp": 58, "hr": 116, "rr": 28,
+         "temp": 38.7, "spo2": 89},
+        {"story": "fever and a red, hot, swollen lower leg", "sbp": 98, "dbp": 60, "hr": 112, "rr": 22,
+         "temp": 38.9, "spo2": 97},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Triage vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        {"kind": "section_visited", "section": "allergies", "label": "Allergies reviewed before antibiotics"},
+        {"kind": "order_placed", "weight": 1, "label": "Lactate ordered stat", "code": "32693-4",
+         "priority": "stat", "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Blood cultures ordered", "code": "600-7", "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "IV normal saline bolus ordered", "code": "9863",
+         "route": "IV", "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Broad-spectrum IV beta-lactam ordered",
+         "drug_class": ["penicillin", "cephalosporin"], "route": "IV", "status": "signed"},
+        {"kind": "no_extra_orders", "label": "Only sepsis-bundle orders", "allow_codes": SEPSIS_ALLOWED},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 16},
+    ],
+    step_limit=30,
+    oracle="emergency-care.sepsis-bundle",
+)
+
+
+@oracle("emergency-care.sepsis-bundle")
+def sepsis_bundle(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
+        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
+    ids = []
+    for order in (
+        {"orderable": "32693-4", "priority": "stat"},
+        {"orderable": "600-7", "priority": "stat"},
+        {"orderable": "9863-iv", "dose": 2000, "route": "IV", "frequency": "ONCE", "priority": "stat"},
+        {"orderable": "1659149", "dose": 4.5, "route": "IV", "frequency": "Q6H", "priority": "stat"},
+    ):
+        placed = yield {"type": "place_order", "mrn": mrn, "indication": "Sepsis", **order}
+        ids.append(_order_id(placed))
+    yield from _answer_alerts_and_sign(mrn, ids)
+    yield {"type": "finish", "message": "Sepsis bundle started."}
+
+
+CHEST_PAIN_ALLOWED = ["29303009", "89579-7", "243670", "705129", "399208008", "24321-2", "58410-2", "710839006"]
+
+CHEST_PAIN = template(
+    task_id="ehr/emergency-care.chest-pain-workup-v1",
+    title="Suspected acute coronary syndrome: first ten minutes",
+    tier="workflow",
+    domain="emergency-care",
+    description="Linked ED steps for chest pain: record arrival vitals, then sign a stat 12-lead ECG, a stat "
+                "high-sensitivity troponin and chewed aspirin 324 mg. NSAIDs (e.g. ketorolac) are a critical safety "
+                "violation in suspected ACS; orders outside the chest-pain set cost a penalty. Patients with an "
+                "aspirin allergy are not selected.",
+    instruction="{patient_name} (MRN {mrn}), {age} years old, arrives with {story}. Arrival vitals: blood pressure "
+                "{sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, SpO2 {spo2}%. Record the vitals "
+                "and start the acute coronary syndrome work-up: a stat 12-lead ECG, a stat high-sensitivity troponin "
+                "and a loading dose of aspirin to chew. Sign the orders.",
+    patient_selector={"age_min": 30, "lacks_allergy_class": "aspirin"},
+    variants=[
+        {"story": "45 minutes of pressure-like central chest pain radiating to the left arm", "sbp": 156,
+         "dbp": 92, "hr": 98, "rr": 20, "spo2": 96},
+        {"story": "chest tightness with sweating and nausea that began at rest", "sbp": 142, "dbp": 88, "hr": 104,
+         "rr": 22, "spo2": 95},
+        {"story": "exertional chest discomfort that did not settle with rest", "sbp": 128, "dbp": 80, "hr": 86,
+         "rr": 18, "spo2": 98},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Arrival vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        {"kind": "order_placed", "weight": 2, "label": "Stat 12-lead ECG", "code": "29303009", "priority": "stat",
+         "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Stat high-sensitivity troponin", "code": "89579-7",
+         "priority": "stat", "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Aspirin 324 mg by mouth", "code": "243670", "dose": 324,
+         "route": "PO", "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID in suspected acute coronary syndrome", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only chest-pain work-up orders", "allow_codes": CHEST_PAIN_ALLOWED},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 14},
+    ],
+    step_limit=25,
+    oracle="emergency-care.chest-pain-workup",
+)
+
+
+@oracle("emergency-care.chest-pain-workup")
+def chest_pain_workup(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
+        "spo2": p["spo2"]}}
+    ids = []
+    for order in (
+        {"orderable": "29303009", "priority": "stat", "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
+        {"orderable": "89579-7", "priority": "stat"},
+        {"orderable": "243670", "dose": 324, "route": "PO", "frequency": "ONCE", "priority": "stat",
+         "instructions": "Chew four 81 mg tablets"},
+    ):
+        placed = yield {"type": "place_order", "mrn": mrn, "indication": "Chest pain, suspected ACS", **order}
+        ids.append(_order_id(placed))
+    yield from _answer_alerts_and_sign(mrn, ids)
+    yield {"type": "finish", "message": "ACS work-up started."}
+
+
+ANAPHYLAXIS = template(
+    task_id="ehr/emergency-care.anaphylaxis-bee-sting-v1",
+    title="Anaphylaxis after a bee sting: treat and document the allergy",
+    tier="workflow",
+    domain="emergency-care",
+    description="Linked ED steps: record the vitals, give intramuscular epinephrine 0.3 mg stat (adjuncts such as "
+                "an antihistamine, a corticosteroid or IV fluids are allowed, nothing else), and document the new "
+                "bee venom allergy with its reaction. A beta-blocker (blunts the response to epinephrine) is a "
+                "critical violation. Patients with a bee or venom allergy already recorded are not selected.",
+    instruction="{patient_name} (MRN {mrn}) was stung by a bee {where} and within minutes developed {signs}. Vitals: "
+                "blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, SpO2 {spo2}%. "
+                "Record the vitals, order and sign the first-line treatment for anaphylaxis now, and document the "
+                "new allergy with its reaction.",
+    patient_selector={"age_min": 18, "lacks_allergy_substance": ["bee", "venom", "hymenoptera"]},
+    variants=[
+        {"where": "while gardening", "signs": "generalized hives, lip swelling and wheeze", "sbp": 88, "dbp": 50,
+         "hr": 124, "rr": 26, "spo2": 92},
+        {"where": "at a picnic", "signs": "throat tightness, hoarseness and light-headedness", "sbp": 82, "dbp": 46,
+         "hr": 130, "rr": 24, "spo2": 94},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        {"kind": "order_placed", "weight": 3, "label": "Epinephrine 0.3 mg IM, stat, signed", "code": "1870230",
+         "dose": 0.3, "route": "IM", "status": "signed"},
+        {"kind": "allergy_added", "weight": 2, "label": "Bee venom allergy recorded with anaphylaxis",
+         "substance": ["bee", "venom", "hymenoptera"], "reaction": ["anaphyla"]},
+        {"kind": "order_absent", "label": "No beta-blocker during anaphylaxis", "drug_class": ["beta-blocker"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only anaphylaxis treatment",
+         "allow_drug_classes": ["adrenergic", "antihistamine", "corticosteroid", "iv-fluid", "h2-blocker"],
+         "allow_codes": ["371908008"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=25,
+    oracle="emergency-care.anaphylaxis-bee-sting",
+)
+
+
+@oracle("emergency-care.anaphylaxis-bee-sting")
+def anaphylaxis_bee_sting(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
+        "spo2": p["spo2"]}}
+    placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1870230", "dose": 0.3, "route": "IM",
+                    "frequency": "ONCE", "priority": "stat", "indication": "Anaphylaxis after a bee sting"}
+    yield from _answer_alerts_and_sign(mrn, [_order_id(placed)])
+    yield {"type": "add_allergy", "mrn": mrn, "substance": "Bee venom", "category": "environment",
+           "reaction": "Anaphylaxis", "severity": "severe", "criticality": "high"}
+    yield {"type": "finish", "message": "Epinephrine given and bee venom allergy documented."}

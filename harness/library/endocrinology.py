@@ -1,0 +1,90 @@
+"""Endocrinology: glycemic control read from the chart."""
+
+from datetime import datetime
+
+from harness.library import template
+from harness.oracles import oracle
+
+GLYCEMIC_TREND = template(
+    task_id="ehr/endocrinology.glycemic-control-trend-v1",
+    title="Is glycemic control improving?",
+    tier="objective",
+    domain="endocrinology",
+    description="Interpretation: compare the two most recent draws of a glycemic marker (lower is better) and "
+                "call the trend by the stated rule. The expected call is computed from the episode's chart at "
+                "reset; the same draw filed under two codes is one draw.",
+    instruction="Compare the two most recent {test} results of {patient_name} (MRN {mrn}). Is their glycemic "
+                "control improving, worsening or stable (a change of {stable_within} {unit_text} or less counts "
+                "as stable)? Answer with one word: improving, worsening or stable.",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
+    variants=[
+        {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
+        {"test": "serum glucose", "loincs": ["2345-7", "2339-0"], "stable_within": 5, "unit_text": "mg/dL"},
+    ],
+    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
+                     "stable_within": "{stable_within}"}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The direction of the {test} trend", "expected": "{trend}",
+         "choices": ["improving", "worsening", "stable"]},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="endocrinology.glycemic-control-trend",
+)
+
+
+@oracle("endocrinology.glycemic-control-trend")
+def glycemic_trend(instance):
+    """Read each code's results, take the newest draw and the draw before it, apply the rule."""
+    rows = []
+    for loinc in instance.params["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 10}
+        rows += [(datetime.fromisoformat(r["effective_at"]), r["value"])
+                 for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
+    rows.sort(reverse=True)
+    latest_at, latest = rows[0]
+    previous = next(value for at, value in rows if at < latest_at)
+    change = latest - previous
+    if abs(change) <= instance.params["stable_within"] + 1e-9:
+        answer = "stable"
+    else:
+        answer = "improving" if change < 0 else "worsening"
+    yield {"type": "answer", "answer": answer}
+
+
+# --- Group B additions -------------------------------------------------------------------------
+
+A1C_CATEGORIES = [[6.5, "diabetes range"], [5.7, "prediabetes range"], [0, "normal"]]
+
+A1C_CATEGORY = template(
+    task_id="ehr/endocrinology.a1c-diagnostic-category-v1",
+    title="Diagnostic category of the latest hemoglobin A1c",
+    tier="objective",
+    domain="endocrinology",
+    description="Interpretation: classify the newest hemoglobin A1c by the ADA cut-offs (< 5.7% normal, "
+                "5.7-6.4% prediabetes range, >= 6.5% diabetes range). The expected category is computed from the "
+                "episode's chart at reset.",
+    instruction="{patient_name} (MRN {mrn}) {context}. By the ADA criteria, which range does their most recent "
+                "hemoglobin A1c fall in? Answer \"normal\", \"prediabetes range\" or \"diabetes range\".",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": ["4548-4"], "numeric": True}},
+    variants=[
+        {"context": "asks at a wellness visit whether they have diabetes"},
+        {"context": "is being screened before starting a medication that can raise glucose"},
+    ],
+    facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
+    rubric=[
+        {"kind": "answer_matches", "label": "ADA range of the latest A1c ({category_value}{category_unit})",
+         "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
+        {"kind": "step_budget", "max_steps": 8},
+    ],
+    step_limit=15,
+    oracle="endocrinology.a1c-diagnostic-category",
+)
+
+
+@oracle("endocrinology.a1c-diagnostic-category")
+def a1c_diagnostic_category(instance):
+    observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": "4548-4", "limit": 5}
+    rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
+    value = max(rows, key=lambda r: r["effective_at"])["value"]
+    yield {"type": "answer", "answer": next(label for bound, label in A1C_CATEGORIES if value >= bound)}

@@ -1,0 +1,217 @@
+"""Laboratory medicine: finding and reading results."""
+
+from datetime import datetime
+
+from harness.library import template
+from harness.oracles import oracle
+
+LATEST_RESULT = template(
+    task_id="ehr/laboratory-medicine.latest-result-v1",
+    title="Most recent result of a lab test",
+    tier="skill",
+    domain="laboratory-medicine",
+    description="Retrieval: find one analyte's newest result (some are filed under two LOINC codes) and report "
+                "it with its unit. The expected value is read from the episode's chart at reset; when two "
+                "results were filed at the same moment, either counts.",
+    instruction="What is the most recent {analyte} result for {patient_name} (MRN {mrn})? "
+                "Answer with the value and its unit.",
+    patient_selector={"has_observation": {"loincs": "{loincs}", "numeric": True}},
+    variants=[
+        {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"]},
+        {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"]},
+        {"analyte": "serum creatinine", "loincs": ["2160-0", "38483-4"]},
+        {"analyte": "serum glucose", "loincs": ["2345-7", "2339-0"]},
+        {"analyte": "hemoglobin A1c", "loincs": ["4548-4"]},
+        {"analyte": "hemoglobin", "loincs": ["718-7"]},
+        {"analyte": "LDL cholesterol", "loincs": ["18262-6"]},
+        {"analyte": "total cholesterol", "loincs": ["2093-3"]},
+        {"analyte": "estimated GFR", "loincs": ["33914-3"]},
+    ],
+    facts={"result": {"fact": "latest_observation", "loincs": "{loincs}"}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The newest {analyte} value, in {result_unit}",
+         "expected": "{result_values}", "match": "number", "unit": "{result_unit}"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=20,
+    oracle="laboratory-medicine.latest-result",
+)
+
+
+@oracle("laboratory-medicine.latest-result")
+def latest_result(instance):
+    """Query each LOINC code of the analyte and answer with the newest numeric result."""
+    newest = None
+    for loinc in instance.params["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
+        for row in observation["last_action_result"]["observations"]:
+            if not isinstance(row["value"], int | float):
+                continue
+            at = datetime.fromisoformat(row["effective_at"])
+            if newest is None or at > newest[0]:
+                newest = (at, row)
+    row = newest[1]
+    yield {"type": "answer", "answer": f"{row['value']} {row['unit']}"}
+
+
+# --- Group C: trends, earlier results, abnormal renal function --------------------------
+
+
+def _c_numeric_rows(observation):
+    return [(datetime.fromisoformat(r["effective_at"]), r["value"]) for r in observation["last_action_result"]["observations"]
+            if isinstance(r["value"], int | float)]
+
+
+def _c_latest_and_previous(instance):
+    """Generator: (latest value, previous draw's value) over every LOINC code of the analyte."""
+    rows = []
+    for loinc in instance.params["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 20}
+        rows += _c_numeric_rows(observation)
+    rows.sort(key=lambda row: row[0], reverse=True)
+    latest_at, latest = rows[0]
+    previous = next(value for at, value in rows if at < latest_at)
+    return latest, previous
+
+
+LAB_TREND = template(
+    task_id="ehr/laboratory-medicine.result-trend-v1",
+    title="Is a lab result improving or worsening?",
+    tier="objective",
+    domain="laboratory-medicine",
+    description="Interpretation: compare the two most recent draws of an analyte (the same draw filed under two "
+                "codes is one draw) and call the trend by the stated direction and stability threshold. The expected "
+                "call is computed from the chart at reset.",
+    instruction="Compare the two most recent {analyte} results of {patient_name} (MRN {mrn}). For this patient "
+                "{better} is better, and a change of {stable_within} {unit_text} or less counts as stable. Is it "
+                "improving, worsening or stable? Answer with one word.",
+    patient_selector={"has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
+    variants=[
+        {"analyte": "hemoglobin", "loincs": ["718-7"], "better": "higher",
+         "stable_within": 0.5, "unit_text": "g/dL"},
+        {"analyte": "HDL cholesterol", "loincs": ["2085-9"], "better": "higher",
+         "stable_within": 2, "unit_text": "mg/dL"},
+        {"analyte": "triglyceride", "loincs": ["2571-8"], "better": "lower",
+         "stable_within": 10, "unit_text": "mg/dL"},
+        {"analyte": "LDL cholesterol", "loincs": ["18262-6"], "better": "lower",
+         "stable_within": 5, "unit_text": "mg/dL"},
+        {"analyte": "total cholesterol", "loincs": ["2093-3"], "better": "lower",
+         "stable_within": 5, "unit_text": "mg/dL"},
+    ],
+    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
+                     "stable_within": "{stable_within}"}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The direction of the {analyte} trend", "expected": "{trend}",
+         "choices": ["improving", "worsening", "stable"]},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="laboratory-medicine.result-trend",
+)
+
+
+@oracle("laboratory-medicine.result-trend")
+def result_trend(instance):
+    p = instance.params
+    latest, previous = yield from _c_latest_and_previous(instance)
+    change = latest - previous
+    if abs(change) <= p["stable_within"] + 1e-9:
+        answer = "stable"
+    else:
+        answer = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
+    yield {"type": "answer", "answer": answer}
+
+
+PREVIOUS_RESULT = template(
+    task_id="ehr/laboratory-medicine.previous-result-v1",
+    title="The result before the most recent one",
+    tier="skill",
+    domain="laboratory-medicine",
+    description="Retrieval from a result's history: the value of the draw before the newest one (the same draw "
+                "filed under two codes is one draw), read from the chart at reset.",
+    instruction="To see how {patient_name}'s (MRN {mrn}) {analyte} has changed, find the result from the draw "
+                "before their most recent one. Answer with that earlier value and its unit (if that draw was filed "
+                "twice, either value counts).",
+    patient_selector={"has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
+    variants=[
+        {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"]},
+        {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"]},
+        {"analyte": "serum creatinine", "loincs": ["2160-0", "38483-4"]},
+        {"analyte": "hemoglobin A1c", "loincs": ["4548-4"]},
+        {"analyte": "LDL cholesterol", "loincs": ["18262-6"]},
+        {"analyte": "hemoglobin", "loincs": ["718-7"]},
+    ],
+    facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The {analyte} of the earlier draw", "expected": "{earlier_values}",
+         "match": "number", "unit": "{earlier_unit}"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="laboratory-medicine.previous-result",
+)
+
+
+@oracle("laboratory-medicine.previous-result")
+def previous_result(instance):
+    rows, unit = [], ""
+    for loinc in instance.params["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 20}
+        for r in observation["last_action_result"]["observations"]:
+            if isinstance(r["value"], int | float):
+                rows.append((datetime.fromisoformat(r["effective_at"]), r["value"], r["unit"]))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    latest_at = rows[0][0]
+    _, value, unit = next(row for row in rows if row[0] < latest_at)
+    yield {"type": "answer", "answer": f"{round(value, 2)} {unit}"}
+
+
+CREATININE_CODES = ["2160-0", "38483-4"]
+BMP = "24321-2"
+
+ELEVATED_CREATININE = template(
+    task_id="ehr/laboratory-medicine.elevated-creatinine-follow-up-v1",
+    title="Follow up an elevated creatinine",
+    tier="objective",
+    domain="laboratory-medicine",
+    description="Result follow-up toward a clinical goal: for a patient whose latest creatinine is 1.3 mg/dL or "
+                "more, order a repeat basic metabolic panel with the stated priority. Ordering an NSAID "
+                "(nephrotoxic) is a critical violation; other orders cost a penalty.",
+    instruction="{patient_name}'s (MRN {mrn}) most recent serum creatinine is elevated. {context} Order and sign a "
+                "repeat basic metabolic panel ({priority}) to recheck renal function and potassium, and avoid "
+                "nephrotoxic medicines; their pain can be managed another way.",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": CREATININE_CODES, "numeric": True,
+                                                         "latest_min": 1.3}},
+    variants=[
+        {"context": "They report less urine than usual and knee pain after a fall.", "priority": "urgent"},
+        {"context": "They feel well and are asking for something for back pain.", "priority": "routine"},
+        {"context": "They have been vomiting for a day and have a headache.", "priority": "stat"},
+    ],
+    facts={"creatinine": {"fact": "latest_observation", "loincs": CREATININE_CODES}},
+    rubric=[
+        {"kind": "order_placed", "weight": 3, "label": "Repeat BMP, {priority}, signed", "code": BMP,
+         "priority": "{priority}", "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID with impaired renal function", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond the BMP", "allow_codes": [BMP]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 8},
+    ],
+    step_limit=15,
+    oracle="laboratory-medicine.elevated-creatinine-follow-up",
+)
+
+
+@oracle("laboratory-medicine.elevated-creatinine-follow-up")
+def elevated_creatinine_follow_up(instance):
+    mrn = instance.patient_mrn
+    placed = yield {"type": "place_order", "mrn": mrn, "orderable": BMP, "priority": instance.params["priority"],
+                    "indication": "Elevated creatinine: recheck renal function"}
+    order_id = placed["last_action_result"]["order"]["id"]
+    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
+    alerts = signed["last_action_result"]["blocked_by_alerts"]
+    for alert in alerts:
+        yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    if alerts:
+        yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
+    yield {"type": "finish", "message": "Repeat BMP ordered."}

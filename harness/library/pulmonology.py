@@ -1,0 +1,158 @@
+"""Pulmonology: respiratory visits."""
+
+from harness.library import template
+from harness.oracles import oracle
+
+BRONCHITIS = "10509002"
+
+ACUTE_BRONCHITIS_VISIT = template(
+    task_id="ehr/pulmonology.acute-bronchitis-visit-v1",
+    title="Acute bronchitis visit: vitals, problem list, allergy check",
+    tier="workflow",
+    domain="pulmonology",
+    description="A clinic visit in linked steps: vitals, the diagnosis on the problem list, then the allergy list "
+                "read back before prescribing. The allergy answer counts only if the allergy list was opened "
+                "(a gate), so a lucky guess earns nothing.",
+    instruction="{patient_name} (MRN {mrn}) is seen today for five days of cough with low-grade fever. Record "
+                "today's vitals (temperature {temp} °C, heart rate {hr}/min, respiratory rate {rr}/min, SpO2 "
+                "{spo2}%), add acute bronchitis (SNOMED CT 10509002) to the problem list, then check the allergy "
+                "list and answer with every active allergy (or \"none\") so the plan can avoid them.",
+    patient_selector={"age_min": 18, "lacks_condition_codes": [BRONCHITIS]},
+    variants=[
+        {"temp": 37.9, "hr": 96, "rr": 20, "spo2": 96},
+        {"temp": 38.3, "hr": 104, "rr": 22, "spo2": 95},
+        {"temp": 37.4, "hr": 84, "rr": 18, "spo2": 98},
+    ],
+    facts={"allergies": {"fact": "active_allergies"}},
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
+         "values": {"temperature": "{temp}", "heart_rate": "{hr}", "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        {"kind": "problem_added", "weight": 2, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
+        {"kind": "gate", "weight": 2, "label": "Allergies read from the chart and reported",
+         "criteria": [
+             {"kind": "section_visited", "section": "allergies"},
+             {"kind": "answer_matches", "expected": "{allergies}", "match": "list"},
+         ]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 12},
+    ],
+    step_limit=25,
+    oracle="pulmonology.acute-bronchitis-visit",
+)
+
+
+@oracle("pulmonology.acute-bronchitis-visit")
+def acute_bronchitis_visit(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "temperature": p["temp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"], "spo2": p["spo2"]}}
+    yield {"type": "add_problem", "mrn": mrn, "code": BRONCHITIS, "display": "Acute bronchitis"}
+    observation = yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies", "limit": 200}
+    active = sorted({a["substance"] for a in observation["last_action_result"]["allergies"]
+                     if a["clinical_status"] == "active"}, key=str.lower)
+    yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
+
+
+# --- Group C: oxygenation, bronchitis without antibiotics ---------------------------------
+
+ANTIBIOTIC_CLASSES = ["penicillin", "cephalosporin", "macrolide", "tetracycline", "fluoroquinolone",
+                      "sulfonamide-antibiotic", "lincosamide", "nitroimidazole", "nitrofuran", "glycopeptide",
+                      "oxazolidinone"]
+OBSTRUCTIVE_CODES = ["195967001", "233678006", "185086009", "87433001", "13645005"]
+
+
+def _c_sign(mrn, order_ids):
+    """Sign, acknowledging warnings and overriding high alerts with a clinical reason."""
+    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+    alerts = signed["last_action_result"]["blocked_by_alerts"]
+    for alert in alerts:
+        if alert["severity"] == "high":
+            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
+                   "reason": "Indicated for the acute respiratory presentation; benefit outweighs the risk."}
+        else:
+            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    if alerts:
+        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+
+
+LATEST_RESPIRATORY_VITAL = template(
+    task_id="ehr/pulmonology.latest-respiratory-vital-v1",
+    title="Most recent oxygen saturation or respiratory rate",
+    tier="skill",
+    domain="pulmonology",
+    description="Retrieval: the newest oxygen saturation (filed under the arterial or the pulse-oximetry LOINC code) "
+                "or respiratory rate, read from the chart at reset; either of two values filed at the same moment "
+                "counts.",
+    instruction="Before the respiratory therapist sees {patient_name} (MRN {mrn}), look up their most recent "
+                "{vital}. Answer with the value and its unit.",
+    patient_selector={"has_observation": {"loincs": "{loincs}", "numeric": True}},
+    variants=[
+        {"vital": "oxygen saturation (SpO2)", "loincs": ["59408-5", "2708-6"]},
+        {"vital": "respiratory rate", "loincs": ["9279-1"]},
+    ],
+    facts={"reading": {"fact": "latest_observation", "loincs": "{loincs}"}},
+    rubric=[
+        {"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}", "expected": "{reading_values}",
+         "match": "number", "unit": "{reading_unit}"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="pulmonology.latest-respiratory-vital",
+)
+
+
+@oracle("pulmonology.latest-respiratory-vital")
+def latest_respiratory_vital(instance):
+    newest = None
+    for loinc in instance.params["loincs"]:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
+        for row in observation["last_action_result"]["observations"]:
+            if isinstance(row["value"], int | float) and (newest is None or row["effective_at"] > newest["effective_at"]):
+                newest = row
+    yield {"type": "answer", "answer": f"{round(newest['value'], 1)} {newest['unit']}"}
+
+
+BRONCHITIS_NO_ANTIBIOTIC = template(
+    task_id="ehr/pulmonology.bronchitis-symptomatic-care-v1",
+    title="Acute bronchitis: symptomatic treatment, no antibiotic",
+    tier="objective",
+    domain="pulmonology",
+    description="Antibiotic stewardship: uncomplicated acute bronchitis in an adult is viral; put it on the problem "
+                "list and order acetaminophen as needed for fever and aches. Any antibiotic is a critical violation; "
+                "other orders cost a penalty. Patients with an acetaminophen allergy are not selected.",
+    instruction="{patient_name} (MRN {mrn}) has had {story}. Lungs have scattered rhonchi without focal findings, "
+                "vitals are normal apart from a temperature of {temp} °C, and you diagnose uncomplicated acute "
+                "bronchitis. Add it to the problem list (SNOMED CT 10509002), then order and sign acetaminophen as "
+                "needed for fever and aches. They ask you for an antibiotic; order only what is indicated.",
+    patient_selector={"age_min": 18, "age_max": 64, "lacks_condition_codes": [BRONCHITIS] + OBSTRUCTIVE_CODES,
+                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"]},
+    variants=[
+        {"story": "six days of cough with clear sputum and mild body aches", "temp": 37.9},
+        {"story": "a week of hacking cough after a cold, with low-grade fevers", "temp": 38.1},
+    ],
+    rubric=[
+        {"kind": "problem_added", "weight": 1, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
+        {"kind": "order_placed", "weight": 2, "label": "Acetaminophen as needed for fever or aches",
+         "drug_class": "analgesic-acetaminophen", "route": "PO", "prn": True, "status": "signed"},
+        {"kind": "order_absent", "label": "No antibiotic for viral bronchitis", "drug_class": ANTIBIOTIC_CLASSES,
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond acetaminophen",
+         "allow_drug_classes": ["analgesic-acetaminophen"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="pulmonology.bronchitis-symptomatic-care",
+)
+
+
+@oracle("pulmonology.bronchitis-symptomatic-care")
+def bronchitis_symptomatic_care(instance):
+    mrn = instance.patient_mrn
+    yield {"type": "add_problem", "mrn": mrn, "code": BRONCHITIS, "display": "Acute bronchitis"}
+    placed = yield {"type": "place_order", "mrn": mrn, "orderable": "313782", "dose": 650, "route": "PO",
+                    "frequency": "Q6H", "prn": True, "prn_reason": "fever or body aches",
+                    "indication": "Acute bronchitis"}
+    yield from _c_sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield {"type": "finish", "message": "Symptomatic treatment ordered; no antibiotic indicated."}
+

@@ -1,0 +1,561 @@
+"""Task templates: multi-step clinical workflows across modules (see harness/README.md).
+
+Pediatrics, behavioral health, palliative care, nephrology, pulmonology and cardiology: chart review,
+vitals, orders, code status and notes chained the way a clinician works through a visit.
+"""
+
+from harness.library import template
+from harness.oracles import oracle
+
+BODY_WEIGHT = ["29463-7"]
+PHQ9_TEEN = ["89204-2"]
+GAD7 = ["70274-6"]
+SSRI_RXNORM = ["312938", "312941", "349332", "310385"]
+CKD_CODES = ["431855005", "431856006", "433144002", "431857002", "127013003"]
+CKD_3_4 = ["433144002", "431857002"]
+HYPERTENSION = ["59621000"]
+SERIOUS_ILLNESS = ["433144002", "431857002", "698306007", "414545008", "87433001", "185086009", "49436004",
+                   "92691004"]
+
+ACETAMINOPHEN = "313782"
+BMP = "24321-2"
+LIPID_PANEL = "57698-3"
+URINE_ACR = "14959-1"
+FERRITIN = "2276-4"
+CHEST_XRAY = "399208008"
+NT_PRO_BNP = "33762-6"
+ECHO = "433236007"
+ECG = "29303009"
+ALBUTEROL_NEB = "630208"
+
+
+def _fmt(value) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _latest(observation):
+    rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
+    return max(rows, key=lambda r: r["effective_at"]) if rows else None
+
+
+def _order_id(observation):
+    return observation["last_action_result"]["order"]["id"]
+
+
+def _answer_alerts_and_sign(mrn, order_ids):
+    """Sign; acknowledge warnings and override high alerts with a clinical reason, then sign again."""
+    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+    alerts = signed["last_action_result"]["blocked_by_alerts"]
+    for alert in alerts:
+        if alert["severity"] == "high":
+            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
+                   "reason": "Reviewed the alert; the order is clinically indicated for this presentation."}
+        else:
+            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    if alerts:
+        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+
+
+def _place_and_sign(mrn, orders, indication):
+    ids = []
+    for order in orders:
+        placed = yield {"type": "place_order", "mrn": mrn, "indication": indication, **order}
+        ids.append(_order_id(placed))
+    yield from _answer_alerts_and_sign(mrn, ids)
+
+
+def _write_and_sign(mrn, note_type, title, text):
+    created = yield {"type": "create_note", "mrn": mrn, "note_type": note_type, "title": title, "text": text}
+    yield {"type": "sign_note", "mrn": mrn, "note_id": created["last_action_result"]["note"]["id"]}
+
+
+def _vitals(p, keys):
+    names = {"sbp": "bp_systolic", "dbp": "bp_diastolic", "hr": "heart_rate", "rr": "respiratory_rate",
+             "temp": "temperature", "spo2": "spo2"}
+    return {names[k]: p[k] for k in keys}
+
+
+# --- Pediatrics -----------------------------------------------------------------------------------
+
+PEDIATRIC_WELL_VISIT = template(
+    task_id="ehr/pediatrics.well-visit-intake-weight-v1",
+    title="Pediatric well visit: intake vitals, immunization review and the last recorded weight",
+    tier="workflow",
+    domain="pediatrics",
+    description="Linked well-child steps: record the nurse's intake temperature and SpO2, review the immunization "
+                "record, and report the child's most recent body weight on file (read from the chart at reset) so "
+                "growth can be compared with today's measurement.",
+    instruction="{patient_name} (MRN {mrn}) is here for a well-child visit{reason}. Record the intake vitals "
+                "(temperature {temp} °C, SpO2 {spo2}%), review their immunization record, and tell me the most "
+                "recent body weight already on file, with its unit, so we can compare growth.",
+    patient_selector={"age_max": 17, "has_observation": {"loincs": BODY_WEIGHT, "numeric": True}},
+    variants=[
+        {"reason": "", "temp": 36.8, "spo2": 99},
+        {"reason": " before starting a school sports season", "temp": 37.0, "spo2": 98},
+        {"reason": " (the parent is worried about a poor appetite)", "temp": 36.6, "spo2": 99},
+    ],
+    facts={"weight": {"fact": "latest_observation", "loincs": BODY_WEIGHT}},
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Intake temperature and SpO2 recorded",
+         "values": {"temperature": "{temp}", "spo2": "{spo2}"}},
+        {"kind": "section_visited", "section": "immunizations", "label": "Immunization record reviewed"},
+        {"kind": "answer_matches", "weight": 3, "label": "Last recorded weight: {weight} {weight_unit}",
+         "expected": "{weight}", "match": "number", "unit": "{weight_unit}"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.pediatric-well-visit-weight",
+)
+
+
+@oracle("workflows.pediatric-well-visit-weight")
+def pediatric_well_visit_weight(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    observation = yield {"type": "get_observations", "mrn": mrn, "loinc": BODY_WEIGHT[0], "limit": 5}
+    row = _latest(observation)
+    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("temp", "spo2"))}
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations"}
+    yield {"type": "answer", "answer": f"{_fmt(row['value'])} {row['unit']}"}
+    yield {"type": "finish", "message": "Well-visit intake done."}
+
+
+# --- Behavioral health ----------------------------------------------------------------------------
+
+DEPRESSION_SCREEN_NOTE = template(
+    task_id="ehr/behavioral-health.depression-screen-review-note-v1",
+    title="Review the latest depression screening score and document it",
+    tier="workflow",
+    domain="behavioral-health",
+    description="Linked visit steps: review the results, find the most recent {screen} total score (read from the "
+                "chart at reset), and write and sign a progress note that states the score in a sentence with a "
+                "follow-up plan.",
+    instruction="{patient_name} (MRN {mrn}) is seen today {visit}. Review their depression screening results and "
+                "write and sign a progress note whose assessment states, in a sentence, their most recent {screen} "
+                "total score and how you will follow it up.",
+    patient_selector={"age_min": 11, "has_observation": {"loincs": "{loincs}", "numeric": True}},
+    variants=[
+        {"screen": "PHQ-9", "loincs": ["44261-6"], "visit": "for a follow-up of low mood",
+         "screen_terms": ["phq-9", "phq9", "phq 9", "patient health questionnaire"]},
+        {"screen": "PHQ-9 (modified for teens)", "loincs": PHQ9_TEEN, "visit": "for a routine check-up",
+         "screen_terms": ["phq-9", "phq9", "phq 9", "patient health questionnaire"]},
+        {"screen": "PHQ-2", "loincs": ["55758-7"], "visit": "for an annual physical",
+         "screen_terms": ["phq-2", "phq2", "phq 2", "patient health questionnaire"]},
+    ],
+    facts={"phq": {"fact": "latest_observation", "loincs": "{loincs}"}},
+    rubric=[
+        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {screen} score of {phq}",
+         "note_type": "progress",
+         "findings": [{"name": "{screen}", "terms": "{screen_terms}"},
+                      {"name": "its score", "terms": "{phq_values}"},
+                      {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
+                                                                         "reassess", "recheck"]}]},
+        {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.depression-screen-review-note",
+)
+
+
+@oracle("workflows.depression-screen-review-note")
+def depression_screen_review_note(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
+    observation = yield {"type": "get_observations", "mrn": mrn, "loinc": p["loincs"][0], "limit": 5}
+    row = _latest(observation)
+    text = ("Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n.vitals\n"
+            f"Assessment: The most recent {p['screen']} total score was {_fmt(row['value'])} on "
+            f"{row['effective_at'][:10]}, and we reviewed it together with the patient.\n"
+            "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach "
+            "us sooner if their mood worsens or they have any thoughts of self-harm.")
+    yield from _write_and_sign(mrn, "progress", "Depression screening review", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+ANXIETY_FOLLOWUP_NOTE = template(
+    task_id="ehr/behavioral-health.anxiety-gad7-followup-note-v1",
+    title="Anxiety follow-up: review the GAD-7 and document it",
+    tier="workflow",
+    domain="behavioral-health",
+    description="Linked behavioral-health follow-up steps: review the medication list and the most recent GAD-7 "
+                "total score (read from the chart at reset), then write and sign a progress note that states the "
+                "score in a sentence.",
+    instruction="{patient_name} (MRN {mrn}) is seen {visit}. Review their current medications and their most "
+                "recent GAD-7 anxiety score, then write and sign a progress note whose assessment states the GAD-7 "
+                "total score in a sentence, with your plan.",
+    patient_selector={"age_min": 18, "has_observation": {"loincs": GAD7, "numeric": True}},
+    variants=[
+        {"visit": "for a routine follow-up of stress and worry"},
+        {"visit": "after reporting trouble sleeping because of worry"},
+        {"visit": "for a medication check-in by telephone"},
+    ],
+    facts={"gad7": {"fact": "latest_observation", "loincs": GAD7}},
+    rubric=[
+        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the GAD-7 score of {gad7}",
+         "note_type": "progress",
+         "findings": [{"name": "GAD-7", "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]},
+                      {"name": "its score", "terms": "{gad7_values}"}]},
+        {"kind": "section_visited", "section": "medications", "label": "Medication list reviewed"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.anxiety-gad7-followup-note",
+)
+
+
+@oracle("workflows.anxiety-gad7-followup-note")
+def anxiety_gad7_followup_note(instance):
+    mrn = instance.patient_mrn
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 100}
+    observation = yield {"type": "get_observations", "mrn": mrn, "loinc": GAD7[0], "limit": 5}
+    row = _latest(observation)
+    text = ("Subjective: Seen today to follow up on anxiety symptoms; we discussed sleep, worry and coping.\n"
+            ".meds\n"
+            f"Assessment: The most recent GAD-7 total score was {_fmt(row['value'])} on {row['effective_at'][:10]}, "
+            "which we reviewed together today.\n"
+            "Plan: We will continue the current plan, encourage counseling, and repeat the GAD-7 at the next visit.")
+    yield from _write_and_sign(mrn, "progress", "Anxiety follow-up", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+SSRI_ANALGESIA = template(
+    task_id="ehr/behavioral-health.ssri-safe-analgesia-v1",
+    title="Pain relief for a patient on an SSRI without adding bleeding risk",
+    tier="objective",
+    domain="behavioral-health",
+    description="Order entry toward a clinical goal: a patient taking an SSRI asks for something for {pain}; order "
+                "scheduled-as-needed oral acetaminophen (650 mg every 6 hours as needed). An NSAID with an SSRI "
+                "raises the risk of GI bleeding and is a critical safety violation; other orders cost a penalty.",
+    instruction="{patient_name} (MRN {mrn}) takes an SSRI for mood and asks for something for {pain}. Their "
+                "kidney and liver function are normal. Order and sign an oral analgesic, as needed, that does not "
+                "add to the bleeding risk of their antidepressant.",
+    patient_selector={"age_min": 18, "has_medication_rxnorm": SSRI_RXNORM,
+                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"],
+                      "lacks_medication_class": ["vka", "doac"]},
+    variants=[
+        {"pain": "a sore lower back after moving furniture"},
+        {"pain": "tension headaches this week"},
+        {"pain": "a sprained ankle from a weekend hike"},
+    ],
+    rubric=[
+        {"kind": "order_placed", "weight": 3, "label": "Acetaminophen by mouth as needed, signed",
+         "drug_class": "analgesic-acetaminophen", "route": "PO", "prn": True, "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID with an SSRI (GI bleeding risk)", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "order_absent", "label": "No opioid for simple musculoskeletal pain", "drug_class": ["opioid"],
+         "severity": "penalty"},
+        {"kind": "no_extra_orders", "label": "Only the analgesic", "allow_drug_classes": ["analgesic-acetaminophen"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 8},
+    ],
+    step_limit=16,
+    oracle="workflows.ssri-safe-analgesia",
+)
+
+
+@oracle("workflows.ssri-safe-analgesia")
+def ssri_safe_analgesia(instance):
+    mrn = instance.patient_mrn
+    yield from _place_and_sign(mrn, [{"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H",
+                                      "prn": True, "prn_reason": "pain", "instructions": "Maximum 3 g per day"}], "Musculoskeletal pain")
+    yield {"type": "finish", "message": "Acetaminophen ordered."}
+
+
+# --- Palliative care ------------------------------------------------------------------------------
+
+GOALS_OF_CARE = template(
+    task_id="ehr/palliative-care.goals-of-care-code-status-v1",
+    title="Goals-of-care conversation: update code status and document the discussion",
+    tier="workflow",
+    domain="palliative-care",
+    description="Linked palliative-care steps for a patient with a serious chronic illness: review the problem "
+                "list, set the code status the patient chose in a goals-of-care conversation, and write and sign a "
+                "progress note that documents the discussion and the resulting code status.",
+    instruction="You just held a goals-of-care conversation with {patient_name} (MRN {mrn}) and their family. "
+                "After reviewing their illness and prognosis, the patient decided they {wish}. Review the problem "
+                "list, update the code status accordingly, and write and sign a progress note documenting the "
+                "goals-of-care discussion and the code status decision.",
+    patient_selector={"age_min": 18, "code_status": "full", "has_condition_codes": SERIOUS_ILLNESS},
+    variants=[
+        {"code_status": "dnr_dni", "wish": "do not want CPR or intubation, but want all other treatment",
+         "cs_terms": ["dnr/dni", "dnr dni", "dnr and dni", "do not resuscitate and do not intubate",
+                      "do not resuscitate / do not intubate", "do not resuscitate, do not intubate"]},
+        {"code_status": "dnr", "wish": "do not want CPR if their heart stops, but would accept intubation",
+         "cs_terms": ["dnr", "do not resuscitate", "no cpr"]},
+        {"code_status": "comfort", "wish": "want comfort-focused care only",
+         "cs_terms": ["comfort care", "comfort-focused", "comfort measures", "comfort focused"]},
+    ],
+    rubric=[
+        {"kind": "section_visited", "section": "problems", "label": "Problem list reviewed"},
+        {"kind": "code_status_set", "weight": 3, "label": "Code status set as the patient chose",
+         "code_status": "{code_status}"},
+        {"kind": "note_signed", "weight": 2, "label": "Signed note documents the goals-of-care discussion",
+         "note_type": "progress",
+         "findings": [{"name": "goals-of-care discussion", "terms": ["goals of care", "goals-of-care"]},
+                      {"name": "code status decision", "terms": "{cs_terms}"}]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.goals-of-care-code-status",
+)
+
+CODE_STATUS_TEXT = {
+    "dnr_dni": ("DNR/DNI", "all other treatments will continue as before"),
+    "dnr": ("DNR", "intubation and other treatments remain acceptable to the patient"),
+    "comfort": ("comfort care", "the focus is now on relief of symptoms at home"),
+}
+
+
+@oracle("workflows.goals-of-care-code-status")
+def goals_of_care_code_status(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    problems = yield {"type": "read_chart_section", "mrn": mrn, "section": "problems", "limit": 100}
+    illness = ", ".join(r["display"] for r in problems["last_action_result"].get("active", [])[:3]) or "their illness"
+    yield {"type": "set_code_status", "mrn": mrn, "code_status": p["code_status"]}
+    text = (f"Goals of care: We held a goals-of-care discussion with the patient and family today about {illness}, "
+            "the expected course and the treatment options.\n"
+            f"Decision: After the discussion, the patient chose a code status of {CODE_STATUS_TEXT[p['code_status']][0]}, "
+            f"and the chart was updated today; {CODE_STATUS_TEXT[p['code_status']][1]}.\n"
+            "Plan: We will revisit these goals if the clinical situation changes.")
+    yield from _write_and_sign(mrn, "progress", "Goals-of-care discussion", text)
+    yield {"type": "finish", "message": "Code status updated and discussion documented."}
+
+
+# --- Nephrology -----------------------------------------------------------------------------------
+
+CKD_PAIN = template(
+    task_id="ehr/nephrology.ckd-kidney-safe-analgesia-bmp-v1",
+    title="Kidney-safe pain relief and a chemistry check in chronic kidney disease",
+    tier="workflow",
+    domain="nephrology",
+    description="Linked steps: review the problem list (chronic kidney disease), then sign as-needed oral "
+                "acetaminophen and a basic metabolic panel. NSAIDs are a critical safety violation in CKD (they "
+                "reduce renal perfusion); other orders cost a penalty.",
+    instruction="{patient_name} (MRN {mrn}) has {pain}. Review their problem list, then order and sign an oral "
+                "as-needed analgesic that is safe for their kidneys, and a basic metabolic panel to check their "
+                "kidney function and potassium.",
+    patient_selector={"age_min": 18, "has_condition_codes": CKD_CODES,
+                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"]},
+    variants=[
+        {"pain": "knee osteoarthritis pain that flared this week"},
+        {"pain": "low back pain after gardening"},
+        {"pain": "aching shoulder pain for several days"},
+    ],
+    rubric=[
+        {"kind": "section_visited", "section": "problems", "label": "Problem list reviewed"},
+        {"kind": "order_placed", "weight": 2, "label": "Acetaminophen by mouth as needed, signed",
+         "drug_class": "analgesic-acetaminophen", "route": "PO", "prn": True, "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Basic metabolic panel ordered", "code": BMP,
+         "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID in chronic kidney disease", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only the analgesic and the BMP", "allow_codes": [BMP],
+         "allow_drug_classes": ["analgesic-acetaminophen"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.ckd-kidney-safe-analgesia",
+)
+
+
+@oracle("workflows.ckd-kidney-safe-analgesia")
+def ckd_kidney_safe_analgesia(instance):
+    mrn = instance.patient_mrn
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "problems", "limit": 100}
+    yield from _place_and_sign(mrn, [
+        {"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H", "prn": True, "prn_reason": "pain",
+         "instructions": "Maximum 3 g per day"},
+        {"orderable": BMP, "priority": "routine"},
+    ], "Pain in chronic kidney disease")
+    yield {"type": "finish", "message": "Analgesic and BMP ordered."}
+
+
+CKD_MONITORING = template(
+    task_id="ehr/nephrology.ckd-monitoring-labs-v1",
+    title="Chronic kidney disease monitoring labs",
+    tier="objective",
+    domain="nephrology",
+    description="Order entry toward a clinical goal: the routine CKD surveillance set: a basic metabolic panel "
+                "(creatinine/eGFR and potassium), a urine albumin-to-creatinine ratio and a ferritin for anemia of "
+                "CKD. Other orders cost a penalty; NSAIDs are a critical safety violation.",
+    instruction="{patient_name} (MRN {mrn}) is due for {when} chronic kidney disease monitoring. Order and sign "
+                "the labs to stage and follow their kidney disease (filtration and potassium, albuminuria) and to "
+                "screen for iron deficiency from CKD.",
+    patient_selector={"age_min": 18, "has_condition_codes": CKD_CODES},
+    variants=[{"when": "their annual"}, {"when": "their six-month"}, {"when": "overdue"}],
+    rubric=[
+        {"kind": "order_placed", "weight": 2, "label": "Basic metabolic panel", "code": BMP, "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Urine albumin/creatinine ratio", "code": URINE_ACR,
+         "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Ferritin", "code": FERRITIN, "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID in chronic kidney disease", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only CKD monitoring labs",
+         "allow_codes": [BMP, URINE_ACR, FERRITIN, "2160-0", "33914-3", "24357-6", "58410-2", "2823-3"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.ckd-annual-monitoring-labs",
+)
+
+
+@oracle("workflows.ckd-annual-monitoring-labs")
+def ckd_annual_monitoring_labs(instance):
+    mrn = instance.patient_mrn
+    yield from _place_and_sign(mrn, [{"orderable": BMP}, {"orderable": URINE_ACR}, {"orderable": FERRITIN}],
+                               "Chronic kidney disease monitoring")
+    yield {"type": "finish", "message": "CKD labs ordered."}
+
+
+# --- Pulmonology ----------------------------------------------------------------------------------
+
+AIRWAY_EXACERBATION = template(
+    task_id="ehr/pulmonology.wheezing-exacerbation-neb-cxr-v1",
+    title="Acute wheezing: vitals, bronchodilator, chest film",
+    tier="workflow",
+    domain="pulmonology",
+    description="Linked urgent-care steps for acute wheezing (bronchospasm): record the vitals, then sign a stat "
+                "nebulized albuterol 2.5 mg and a chest X-ray. A beta-blocker is a critical safety violation in "
+                "bronchospasm; other orders cost a penalty (a systemic corticosteroid is allowed).",
+    instruction="{patient_name} (MRN {mrn}) comes in {story}. Vitals: blood "
+                "pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, SpO2 {spo2}%. Record "
+                "the vitals, then order and sign a stat nebulized short-acting bronchodilator treatment and a "
+                "chest X-ray.",
+    patient_selector={"age_min": 12},
+    variants=[
+        {"story": "wheezing and short of breath after a cold, with diffuse expiratory wheeze on exam", "sbp": 132, "dbp": 82, "hr": 108, "rr": 26,
+         "spo2": 91},
+        {"story": "with chest tightness, cough and wheeze after wildfire smoke exposure", "sbp": 126, "dbp": 78, "hr": 102,
+         "rr": 24, "spo2": 93},
+        {"story": "with worsening breathlessness and audible wheeze over two days", "sbp": 138, "dbp": 86, "hr": 112,
+         "rr": 28, "spo2": 90},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        {"kind": "order_placed", "weight": 3, "label": "Nebulized albuterol stat", "drug_class": "saba",
+         "route": "INH", "priority": "stat", "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Chest X-ray", "code": CHEST_XRAY, "status": "signed"},
+        {"kind": "order_absent", "label": "No beta-blocker in bronchospasm", "drug_class": ["beta-blocker"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only exacerbation orders", "allow_codes": [CHEST_XRAY],
+         "allow_drug_classes": ["saba", "sama", "corticosteroid"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.airway-exacerbation",
+)
+
+
+@oracle("workflows.airway-exacerbation")
+def airway_exacerbation(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    yield from _place_and_sign(mrn, [
+        {"orderable": ALBUTEROL_NEB, "dose": 2.5, "route": "INH", "frequency": "ONCE", "priority": "stat"},
+        {"orderable": CHEST_XRAY, "priority": "stat", "reason_for_exam": "Wheezing exacerbation, rule out pneumonia"},
+    ], "Airway disease exacerbation")
+    yield {"type": "finish", "message": "Bronchodilator and chest X-ray ordered."}
+
+
+# --- Cardiology -----------------------------------------------------------------------------------
+
+HF_WORKUP = template(
+    task_id="ehr/cardiology.suspected-heart-failure-workup-v1",
+    title="New exertional dyspnea and edema: heart failure work-up",
+    tier="workflow",
+    domain="cardiology",
+    description="Linked clinic steps: record the vitals, then sign the initial heart-failure work-up: NT-proBNP, "
+                "a basic metabolic panel, a 12-lead ECG, a chest X-ray and a transthoracic echocardiogram. NSAIDs "
+                "(fluid retention, worsen heart failure) are a critical safety violation; other orders cost a "
+                "penalty.",
+    instruction="{patient_name} (MRN {mrn}), {age} years old, reports {story}. Vitals today: blood pressure "
+                "{sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, SpO2 {spo2}%. Record the vitals "
+                "and order and sign the initial work-up for suspected heart failure: a natriuretic peptide, a basic "
+                "metabolic panel, an ECG, a chest X-ray and an echocardiogram.",
+    patient_selector={"age_min": 40},
+    variants=[
+        {"story": "two months of breathlessness climbing stairs and swollen ankles", "sbp": 148, "dbp": 90,
+         "hr": 92, "rr": 20, "spo2": 95},
+        {"story": "needing two pillows to sleep and new leg swelling", "sbp": 136, "dbp": 84, "hr": 98, "rr": 22,
+         "spo2": 94},
+    ],
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
+                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        {"kind": "order_placed", "weight": 2, "label": "Natriuretic peptide", "code": [NT_PRO_BNP, "30934-4"],
+         "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Basic metabolic panel", "code": BMP, "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "12-lead ECG", "code": ECG, "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Chest X-ray", "code": CHEST_XRAY, "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Transthoracic echocardiogram", "code": ECHO,
+         "status": "signed"},
+        {"kind": "order_absent", "label": "No NSAID in suspected heart failure", "drug_class": ["nsaid"],
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Only the heart-failure work-up",
+         "allow_codes": [NT_PRO_BNP, "30934-4", BMP, ECG, CHEST_XRAY, ECHO, "58410-2", "3016-3"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 14},
+    ],
+    step_limit=25,
+    oracle="workflows.new-dyspnea-heart-failure-workup",
+)
+
+
+@oracle("workflows.new-dyspnea-heart-failure-workup")
+def new_dyspnea_heart_failure_workup(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    yield from _place_and_sign(mrn, [
+        {"orderable": NT_PRO_BNP}, {"orderable": BMP},
+        {"orderable": ECG, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
+        {"orderable": CHEST_XRAY, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
+        {"orderable": ECHO, "reason_for_exam": "Suspected heart failure: assess ejection fraction"},
+    ], "Suspected heart failure")
+    yield {"type": "finish", "message": "Heart failure work-up ordered."}
+
+
+HTN_ANNUAL = template(
+    task_id="ehr/cardiology.hypertension-annual-labs-v1",
+    title="Hypertension: annual cardiovascular risk and end-organ labs",
+    tier="objective",
+    domain="cardiology",
+    description="Order entry toward a clinical goal: the yearly hypertension labs: a basic metabolic panel "
+                "(creatinine, potassium), a lipid panel and a urine albumin-to-creatinine ratio, with a 12-lead ECG "
+                "allowed. Other orders cost a penalty.",
+    instruction="{patient_name} (MRN {mrn}) has hypertension and is here for {visit}. Order and sign the yearly "
+                "labs for their blood pressure care: kidney function and electrolytes, cholesterol for "
+                "cardiovascular risk, and a urine test for albuminuria.",
+    patient_selector={"age_min": 18, "has_condition_codes": HYPERTENSION},
+    variants=[{"visit": "their annual review"}, {"visit": "a blood pressure check before a refill"},
+              {"visit": "a new-patient visit"}],
+    rubric=[
+        {"kind": "order_placed", "weight": 2, "label": "Basic metabolic panel", "code": BMP, "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Lipid panel", "code": LIPID_PANEL, "status": "signed"},
+        {"kind": "order_placed", "weight": 1, "label": "Urine albumin/creatinine ratio", "code": URINE_ACR,
+         "status": "signed"},
+        {"kind": "no_extra_orders", "label": "Only the hypertension labs",
+         "allow_codes": [BMP, LIPID_PANEL, URINE_ACR, ECG, "2093-3", "2160-0", "4548-4", "24357-6"]},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="workflows.hypertension-annual-labs",
+)
+
+
+@oracle("workflows.hypertension-annual-labs")
+def hypertension_annual_labs(instance):
+    mrn = instance.patient_mrn
+    yield from _place_and_sign(mrn, [{"orderable": BMP}, {"orderable": LIPID_PANEL}, {"orderable": URINE_ACR}],
+                               "Essential hypertension")
+    yield {"type": "finish", "message": "Hypertension labs ordered."}

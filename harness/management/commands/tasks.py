@@ -1,0 +1,86 @@
+"""`manage.py tasks list | sync | stats | validate`: the task library from the command line."""
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from harness import services, stats
+from harness.instances import GOLDEN
+from harness.models import Task
+
+VALIDATOR_USERNAME = "task-validator"
+
+
+class Command(BaseCommand):
+    help = "List, load (sync), count (stats) or validate (run the oracles of) the tasks."
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="command", required=True)
+        listing = commands.add_parser("list", help="Every task: id, status, tier, domain, title.")
+        listing.add_argument("--published", action="store_true", help="Only published tasks.")
+        commands.add_parser("sync", help="Load the library (harness/library) into the database; idempotent.")
+        counting = commands.add_parser(
+            "stats", help="Templates and distinct instances per tier and domain; the last line is JSON."
+        )
+        counting.add_argument("--all", action="store_true", help="Count draft tasks too (default: published).")
+        checking = commands.add_parser("validate", help="Run each task's oracle on sampled instances.")
+        checking.add_argument("task_ids", nargs="*", help="Tasks to validate (default: all).")
+        checking.add_argument("--instances", type=int, default=3, help="Instances (seeds 0..n-1) per task.")
+
+    def handle(self, *args, command, **options):
+        getattr(self, f"_{command}")(**options)
+
+    def _list(self, *, published, **options):
+        tasks = Task.objects.filter(status=Task.Status.PUBLISHED) if published else Task.objects.all()
+        for task in tasks.order_by("task_id"):
+            self.stdout.write(f"{task.task_id:<60} {task.status:<9} {task.tier:<9} {task.domain:<28} {task.title}")
+
+    def _sync(self, **options):
+        try:
+            report = services.task_sync()
+        except ValidationError as error:
+            lines = [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
+            raise CommandError("The library breaks the task rules; nothing was loaded:\n" + "\n".join(lines)) from None
+        for label, ids in (("created", report.created), ("updated", report.updated)):
+            for task_id in ids:
+                self.stdout.write(f"{label:<8} {task_id}")
+        self.stdout.write(f"{len(report.created)} created, {len(report.updated)} updated, "
+                          f"{len(report.unchanged)} unchanged")
+
+    def _stats(self, *, all, **options):
+        tasks = Task.objects.all() if all else Task.objects.filter(status=Task.Status.PUBLISHED)
+        summary = stats.library_stats(tasks.order_by("task_id"), using=GOLDEN)
+        self.stdout.write(f"{'task':<60} {'tier':<9} {'variants':>8} {'patients':>8} {'instances':>9}")
+        for row in summary["tasks"]:
+            self.stdout.write(f"{row['task_id']:<60} {row['tier']:<9} {row['variants']:>8} {row['patients']:>8} "
+                              f"{row['instances']:>9}")
+        for heading, buckets in (("tier", summary["tiers"]), ("domain", summary["domains"])):
+            self.stdout.write("")
+            self.stdout.write(f"{heading:<30} {'templates':>9} {'instances':>9}")
+            for name, counts in buckets.items():
+                self.stdout.write(f"{name:<30} {counts['templates']:>9} {counts['instances']:>9}")
+        self.stdout.write("")
+        self.stdout.write(f"{summary['templates']} templates, {summary['instances']} distinct instances")
+        self.stdout.write(json.dumps({key: summary[key] for key in ("templates", "instances", "tiers", "domains")},
+                                     sort_keys=True))
+
+    def _validate(self, *, task_ids, instances, **options):
+        tasks = Task.objects.filter(task_id__in=task_ids) if task_ids else Task.objects.all()
+        missing = sorted(set(task_ids) - set(tasks.values_list("task_id", flat=True)))
+        if missing:
+            raise CommandError(f"No such task: {', '.join(missing)}")
+        owner, _ = get_user_model().objects.get_or_create(username=VALIDATOR_USERNAME)
+        failed = 0
+        for task in tasks.order_by("task_id"):
+            task = services.task_validate(task=task, owner=owner, instances=instances)
+            summary = task.validation
+            failed += summary["solved"] < summary["instances"]
+            self.stdout.write(f"{task.task_id:<60} solved {summary['solved']}/{summary['instances']} "
+                              f"mean score {summary['mean_score']:.2f}")
+            for result in summary["results"]:
+                for error in result["errors"]:
+                    self.stdout.write(f"    seed {result['seed']} ({result['patient_mrn']}): {error}")
+        if failed:
+            raise CommandError(f"{failed} task(s) were not solved by their oracle on every instance")

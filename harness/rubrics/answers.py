@@ -1,0 +1,278 @@
+"""Criteria on how the episode ended: the final answer, or a reported infeasibility.
+
+The expected answer comes from the chart at reset (a fact), so it is right for any
+population. Matching is strict where guessing would pay: a number answer must hold
+exactly one number (dates and times are not numbers here) at the precision the chart
+shows, and a unit, if given, must be the right one; a categorical answer must name
+exactly one of the choices; a list answer scores its overlap and passes only when it
+is the same set.
+"""
+
+import math
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from harness.rubrics.base import Criterion, CriterionResult, RubricContext
+
+# Units as the chart stores them (UCUM), with what people write for them.
+UNIT_SYNONYMS = {
+    "mmol/l": {"mmol/l", "meq/l", "mmol per liter"},
+    "mg/dl": {"mg/dl"},
+    "g/dl": {"g/dl"},
+    "%": {"%", "percent", "pct"},
+    "mm[hg]": {"mm[hg]", "mmhg", "mm hg"},
+    "/min": {"/min", "bpm", "beats/min", "breaths/min", "per minute", "/minute"},
+    "cel": {"cel", "°c", "degc", "deg c", "celsius"},
+    "kg/m2": {"kg/m2", "kg/m²"},
+    "ml/min": {"ml/min", "ml/min/1.73m2", "ml/min/1.73 m2", "ml/min/{1.73_m2}"},
+    "kg": {"kg", "kilograms", "kilogram"},
+    "cm": {"cm", "centimeters", "centimetres"},
+    "mg/l": {"mg/l"},
+    "ng/ml": {"ng/ml"},
+    "u/l": {"u/l", "iu/l"},
+    "10*3/ul": {"10*3/ul", "k/ul", "x10^3/ul", "10^3/ul", "thou/ul"},
+    "fl": {"fl"},
+    "pg": {"pg"},
+}
+OTHER_UNITS = {"umol/l", "µmol/l", "g/l", "mg/g", "pg/ml", "miu/l", "lb", "lbs", "in", "inches", "10*9/l", "ng/dl"}
+KNOWN_UNITS = sorted(set().union(*UNIT_SYNONYMS.values(), OTHER_UNITS), key=len, reverse=True)
+
+DATES = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+                   r"|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
+NUMBER = re.compile(r"(?<![\w.])[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|(?<![\w.])[-−]?\d+(?:\.\d+)?(?![\w]|\.\d)")
+NONE_ANSWERS = {"none", "no", "nil", "n/a", "na", "nka", "nkda", "no known allergies", "no known drug allergies",
+                "no allergies", "empty", "no active problems", "no active medications", "none known"}
+SEMANTIC_TAG = re.compile(r"\s*\((?:finding|disorder|substance|organism|situation|procedure|product|"
+                          r"person|qualifier value|observable entity|morphologic abnormality)\)\s*$", re.I)
+
+
+def normalize(text: str) -> str:
+    """Lower case, no semantic tag, no punctuation at the ends, one space between words."""
+    text = SEMANTIC_TAG.sub("", str(text or ""))
+    text = re.sub(r"\s+", " ", text.strip().lower())
+    return text.strip(" .,:;!?\"'()[]")
+
+
+def _unit_key(unit: str) -> str | None:
+    unit = normalize(unit) if unit else ""
+    for key, synonyms in UNIT_SYNONYMS.items():
+        if unit in synonyms or unit == key:
+            return key
+    return unit or None
+
+
+def _display_decimals(value: float) -> int:
+    """Decimals the chart prints for a value (Observation.value_display): one below 1000, none
+    from 1000, and none when the decimal is 0 (14.97 prints as 15.0, shown as 15)."""
+    if abs(value) >= 1000:
+        return 0
+    return 0 if f"{value:.1f}".endswith(".0") else 1
+
+
+def numbers_in(answer: str, *, unit: str | None = None) -> list[tuple[float, int, int]]:
+    """(value, decimals, end) of each number in the answer, dates and times left out."""
+    text = DATES.sub(" ", answer)
+    for synonym in UNIT_SYNONYMS.get(_unit_key(unit) or "", {unit} if unit else set()):
+        if synonym and any(ch.isdigit() for ch in synonym):
+            # A unit like 10*3/uL or mL/min/1.73m2 holds digits that are not the answer.
+            text = re.sub(re.escape(synonym), lambda m: " " * len(m.group(0)), text, flags=re.I)
+    found = []
+    for match in NUMBER.finditer(text):
+        raw = match.group(0).replace("−", "-").replace(",", "")
+        _, _, fraction = raw.partition(".")
+        found.append((float(raw), len(fraction), match.end()))
+    return found
+
+
+def _unit_after(answer: str, end: int) -> str | None:
+    rest = answer[end:].lstrip(" (").lower()
+    for unit in KNOWN_UNITS:
+        if rest.startswith(unit) and not rest[len(unit):len(unit) + 1].isalnum():
+            return unit
+    return None
+
+
+def match_number(answer: str, expected: float, *, unit: str | None, tolerance: float | None,
+                 rel_tolerance: float) -> CriterionResult:
+    found = numbers_in(answer, unit=unit)
+    values = sorted({value for value, _, _ in found})
+    if not values:
+        return CriterionResult(0.0, False, "the answer holds no number")
+    if len(values) > 1:
+        return CriterionResult(0.0, False, f"the answer holds {len(values)} different numbers; give one")
+    value, decimals, end = next(item for item in found if item[0] == values[0])
+    given_unit = _unit_after(answer, end)
+    if unit and given_unit and _unit_key(given_unit) != _unit_key(unit):
+        return CriterionResult(0.0, False, f"unit {given_unit} is not {unit}")
+    if tolerance is None:
+        # At least the precision the chart prints, and the answer may be rounded at its own
+        # precision: 4.25 prints as 4.2, so 4.2, 4.3 and 4.25 match and 4 does not.
+        needed = _display_decimals(expected)
+        if decimals < needed:
+            return CriterionResult(0.0, False, f"{value:g} is less precise than the chart shows ({needed} decimal)")
+        allowed = 0.5 * 10 ** (-decimals)
+    else:
+        allowed = float(tolerance)
+    allowed = max(allowed, rel_tolerance * abs(expected))
+    if math.isclose(value, expected, abs_tol=allowed + 1e-9):
+        return CriterionResult(1.0, True, f"{value:g} matches")
+    return CriterionResult(0.0, False, f"{value:g} does not match the chart ({expected:g})")
+
+
+def split_list(answer: str) -> list[str]:
+    parts = re.split(r"[,;\n]|\band\b|\s&\s", answer)
+    items = [normalize(part) for part in parts]
+    items = [item for item in items if item]
+    if len(items) == 1 and items[0] in NONE_ANSWERS:
+        return []
+    return items
+
+
+def _same_item(given: str, expected: str) -> bool:
+    """Equal, or one names part of the other ("penicillin" for "Penicillin V", "mold" for
+    "Mold (organism)"): the shorter covers at least half the words and has a real word."""
+    if given == expected:
+        return True
+    a, b = set(given.split()), set(expected.split())
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(shorter) and shorter <= longer and 2 * len(shorter) >= len(longer) and max(map(len, shorter)) >= 4
+
+
+def match_list(answer: str, expected: list, *, ordered: bool) -> CriterionResult:
+    want = [normalize(item) for item in expected]
+    given = split_list(answer)
+    if not want:
+        ok = not given
+        return CriterionResult(1.0 if ok else 0.0, ok, "none, as expected" if ok else "expected none")
+    matched, unmatched_given, remaining = [], [], list(want)
+    for item in given:
+        hit = next((w for w in remaining if _same_item(item, w)), None)
+        if hit is None:
+            unmatched_given.append(item)
+        else:
+            remaining.remove(hit)
+            matched.append(hit)
+    union = len(want) + len(unmatched_given)
+    score = len(matched) / union if union else 1.0
+    in_order = not ordered or matched == [w for w in want if w in matched]
+    ok = not remaining and not unmatched_given and in_order
+    problems = []
+    if remaining:
+        problems.append(f"{len(remaining)} missing")
+    if unmatched_given:
+        problems.append(f"{len(unmatched_given)} not expected: {', '.join(unmatched_given[:5])}")
+    if not in_order:
+        problems.append("out of order")
+    return CriterionResult(score, ok, "; ".join(problems) if problems else "every item matches")
+
+
+def match_text(answer: str, expected: str, *, accept: list[str], choices: list[str]) -> CriterionResult:
+    given = normalize(answer)
+    if choices:
+        named = [c for c in choices if re.search(rf"(?<![a-z0-9]){re.escape(normalize(c))}(?![a-z0-9])", given)]
+        if len(named) != 1:
+            return CriterionResult(0.0, False, f"name exactly one of: {', '.join(choices)}")
+        ok = normalize(named[0]) in {normalize(expected), *(normalize(a) for a in accept)}
+        return CriterionResult(1.0 if ok else 0.0, ok, "matches" if ok else f"{named[0]} is not right")
+    ok = given in {normalize(expected), *(normalize(a) for a in accept)}
+    return CriterionResult(1.0 if ok else 0.0, ok, "matches" if ok else "does not match")
+
+
+def match_mrn(answer: str, expected: str) -> CriterionResult:
+    """Exactly one token shaped like the expected MRN (its letters and digit count): naming
+    several patients is not an answer, while a birth year beside the MRN does not count."""
+    expected = str(expected).strip().upper()
+    letters = len(expected) - len(expected.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    shape = re.compile(rf"(?<![A-Z0-9])[A-Z]{{{letters}}}\d{{{len(expected) - letters}}}(?![A-Z0-9])")
+    tokens = set(shape.findall(answer.upper()))
+    if len(tokens) != 1:
+        return CriterionResult(0.0, False, "give exactly one MRN")
+    ok = tokens.pop() == expected
+    return CriterionResult(1.0 if ok else 0.0, ok, "matches" if ok else "a different patient's MRN")
+
+
+def _dates(answer: str) -> set[date]:
+    found = set()
+    for match in re.finditer(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", answer):
+        text = match.group(0)
+        try:
+            found.add(datetime.strptime(text, "%Y-%m-%d" if "-" in text else "%m/%d/%Y").date())
+        except ValueError:
+            continue
+    return found
+
+
+def match_date(answer: str, expected: str) -> CriterionResult:
+    dates = _dates(answer)
+    if len(dates) != 1:
+        return CriterionResult(0.0, False, "give exactly one date (YYYY-MM-DD or MM/DD/YYYY)")
+    ok = dates.pop() == date.fromisoformat(str(expected)[:10])
+    return CriterionResult(1.0 if ok else 0.0, ok, "matches" if ok else "a different date")
+
+
+class AnswerMatches(Criterion):
+    """The final answer equals the value the chart held at reset (a number, text, list, MRN or date)."""
+
+    kind: Literal["answer_matches"] = "answer_matches"
+    expected: Any = Field(description="The expected answer, usually a fact: \"{potassium}\" (number mode: a list "
+                                      "of numbers means any of them).")
+    match: Literal["auto", "number", "text", "list", "mrn", "date"] = Field(
+        "auto", description="How to compare; auto: number for numbers, list for lists, else text."
+    )
+    unit: str | None = Field(None, description="Expected unit: an answer giving another unit fails.")
+    tolerance: float | None = Field(None, ge=0, description="Absolute tolerance (default: the chart's precision).")
+    rel_tolerance: float = Field(0.0, ge=0, le=1, description="Relative tolerance.")
+    accept: list[str] = Field(default_factory=list, description="Other texts that also count (text answers).")
+    choices: list[str] = Field(default_factory=list, description="The options of a categorical question.")
+    ordered: bool = Field(False, description="List answers must keep the expected order.")
+
+    def _mode(self) -> str:
+        if self.match != "auto":
+            return self.match
+        if isinstance(self.expected, bool):
+            return "text"
+        if isinstance(self.expected, int | float):
+            return "number"
+        return "list" if isinstance(self.expected, list) else "text"
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        if not ctx.answer or not ctx.answer.strip():
+            return CriterionResult(0.0, False, "no answer given")
+        mode, answer = self._mode(), ctx.answer
+        if mode == "number":
+            # A list of numbers: any of them is right (two results filed at the same moment).
+            candidates = self.expected if isinstance(self.expected, list) else [self.expected]
+            try:
+                numbers = [float(value) for value in candidates]
+            except (TypeError, ValueError):
+                return CriterionResult(0.0, False, f"the task's expected value {self.expected!r} is not a number")
+            results = [match_number(answer, number, unit=self.unit, tolerance=self.tolerance,
+                                    rel_tolerance=self.rel_tolerance) for number in numbers]
+            return next((result for result in results if result.passed), results[0])
+        if mode == "list":
+            expected = self.expected if isinstance(self.expected, list) else [self.expected]
+            return match_list(answer, expected, ordered=self.ordered)
+        if mode == "mrn":
+            return match_mrn(answer, self.expected)
+        if mode == "date":
+            return match_date(answer, self.expected)
+        return match_text(answer, str(self.expected), accept=self.accept, choices=self.choices)
+
+
+class InfeasibleReported(Criterion):
+    """The agent ended the episode with report_infeasible (the task asked for something it must refuse)."""
+
+    kind: Literal["infeasible_reported"] = "infeasible_reported"
+    min_reason_words: int = Field(3, ge=1, description="The reason must have at least this many words.")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        last = ctx.actions[-1] if ctx.actions else {}
+        if last.get("type") != "report_infeasible":
+            return CriterionResult(0.0, False, "the episode did not end with report_infeasible")
+        reason_words = len(str(last.get("reason", "")).split())
+        if reason_words < self.min_reason_words:
+            return CriterionResult(0.5, False, f"the reason needs {self.min_reason_words}+ words")
+        return CriterionResult(1.0, True, "reported infeasible with a reason")

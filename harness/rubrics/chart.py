@@ -1,0 +1,183 @@
+"""Criteria on chart writes: problems, vital signs, allergies, code status, the right patient."""
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from clinical.models import Allergy, Condition, Patient
+from clinical.selectors import ACTIVE_CONDITION_STATUSES
+from clinical.vitals import VITAL_SIGNS
+from harness.rubrics.base import (
+    Constraint,
+    Criterion,
+    CriterionResult,
+    Number,
+    RubricContext,
+    Texts,
+    _is_ref,
+    severity_field,
+    texts,
+)
+
+LOINC = re.compile(r"^\d{1,7}-\d$")
+
+
+def _codes(value) -> str:
+    return " or ".join(texts(value))
+
+
+class ProblemAdded(Criterion):
+    """A problem added to the problem list during the episode (SNOMED CT) and still active."""
+
+    kind: Literal["problem_added"] = "problem_added"
+    code: Texts = Field(description="SNOMED CT code(s) that count, e.g. 38341003.")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        codes = set(texts(self.code))
+        ids = [int(e.target_id) for e in ctx.patient_events("condition.add") if e.details.get("code") in codes]
+        if not ids:
+            return CriterionResult(0.0, False, f"no problem {_codes(self.code)} was added in this episode")
+        if not Condition.objects.filter(pk__in=ids, clinical_status__in=ACTIVE_CONDITION_STATUSES).exists():
+            return CriterionResult(0.0, False, f"problem {_codes(self.code)} was added but is no longer active")
+        return CriterionResult(1.0, True, f"problem {_codes(self.code)} added")
+
+
+class VitalTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: Number = Field(description="The value to record.")
+    tolerance: Number | None = Field(None, description="How far off still counts (default: the criterion's).")
+
+
+def _loinc_of(key: str) -> str:
+    return VITAL_SIGNS[key].loinc if key in VITAL_SIGNS else key
+
+
+class VitalsRecorded(Criterion):
+    """Vital signs recorded during the episode, each (its latest recording) within tolerance of its target."""
+
+    kind: Literal["vitals_recorded"] = "vitals_recorded"
+    values: dict[str, VitalTarget | Number] = Field(
+        min_length=1, description=f"Targets by vital sign ({', '.join(VITAL_SIGNS)}) or LOINC code: a number, "
+                                  "or {\"value\": v, \"tolerance\": t}."
+    )
+    tolerance: Number = Field(0.0, description="Default tolerance (absolute, in the vital's unit).")
+
+    @field_validator("values")
+    @classmethod
+    def _known(cls, values):
+        for key in values:
+            if key not in VITAL_SIGNS and not LOINC.match(key):
+                raise ValueError(f"{key!r} is neither a vital sign ({', '.join(VITAL_SIGNS)}) nor a LOINC code")
+        return values
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        latest = {}
+        for event in ctx.patient_events("observation.record"):
+            latest[event.details.get("loinc")] = event.details.get("value")
+        matched, problems = 0, []
+        # Sorted: PostgreSQL's jsonb does not keep the author's key order, and details must not depend on the backend.
+        for key, target in sorted(self.values.items()):
+            value, tolerance = (target.value, target.tolerance) if isinstance(target, VitalTarget) else (target, None)
+            tolerance = self.tolerance if tolerance is None else tolerance
+            recorded = latest.get(_loinc_of(key))
+            if recorded is None:
+                problems.append(f"{key} not recorded")
+            elif abs(float(recorded) - float(value)) > float(tolerance) + 1e-9:
+                problems.append(f"{key} recorded as {recorded:g}, expected {float(value):g}")
+            else:
+                matched += 1
+        score = matched / len(self.values)
+        detail = "; ".join(problems) if problems else f"all {len(self.values)} recorded"
+        return CriterionResult(score, matched == len(self.values), detail)
+
+
+class AllergyAdded(Criterion):
+    """An allergy recorded during the episode: its substance, and optionally its reaction, category and severity."""
+
+    kind: Literal["allergy_added"] = "allergy_added"
+    substance: Texts = Field(description="Words any of which the recorded substance must contain (case-insensitive).")
+    code: Texts | None = Field(None, description="Or a code (RxNorm/SNOMED CT) any of which identifies the substance.")
+    reaction: Texts | None = Field(None, description="Words any of which the recorded reaction must contain.")
+    category: str | None = Field(None, description=f"One of {', '.join(Allergy.Category.values)}.")
+    severity_: str | None = Field(None, alias="severity", description="mild, moderate or severe.")
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value):
+        if value is not None and not _is_ref(value) and value not in Allergy.Category.values:
+            raise ValueError(f"unknown category {value!r}; choose {', '.join(Allergy.Category.values)}")
+        return value
+
+    @field_validator("severity_")
+    @classmethod
+    def _severity(cls, value):
+        if value is not None and not _is_ref(value) and value not in ("mild", "moderate", "severe"):
+            raise ValueError(f"unknown severity {value!r}; choose mild, moderate or severe")
+        return value
+
+    def _identifies(self, allergy: Allergy) -> bool:
+        words = [w.lower() for w in texts(self.substance)]
+        if any(word in allergy.substance.lower() for word in words):
+            return True
+        return bool(self.code) and allergy.code in texts(self.code)
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        ids = ctx.targets("allergy.add")
+        candidates = [a for a in Allergy.objects.filter(pk__in=ids) if self._identifies(a)]
+        if not candidates:
+            return CriterionResult(0.0, False, f"no allergy to {' / '.join(texts(self.substance))} was recorded")
+        checks = []
+        if self.reaction:
+            checks.append(("reaction", lambda a: any(w.lower() in a.reaction.lower() for w in texts(self.reaction))))
+        if self.category:
+            checks.append(("category", lambda a: a.category == self.category))
+        if self.severity_:
+            checks.append(("severity", lambda a: a.severity == self.severity_))
+        best, best_missing = 0, [name for name, _ in checks]
+        for allergy in candidates:
+            missing = [name for name, test in checks if not test(allergy)]
+            if len(checks) - len(missing) >= best:
+                best, best_missing = len(checks) - len(missing), missing
+        score = (1 + best) / (1 + len(checks))
+        detail = "allergy recorded" + (f"; wrong or missing: {', '.join(best_missing)}" if best_missing else "")
+        return CriterionResult(score, not best_missing, detail)
+
+
+class CodeStatusSet(Criterion):
+    """The code status set to a value during the episode, and still that value."""
+
+    kind: Literal["code_status_set"] = "code_status_set"
+    code_status: str = Field(description=f"One of {', '.join(Patient.CodeStatus.values)}.")
+
+    @field_validator("code_status")
+    @classmethod
+    def _known(cls, value):
+        if not _is_ref(value) and value not in Patient.CodeStatus.values:
+            raise ValueError(f"unknown code status {value!r}; choose {', '.join(Patient.CodeStatus.values)}")
+        return value
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        changed = [e for e in ctx.patient_events("patient.code_status") if e.details.get("to") == self.code_status]
+        current = Patient.objects.filter(pk=ctx.patient.pk).values_list("code_status", flat=True).first()
+        if not changed:
+            return CriterionResult(0.0, False, f"the code status was not set to {self.code_status} in this episode")
+        if current != self.code_status:
+            return CriterionResult(0.0, False,
+                                   f"the code status was set to {self.code_status}, then changed to {current}")
+        return CriterionResult(1.0, True, f"code status set to {self.code_status}")
+
+
+class OtherPatientsUntouched(Constraint):
+    """Nothing written to any other patient's chart (wrong-patient errors)."""
+
+    kind: Literal["other_patients_untouched"] = "other_patients_untouched"
+    severity_: Literal["none", "penalty", "critical"] = severity_field("critical")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        others = sorted({e.patient_id for e in ctx.events if e.patient_id and e.patient_id != ctx.patient.pk})
+        if not others:
+            return CriterionResult(1.0, True, "only the task's patient was changed")
+        mrns = list(Patient.objects.filter(pk__in=others).values_list("mrn", flat=True))
+        return CriterionResult(0.0, False, f"wrote to other patients' charts: {', '.join(mrns)}")

@@ -1,0 +1,57 @@
+"""Criteria on the trajectory: where the agent looked, and how many steps it took."""
+
+from typing import Literal
+
+from django.urls import reverse
+from pydantic import Field
+
+from harness.rubrics.base import Constraint, Criterion, CriterionResult, RubricContext, severity_field
+
+# Chart sections by name, as read_chart_section names them, and the page each is.
+SECTIONS = {
+    "summary": "clinical:chart_summary",
+    "problems": "clinical:chart_problems",
+    "medications": "clinical:chart_medications",
+    "allergies": "clinical:chart_allergies",
+    "results": "clinical:chart_results",
+    "vitals": "clinical:chart_vitals",
+    "encounters": "clinical:chart_encounters",
+    "immunizations": "clinical:chart_immunizations",
+    "procedures": "clinical:chart_procedures",
+    "notes": "notes:chart_notes",
+    "orders": "orders:chart_orders",
+}
+
+
+def _path(route: str) -> str:
+    return route.split("?", 1)[0].split("#", 1)[0]
+
+
+class SectionVisited(Criterion):
+    """The agent opened a section of the patient's chart (a page in the browser, or read_chart_section)."""
+
+    kind: Literal["section_visited"] = "section_visited"
+    section: Literal[tuple(SECTIONS)] = Field(description=f"One of {', '.join(SECTIONS)}.")  # type: ignore[valid-type]
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        page = reverse(SECTIONS[self.section], kwargs={"mrn": ctx.patient_mrn})
+        # The summary is the chart's root: every other section's path starts with it.
+        exact = self.section == "summary"
+        for route in ctx.routes:
+            path = _path(route or "")
+            if path == page or (not exact and path.startswith(page)):
+                return CriterionResult(1.0, True, f"visited {self.section}")
+        return CriterionResult(0.0, False, f"never opened the {self.section} section of this chart")
+
+
+class StepBudget(Constraint):
+    """Done within a number of steps (the step limit truncates; this judges efficiency)."""
+
+    kind: Literal["step_budget"] = "step_budget"
+    max_steps: int = Field(ge=1, le=1000, description="Most steps the task should take.")
+    severity_: Literal["none", "penalty", "critical"] = severity_field("none")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        if ctx.steps_taken <= self.max_steps:
+            return CriterionResult(1.0, True, f"{ctx.steps_taken} of {self.max_steps} steps")
+        return CriterionResult(0.0, False, f"{ctx.steps_taken} steps, over the budget of {self.max_steps}")

@@ -1,0 +1,88 @@
+"""Run a policy (an oracle, a baseline, an exploit) on task instances through the real environment.
+
+Each run is a real episode: reset on a fresh copy of the golden database, every action
+through agentenv's step path (the same validation, audit events and rewards an agent
+gets), then close. The admin's "validate" action, `manage.py tasks validate`, the
+oracle test suite and the evaluation runner all use this.
+"""
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+from agentenv import services
+from agentenv.models import Episode
+from harness.instances import Instance
+from harness.models import Task
+from harness.oracles import oracle_get
+
+Policy = Callable[[Instance], Iterable[dict]]
+
+
+@dataclass
+class RunResult:
+    task_id: str
+    seed: int
+    patient_mrn: str
+    episode_id: str
+    status: str
+    steps: int
+    total_reward: float
+    score: float | None
+    success: bool
+    rewards: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    breakdown: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def _drive(episode: Episode, actions: Iterable[dict]) -> tuple[list[float], list[str]]:
+    """Feed a policy's actions to the episode until either ends; generators get each observation."""
+    rewards, errors = [], []
+    generator = inspect.isgenerator(actions)
+    stream = actions if generator else iter(actions)
+    observation = services.episode_observation(episode=episode)
+    first = True
+    while episode.is_running:
+        try:
+            action = next(stream) if first or not generator else stream.send(observation)
+        except StopIteration:
+            break
+        except Exception as error:  # a policy that crashes has not solved the task; say why
+            errors.append(f"the policy failed after step {episode.step_count}: {type(error).__name__}: {error}")
+            break
+        first = False
+        step = services.episode_step(episode=episode, action=action)
+        episode = step.episode
+        observation = step.observation
+        rewards.append(step.reward)
+        if step.error:
+            errors.append(f"step {step.index} ({action.get('type')}): {step.error}")
+    return rewards, errors
+
+
+def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, patient_mrn: str = "",
+             allow_draft: bool = False) -> RunResult:
+    """Run `policy` (default: the task's oracle) on the instance `seed` names; the episode is closed after.
+
+    The episode runs in API mode unless the task is done in the browser only (then it
+    gets its own browser, and its oracle drives it with browser actions).
+    """
+    allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
+    mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
+    episode = services.episode_reset(owner=owner, task_id=task_id, seed=seed, patient_mrn=patient_mrn,
+                                     allow_draft_task=allow_draft, mode=mode)
+    try:
+        instance = Instance.from_json(episode.task_instance)
+        chosen = policy or oracle_get(instance.oracle)
+        rewards, errors = _drive(episode, chosen(instance))
+    finally:
+        services.episode_close(episode=episode)
+    episode.refresh_from_db()
+    return RunResult(
+        task_id=task_id, seed=episode.seed, patient_mrn=episode.patient_mrn, episode_id=str(episode.pk),
+        status=episode.status, steps=episode.step_count, total_reward=episode.cumulative_reward, score=episode.score,
+        success=bool(episode.success), rewards=rewards, errors=errors, breakdown=episode.score_breakdown,
+    )

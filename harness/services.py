@@ -1,0 +1,91 @@
+"""Writes to tasks: loading the library, recording oracle validations."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from harness.library import TaskTemplate, library_load
+from harness.models import Task
+
+SYNCED_FIELDS = ("title", "tier", "domain", "description", "instruction", "patient_selector", "variants", "facts",
+                 "allowed_actions", "step_limit", "rubric", "oracle", "status")
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _fields(template: TaskTemplate) -> dict:
+    values = template.task_fields()
+    return {name: values[name] for name in SYNCED_FIELDS}
+
+
+@transaction.atomic(using="default")
+def task_sync(*, templates: dict[str, TaskTemplate] | None = None) -> SyncReport:
+    """Load the library's templates into the database; running it again changes nothing.
+
+    The library is the source of truth for its tasks: a library task edited in admin
+    is put back as the library defines it. Tasks authored in admin are left alone.
+    All or nothing: one template breaking the task rules rolls the whole sync back.
+    """
+    templates = library_load() if templates is None else templates
+    report = SyncReport()
+    for task_id, template in sorted(templates.items()):
+        values = _fields(template)
+        task = Task.objects.filter(task_id=task_id).first()
+        if task is not None and task.source == Task.Source.LIBRARY and all(
+            getattr(task, name) == value for name, value in values.items()
+        ):
+            report.unchanged.append(task_id)
+            continue
+        created = task is None
+        task = task or Task(task_id=task_id)
+        for name, value in values.items():
+            setattr(task, name, value)
+        task.source = Task.Source.LIBRARY
+        task.updated_at = timezone.now()
+        try:
+            task.full_clean()
+        except ValidationError as error:
+            raise ValidationError(
+                {f"{task_id}: {name}": messages for name, messages in error.message_dict.items()}
+            ) from None
+        task.save()
+        (report.created if created else report.updated).append(task_id)
+    return report
+
+
+def task_validation_record(*, task: Task, results: list[dict]) -> Task:
+    """Keep the outcome of an oracle validation on the task, for authors and the admin list."""
+    solved = sum(1 for result in results if result["success"])
+    task.validated_at = timezone.now()
+    task.validation = {
+        "instances": len(results),
+        "solved": solved,
+        "mean_score": round(sum(result["score"] or 0.0 for result in results) / len(results), 4) if results else 0.0,
+        "results": results,
+    }
+    task.save(update_fields=["validated_at", "validation"])
+    return task
+
+
+def task_validate(*, task: Task, owner, instances: int = 3) -> Task:
+    """Run the task's oracle on `instances` sampled instances (seeds 0..n-1), in-process, and record the scores."""
+    from harness.runner import task_run  # the runner drives agentenv, which imports the harness
+
+    results = []
+    for seed in range(instances):
+        try:
+            run = task_run(owner=owner, task_id=task.task_id, seed=seed, allow_draft=True)
+        except ValidationError as error:
+            results.append({"seed": seed, "patient_mrn": "", "score": 0.0, "success": False, "steps": 0,
+                            "total_reward": 0.0, "errors": [" ".join(error.messages)]})
+            continue
+        results.append({"seed": seed, "patient_mrn": run.patient_mrn, "score": run.score, "success": run.success,
+                        "steps": run.steps, "total_reward": round(run.total_reward, 4), "errors": run.errors})
+    return task_validation_record(task=task, results=results)

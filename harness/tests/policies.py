@@ -1,0 +1,109 @@
+"""Policies for tests: the oracle with something slipped in before it ends, and the exploits it must resist.
+
+A policy is what an oracle is: `policy(instance)` gives actions, or a generator that
+receives each observation. These run through the real step path (harness.runner).
+"""
+
+import inspect
+
+from harness.oracles import oracle_get
+
+TERMINAL = frozenset({"answer", "finish", "report_infeasible"})
+
+
+def oracle(instance):
+    return oracle_get(instance.oracle)(instance)
+
+
+def _generator(actions):
+    if inspect.isgenerator(actions):
+        return actions
+
+    def feed():
+        for action in actions:
+            yield action
+
+    return feed()
+
+
+def before_ending(policy, extra, *, replace_ending=None):
+    """`policy`, with the generator `extra(instance)` run just before its terminal action
+    (which `replace_ending(instance, action)` may swap for another)."""
+
+    def combined(instance):
+        steps = _generator(policy(instance))
+        action = next(steps)
+        while action.get("type") not in TERMINAL:
+            observation = yield action
+            try:
+                action = steps.send(observation)
+            except StopIteration:
+                return
+        yield from extra(instance)
+        yield replace_ending(instance, action) if replace_ending else action
+
+    return combined
+
+
+def reading(count: int):
+    """Actions that change nothing: reading the chart `count` times."""
+
+    def extra(instance):
+        for _ in range(count):
+            yield {"type": "read_chart_section", "mrn": instance.patient_mrn, "section": "summary"}
+
+    return extra
+
+
+def invalid(count: int):
+    """Actions that fail: a browser action in an API-mode episode."""
+
+    def extra(instance):
+        for _ in range(count):
+            yield {"type": "noop"}
+
+    return extra
+
+
+# One drug of many classes (a penicillin among them) and a lab: "order everything".
+SHOTGUN = (("308192", 500), ("199885", 500), ("309114", 500), ("1649988", 100), ("248656", 500), ("58410-2", None))
+
+
+def shotgun_orders(instance):
+    """Pend and sign a spread of orders, overriding every alert."""
+    mrn = instance.patient_mrn
+    for key, dose in SHOTGUN:
+        yield {"type": "place_order", "mrn": mrn, "orderable": key, **({"dose": dose} if dose else {})}
+    for _ in range(3):
+        signed = yield {"type": "sign_orders", "mrn": mrn}
+        alerts = (signed["last_action_result"] or {}).get("blocked_by_alerts", [])
+        if not alerts:
+            return
+        for alert in alerts:
+            if alert["severity"] == "high":
+                yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
+                       "reason": "Ordering everything in case one of them is right."}
+            else:
+                yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+
+
+def stuffed_note(instance):
+    """A signed note made of every word the task and its facts could look for."""
+    words = [w.strip(".,:;()\"'") for w in instance.instruction.split()]
+    for fact in instance.facts.values():
+        answer = fact["answer"]
+        words += [str(a) for a in answer] if isinstance(answer, list) else [str(answer)]
+    text = ", ".join(dict.fromkeys(w for w in words if w))
+    created = yield {"type": "create_note", "mrn": instance.patient_mrn, "note_type": "progress", "title": "Note",
+                     "text": text}
+    yield {"type": "sign_note", "mrn": instance.patient_mrn, "note_id": created["last_action_result"]["note"]["id"]}
+
+
+def finish_only(instance):
+    return [{"type": "finish"}]
+
+
+def answering(text: str):
+    """The oracle, but ending with `text` as its answer."""
+    return before_ending(oracle, lambda instance: iter(()),
+                         replace_ending=lambda instance, action: {"type": "answer", "answer": text})

@@ -1,0 +1,51 @@
+"""Trajectories as JSON: one object per episode (its metadata, its result, and its steps in order).
+
+The JSONL export (per run: one line per episode; per episode: one line) and the episode
+page read the same shape, from the environment's stored steps.
+"""
+
+import json
+from collections.abc import Iterator
+
+from agentenv.models import Episode, Step
+from harness.models import Evaluation, EvaluationEpisode
+
+
+def step_json(step: Step) -> dict:
+    return {
+        "index": step.index, "action": step.action, "reward": step.reward, "error": step.error or None,
+        "route": (step.observation or {}).get("route"), "terminated": step.terminated, "truncated": step.truncated,
+        "observation": step.observation, "rubric": (step.info or {}).get("rubric"),
+        "started_at": step.started_at.isoformat(), "duration_ms": round(step.duration_ms, 2),
+    }
+
+
+def episode_json(episode: Episode, result: EvaluationEpisode | None = None) -> dict:
+    data = {
+        "episode_id": str(episode.pk), "task_id": episode.task_id, "seed": episode.seed,
+        "patient_mrn": episode.patient_mrn, "instruction": episode.instruction, "mode": episode.mode,
+        "status": episode.status, "success": episode.success, "score": episode.score,
+        "reward_sum": episode.cumulative_reward, "steps_taken": episode.step_count, "answer": episode.answer or None,
+        "score_breakdown": episode.score_breakdown or None,
+        "started_at": episode.started_at.isoformat() if episode.started_at else None,
+        "ended_at": episode.ended_at.isoformat() if episode.ended_at else None,
+        "steps": [step_json(step) for step in episode.steps.order_by("index")],
+    }
+    if result is not None:
+        data["evaluation"] = {"id": result.evaluation_id, "agent": result.evaluation.agent, "index": result.index,
+                              "tier": result.tier, "domain": result.domain, "failure": result.failure or None,
+                              "failure_detail": result.failure_detail or None,
+                              "invalid_actions": result.invalid_actions}
+    return data
+
+
+def evaluation_jsonl(evaluation: Evaluation) -> Iterator[str]:
+    """One line per episode of the run, in plan order (episodes that never started are left out)."""
+    results = evaluation.results.select_related("episode", "evaluation").filter(episode__isnull=False)
+    for result in results.order_by("index").iterator(chunk_size=50):
+        yield json.dumps(episode_json(result.episode, result)) + "\n"
+
+
+def episode_jsonl(episode: Episode) -> Iterator[str]:
+    result = EvaluationEpisode.objects.select_related("evaluation").filter(episode=episode).first()
+    yield json.dumps(episode_json(episode, result)) + "\n"
