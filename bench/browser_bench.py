@@ -17,7 +17,10 @@ on a link: a page load, the page render and the accessibility tree of the new pa
 Memory is measured with psutil over the server process and every chromedriver and
 Chromium process under it. RSS counts shared pages (the Chromium binary, fonts) once per
 process that maps them, so its sum over processes overstates what they take; PSS splits
-each shared page between the processes sharing it and sums to the real footprint.
+each shared page between the processes sharing it and sums to the real footprint, the
+figure held against the 4 GB budget. As a check from outside, the bench also reports how
+much the machine's MemAvailable dropped from before the server started to the peak (that
+one moves with anything else the machine runs).
 """
 
 import argparse
@@ -96,6 +99,11 @@ def start_server(env: dict, port: int) -> subprocess.Popen:
 
 
 SEEN: dict[int, psutil.Process] = {}  # every browser process the server ran, to check none outlives it
+
+
+def mem_available_mb() -> float:
+    """The machine's MemAvailable: what the kernel could still hand out, shared pages counted once."""
+    return psutil.virtual_memory().available / 2**20
 
 
 def browser_tree(server: subprocess.Popen) -> list[psutil.Process]:
@@ -245,13 +253,14 @@ def run(args, base: str, token: str, server: subprocess.Popen, mrns: list[str]) 
             with lock:
                 errors.append(f"{type(error).__name__}: {error}")
 
-    sampled = []
+    sampled, available = [], []
     threads = [threading.Thread(target=drive, args=pair) for pair in opened]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     while any(thread.is_alive() for thread in threads):
         sampled.append(memory(server))
+        available.append(mem_available_mb())
         time.sleep(0.5)
     wall = time.perf_counter() - started
     peak = max(sampled or [idle_memory], key=lambda m: m["total_pss_mb"])
@@ -266,6 +275,7 @@ def run(args, base: str, token: str, server: subprocess.Popen, mrns: list[str]) 
         "concurrent_wall_s": round(wall, 2),
         "concurrent_steps_per_s": round(len(step_times) / wall, 1) if wall else None,
         "memory_idle": idle_memory,
+        "memory_available_min_mb": round(min(available or [mem_available_mb()]), 1),
         "memory_peak": peak,
     })
     return result
@@ -296,6 +306,7 @@ def main() -> None:
                            "print(json.dumps(list(Patient.objects.using('golden').filter(deceased_at__isnull=True)"
                            ".order_by('mrn').values_list('mrn', flat=True)[:20])))"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
+        available_before = mem_available_mb()
         server = start_server(env, port)
         load_before = os.getloadavg()[0]
         try:
@@ -308,6 +319,8 @@ def main() -> None:
                 server.kill()
         _, alive = psutil.wait_procs(list(SEEN.values()), timeout=10)
         result["leftover_browser_processes"] = len(alive)
+        # Machine-wide: everything else running on the machine moves this figure too.
+        result["memory_machine_delta_mb"] = round(available_before - result["memory_available_min_mb"], 1)
 
     m_idle, m_peak = result["memory_idle"], result["memory_peak"]
     print(f"golden database built in {golden_s:.0f} s; server on port {port}; Chromium via Selenium, headless")
@@ -332,6 +345,8 @@ def main() -> None:
           f"{m_peak['total_pss_mb']:.0f} MB at peak (server {m_peak['server_pss_mb']:.0f} MB); "
           f"sum of RSS {m_peak['total_rss_mb']:.0f} MB (counts shared pages once per process); "
           f"budget {MEMORY_BUDGET_MB} MB")
+    print(f"machine memory in use, server start to peak (MemAvailable drop, whole machine): "
+          f"{result['memory_machine_delta_mb']:.0f} MB")
     print(f"browser processes left after the server stopped: {result['leftover_browser_processes']}")
     load_after = os.getloadavg()[0]
     print(f"machine load (1-min average, {os.cpu_count()} cores): {load_before:.1f} at the start, "
@@ -353,6 +368,7 @@ def main() -> None:
         "memory_total_pss_mb": m_peak["total_pss_mb"],
         "memory_total_rss_sum_mb": m_peak["total_rss_mb"],
         "memory_server_rss_mb": m_peak["server_rss_mb"],
+        "memory_machine_delta_mb": result["memory_machine_delta_mb"],
         "memory_per_browser_episode_pss_mb": round(per_episode, 1),
         "leftover_browser_processes": result["leftover_browser_processes"],
         "load_average_1m": round(max(load_before, load_after), 2),

@@ -180,6 +180,10 @@ for (const el of document.querySelectorAll("[data-testid]")) {
   const id = el.getAttribute("data-testid");
   testidCount.set(id, (testidCount.get(id) || 0) + 1);
 }
+// Attributes are written after the walk: writing them during it would invalidate style
+// that the next element's visibility check then recomputes, once per element.
+const pendingBids = [];
+const pendingUnbids = [];
 let counter = Number(document.documentElement.getAttribute("data-bid-next") || "0");
 function bidFor(el) {
   const testid = el.getAttribute("data-testid");
@@ -192,7 +196,7 @@ function bidFor(el) {
     bid = String(counter++);
   }
   used.add(bid);
-  if (el.getAttribute("data-bid") !== bid) el.setAttribute("data-bid", bid);
+  if (el.getAttribute("data-bid") !== bid) pendingBids.push([el, bid]);
   return bid;
 }
 
@@ -238,7 +242,7 @@ function walk(node, depth, parentNamedByContent) {
       line = "[" + bid + "] ";
       if (child === document.activeElement) focused = bid;
     } else if (child.hasAttribute("data-bid")) {
-      child.removeAttribute("data-bid");
+      pendingUnbids.push(child);
     }
     const shownRole = role || (interactive ? "generic" : "group");
     line += shownRole;
@@ -263,6 +267,8 @@ function walk(node, depth, parentNamedByContent) {
 
 emit(0, "RootWebArea " + quote(clean(document.title)));
 if (document.body) walk(document.body, 1, false);
+for (const [el, bid] of pendingBids) el.setAttribute("data-bid", bid);
+for (const el of pendingUnbids) el.removeAttribute("data-bid");
 document.documentElement.setAttribute("data-bid-next", String(counter));
 return {
   tree: lines.join("\n"),

@@ -86,3 +86,13 @@ def test_it_keeps_the_main_database_out_of_episodes(alice):
     episode = start(alice)
     act(episode, type="add_allergy", mrn=MARIA_MRN, substance="Latex")
     assert not Patient.objects.using("default").exists() and not Allergy.objects.using("default").exists()
+
+
+def test_an_episode_copy_commits_without_waiting_for_the_disk(alice):
+    episode = start(alice)
+    if not connections.settings[episode.database_alias]["ENGINE"].endswith("sqlite3"):
+        pytest.skip("PostgreSQL copies keep the server's durability settings")
+    with bind_episode(episode):
+        with connections[episode.database_alias].cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 0  # OFF: the copy is thrown away with the episode

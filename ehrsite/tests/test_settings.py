@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db.utils import ConnectionHandler
 
 from ehrsite.databases import database_settings
 from ehrsite.env import env_bool, env_int, env_list
@@ -42,6 +43,19 @@ def test_sqlite_is_the_default_with_a_golden_file_beside_the_main_one(tmp_path):
     assert databases["golden"]["NAME"] == str(tmp_path / "golden.sqlite3")
     # Live-server and Channels tests share the test database across threads.
     assert databases["default"]["TEST"]["NAME"]
+
+
+def test_the_main_sqlite_database_uses_write_ahead_logging(tmp_path, django_db_blocker):
+    databases = database_settings("", tmp_path)
+    path = tmp_path / "ehrgym.sqlite3"
+    wrapper = ConnectionHandler({"default": databases["default"]})["default"]
+    try:
+        with django_db_blocker.unblock(), wrapper.cursor() as cursor:
+            assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    finally:
+        wrapper.close()
+    assert path.exists()
 
 
 def test_a_postgres_url_switches_both_databases_to_postgres():
