@@ -14,6 +14,7 @@ cookies, storage, history and cache would carry over, so closing an episode quit
 import atexit
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -56,6 +57,8 @@ PAGE_LOAD_TIMEOUT_S = 30
 SCRIPT_TIMEOUT_S = 10
 # How long a quit browser's processes get to exit before they are killed.
 EXIT_WAIT_S = 5
+PROFILE_PREFIX = "ehrgym-chrome-"
+_PROFILE_ARG = re.compile(r"^--user-data-dir=(.*" + PROFILE_PREFIX + r"(\d+)-[^/]*)$")
 
 
 @dataclass(eq=False)
@@ -92,7 +95,9 @@ def browser_start() -> Browser:
         driver = webdriver.Remote(command_executor=remote_url, options=chrome_options(profile_dir=None, remote=True))
         browser = Browser(driver=driver, remote=True)
     else:
-        profile_dir = tempfile.mkdtemp(prefix="ehrgym-chrome-")
+        _reap_orphans_once()
+        # The owner's pid in the name tells, later, whether the browser outlived its server.
+        profile_dir = tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-")
         try:
             driver = webdriver.Chrome(
                 service=Service(str(settings.EHRGYM_CHROMEDRIVER)),
@@ -178,6 +183,71 @@ def _finish_reaping() -> None:
         reapers = list(_reapers)
     for reaper in reapers:
         reaper.join(2 * EXIT_WAIT_S)
+
+
+# --- Browsers a dead server left behind ----------------------------------------------
+
+
+def orphans_reap() -> int:
+    """End the local browsers whose server process is gone and remove their profiles;
+    returns how many browsers that was.
+
+    A server that is killed (SIGKILL, the OOM killer) cannot quit its browsers, and their
+    WebDriver sessions died with it: each would hold a few hundred MB until the machine
+    restarts. Every local browser runs on a profile named after its server's pid, so the
+    next server process on the machine finds them. Browsers of live servers are untouched.
+    """
+    doomed: dict[int, psutil.Process] = {}
+    profiles: set[str] = set()
+    for process in psutil.process_iter(["cmdline"]):
+        profile = _orphan_profile(process.info["cmdline"] or [])
+        if profile is None:
+            continue
+        profiles.add(profile)
+        doomed[process.pid] = process
+        try:
+            parent = process.parent()
+            if parent is not None and parent.name() == "chromedriver":
+                doomed[parent.pid] = parent
+        except psutil.Error:
+            continue
+    for process in doomed.values():
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(list(doomed.values()), timeout=EXIT_WAIT_S)
+    for profile in profiles:
+        shutil.rmtree(profile, ignore_errors=True)
+    if profiles:
+        logger.warning("ended %d browser(s) left running by a server that died", len(profiles))
+    return len(profiles)
+
+
+def _orphan_profile(cmdline: list[str]) -> str | None:
+    """The EHRGym profile a Chromium command line runs on, if the server that started it is gone."""
+    for arg in cmdline:
+        found = _PROFILE_ARG.match(arg)
+        if found:
+            return None if psutil.pid_exists(int(found.group(2))) else found.group(1)
+    return None
+
+
+_orphans_checked = False
+_orphans_lock = threading.Lock()
+
+
+def _reap_orphans_once() -> None:
+    """Once per process, before its first local browser starts."""
+    global _orphans_checked
+    with _orphans_lock:
+        if _orphans_checked:
+            return
+        _orphans_checked = True
+    try:
+        orphans_reap()
+    except Exception:  # never let the sweep stop a browser from starting
+        logger.exception("looking for browsers left by a dead server failed")
 
 
 # --- The warm pool ---------------------------------------------------------------------
