@@ -72,6 +72,9 @@ def _title(value: str) -> str:
 
 
 def _text(value: str) -> str:
+    # A browser submits a textarea's line breaks as CRLF: one form of the text, whoever wrote it,
+    # so the note reads and hashes the same from the form and from the API.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     if len(value) > TEXT_MAX:
         raise ValidationError({"text": f"A note can hold at most {TEXT_MAX:,} characters (it has {len(value):,})."})
     return value

@@ -22,6 +22,11 @@ def test_it_lets_the_author_change_title_and_text(alice_draft):
     assert row.updated_at > row.created_at
 
 
+def test_it_stores_line_breaks_the_same_from_a_browser_form_and_from_the_api(alice_draft):
+    services.note_edit(note=alice_draft, actor="drsmith", text="K 3.1\r\nStart KCl.\rRecheck AM.")
+    assert Note.objects.get(pk=alice_draft.pk).text == "K 3.1\nStart KCl.\nRecheck AM."
+
+
 def test_it_audits_an_edit_with_the_fields_that_changed(alice_draft):
     services.note_edit(note=alice_draft, actor="drsmith", text="K 3.1; start KCl.")
     event = AuditEvent.objects.get(action="note.edit")
