@@ -5,6 +5,11 @@ service is absent, unless EHRGYM_REQUIRE_SERVICES=1 (as in CI), where they fail.
 """
 
 import os
+import secrets
+import signal
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,3 +113,67 @@ def forget_celery_connections() -> None:
         app._pool = None
     app.__dict__.pop("amqp", None)
     kombu.pools.reset()
+
+
+REDIS_TEST_URL = os.environ.get("EHRGYM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_available(url: str = REDIS_TEST_URL) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@contextmanager
+def celery_worker(settings, *, queue_prefix: str, worker_options: list[str], env: dict[str, str] | None = None):
+    """A real `celery -A ehrsite worker` subprocess over Redis, stopped (and its queue deleted) at the end.
+
+    The worker listens on a queue of its own and works on this test's databases (the test
+    runner's renamed ones, passed to agentenv/tests/worker_settings.py); this process sends
+    its tasks to that queue while the block runs. `worker_options` chooses the pool
+    (`["--pool=solo"]`, `["--pool=threads", "--concurrency=2"]`); `env` adds settings
+    (EHRGYM_POOL_SIZE...). Yields the process; its last output is printed at the end, for
+    a failing test's report.
+    """
+    import redis
+    from django.db import connections
+
+    from agentenv import snapshots
+    from ehrsite.celery import app as celery_app
+
+    require_service(redis_available(), f"Redis at {REDIS_TEST_URL}")
+    queue = f"{queue_prefix}-{secrets.token_hex(4)}"
+    worker_env = {
+        **os.environ,
+        "REDIS_URL": REDIS_TEST_URL,
+        "DJANGO_SETTINGS_MODULE": "agentenv.tests.worker_settings",
+        "EHRGYM_WORKER_DEFAULT_NAME": str(connections.settings["default"]["NAME"]),
+        "EHRGYM_WORKER_GOLDEN_NAME": snapshots.golden_name(),
+        "EHRGYM_EPISODE_DIR": str(settings.EHRGYM_EPISODE_DIR),
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("celery")), "-A", "ehrsite", "worker", *worker_options, "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+        cwd=ROOT, env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
+    celery_app.conf.update(broker_url=REDIS_TEST_URL, task_always_eager=False, task_default_queue=queue)
+    forget_celery_connections()
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        yield process
+    finally:
+        celery_app.conf.update(previous)
+        forget_celery_connections()
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        redis.Redis.from_url(REDIS_TEST_URL).delete(queue)
+        print(output[-4000:])

@@ -1,9 +1,10 @@
-"""Forms that validate the clinician UI's query parameters."""
+"""Forms that validate the clinician UI's query parameters and its chart entries."""
 
 from django import forms
 
 from clinical import selectors
 from clinical.models import Patient, Practitioner
+from clinical.vaccines import SITES, vaccine_choices
 
 
 class PcpChoiceField(forms.ModelChoiceField):
@@ -56,3 +57,36 @@ class PatientListFilterForm(forms.Form):
         """The filters that validated; invalid ones are dropped (and reported by the view)."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class MedicationDiscontinueForm(forms.Form):
+    """Stopping a drug from the medication list; the service says when the reason is missing."""
+
+    reason = forms.CharField(label="Reason", max_length=255, required=False)
+
+
+class ImmunizationRecordForm(forms.Form):
+    """A vaccine given, from the coded vaccine list (clinical.vaccines)."""
+
+    cvx = forms.ChoiceField(
+        label="Vaccine",
+        choices=[("", "Choose a vaccine")] + vaccine_choices(),
+        widget=forms.Select(attrs={"data-testid": "immunization-cvx"}),
+    )
+    given_on = forms.DateField(
+        label="Date given",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "data-testid": "immunization-date"}),
+    )
+    lot_number = forms.CharField(
+        label="Lot number",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"data-testid": "immunization-lot"}),
+    )
+    site = forms.ChoiceField(
+        label="Site",
+        required=False,
+        choices=[("", "—")] + list(SITES.items()),
+        widget=forms.Select(attrs={"data-testid": "immunization-site"}),
+    )

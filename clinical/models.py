@@ -14,6 +14,8 @@ from datetime import date
 from django.db import models
 from django.utils import timezone
 
+from clinical.vaccines import SITES
+
 
 class CodeSystem:
     SNOMED = "http://snomed.info/sct"
@@ -234,6 +236,9 @@ class Medication(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     prescriber = models.ForeignKey(Practitioner, null=True, blank=True, on_delete=models.SET_NULL)
     authored_at = models.DateTimeField(null=True, blank=True)
+    # When and why it was stopped in this EHR (an imported chart's stopped drugs carry neither).
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["display"]
@@ -319,6 +324,9 @@ class Immunization(models.Model):
     display = models.CharField(max_length=255)
     status = models.CharField(max_length=20, default="completed")
     occurred_at = models.DateTimeField()
+    lot_number = models.CharField(max_length=40, blank=True)
+    site = models.CharField(max_length=8, blank=True, choices=list(SITES.items()))
+    recorded_by = models.CharField(max_length=150, blank=True)  # who entered it here (imported: blank)
 
     class Meta:
         ordering = ["-occurred_at"]

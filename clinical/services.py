@@ -7,7 +7,8 @@ records an audit event in the same transaction, and returns the model it wrote.
 
 import functools
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
@@ -16,6 +17,8 @@ from django.utils import timezone
 from clinical.audit import audit_record
 from clinical.models import Allergy, CodeSystem, Condition, Immunization, Medication, Observation, Patient
 from clinical.reference_ranges import flag_for, reference_range
+from clinical.selectors import ACTIVE_MEDICATION_STATUSES
+from clinical.vaccines import SITES, VACCINES
 from clinical.vitals import VITAL_SIGNS, VitalSign
 
 
@@ -174,22 +177,68 @@ def allergy_add(
     return allergy
 
 
-@chart_atomic
-def medication_discontinue(*, medication: Medication, actor: str, reason: str) -> Medication:
-    """Take a medication off the active list (the order lifecycle lives in orders/)."""
-    reason = _require_text(reason, "reason")
-    if medication.status != Medication.Status.ACTIVE:
-        raise ValidationError({"medication": f"{medication.display} is not active ({medication.status})."})
+def _medication_end(medication: Medication, *, actor: str, reason: str, at: datetime) -> None:
     medication.status = Medication.Status.STOPPED
-    medication.save(update_fields=["status"])
+    medication.ended_at, medication.end_reason = at, reason[:255]
+    medication.save(update_fields=["status", "ended_at", "end_reason"])
     audit_record(
         actor=actor,
         action="medication.discontinue",
         target=medication,
         patient=medication.patient,
-        details={"rxnorm": medication.rxnorm, "reason": reason},
+        details={"rxnorm": medication.rxnorm, "display": medication.display, "reason": reason},
     )
+
+
+@chart_atomic
+def medication_discontinue(*, medication: Medication, actor: str, reason: str) -> Medication:
+    """Take one medication-list entry off the active list (signing and discontinuing orders,
+    in orders/, call this for the entry an order started)."""
+    reason = _require_text(reason, "reason")
+    if medication.status != Medication.Status.ACTIVE:
+        raise ValidationError({"medication": f"{medication.display} is not active ({medication.status})."})
+    _medication_end(medication, actor=actor, reason=reason, at=timezone.now())
     return medication
+
+
+# Apps built on the chart may own medication-list entries (orders/: the entry a signed order
+# started, which stops when its order is discontinued). They register a guard here, since
+# clinical does not import them: guard(entry) says why the entry must not be stopped from
+# the list, or "" if it may be.
+MEDICATION_STOP_GUARDS: list[Callable[[Medication], str]] = []
+
+
+def _owned_elsewhere(medication: Medication) -> str:
+    return next((why for why in (guard(medication) for guard in MEDICATION_STOP_GUARDS) if why), "")
+
+
+@chart_atomic
+def medication_stop(*, medication: Medication, actor: str, reason: str) -> list[Medication]:
+    """Stop a drug the patient takes, from the medication list (a home medication of the
+    imported chart, say), with the reason; returns the entries stopped.
+
+    The list shows a drug once, as its newest prescription; the renewals behind it (the
+    same RxNorm code, still active or on hold) are the same therapy and stop with it, or
+    the drug would stay on the active list. An entry another app owns is left to it.
+    """
+    reason = _require_text(reason, "reason")
+    if medication.status not in ACTIVE_MEDICATION_STATUSES:
+        when = f" on {timezone.localtime(medication.ended_at):%m/%d/%Y}" if medication.ended_at else ""
+        raise ValidationError(
+            {"medication": f"{medication.display} is already {medication.get_status_display().lower()}{when}."}
+        )
+    if why := _owned_elsewhere(medication):
+        raise ValidationError({"medication": why})
+    entries = (
+        Medication.objects.select_for_update()
+        .filter(patient_id=medication.patient_id, rxnorm=medication.rxnorm, status__in=ACTIVE_MEDICATION_STATUSES)
+        .order_by("pk")
+    )
+    stopped = [entry for entry in entries if entry.pk == medication.pk or not _owned_elsewhere(entry)]
+    now = timezone.now()
+    for entry in stopped:
+        _medication_end(entry, actor=actor, reason=reason, at=now)
+    return stopped
 
 
 def _observation_for_vital(
@@ -265,27 +314,64 @@ def vitals_record(
     return observations
 
 
+def _moment_of(at: datetime | date | None) -> datetime | None:
+    """A day given without a time is read at noon in the EHR's time zone; today is now, so it is
+    never in the future."""
+    if at is None or isinstance(at, datetime):
+        return at
+    if at == timezone.localdate():
+        return None
+    return timezone.make_aware(datetime.combine(at, time(12)))
+
+
 @chart_atomic
 def immunization_record(
-    *, patient: Patient, cvx: str, display: str, actor: str, at: datetime | None = None
+    *,
+    patient: Patient,
+    cvx: str,
+    actor: str,
+    at: datetime | date | None = None,
+    display: str = "",
+    lot_number: str = "",
+    site: str = "",
 ) -> Immunization:
+    """Record a vaccine given (now, or at `at`, a moment or a day): a CVX code of
+    clinical.vaccines, whose description the record takes unless `display` names the
+    product more exactly."""
     cvx = _require_text(cvx, "cvx")
-    display = _require_text(display, "display")
     if not cvx.isdigit():
         raise ValidationError({"cvx": f"A CVX code is a number; got {cvx!r}."})
+    vaccine = VACCINES.get(cvx)
+    if vaccine is None:
+        known = ", ".join(f"{v.cvx} ({v.display})" for v in VACCINES.values())
+        raise ValidationError({"cvx": f"CVX {cvx} is not a vaccine this EHR records; choose one of: {known}."})
+    site = (site or "").strip().upper()
+    if site and site not in SITES:
+        raise ValidationError({"site": f"Unknown site {site!r}; choose one of "
+                                       + ", ".join(f"{code} ({label})" for code, label in SITES.items()) + "."})
+    lot_number = (lot_number or "").strip()
+    if len(lot_number) > 40:
+        raise ValidationError({"lot_number": "A lot number has at most 40 characters."})
+    occurred_at = _not_in_future(_moment_of(at), "at")
+    if timezone.localtime(occurred_at).date() < patient.birth_date:
+        raise ValidationError({"at": f"Cannot be before the patient's birth date ({patient.birth_date:%m/%d/%Y})."})
     immunization = Immunization.objects.create(
         fhir_id=_new_fhir_id(),
         patient=patient,
         cvx=cvx,
-        display=display,
-        occurred_at=_not_in_future(at, "at"),
+        display=(display or "").strip() or vaccine.display,
+        occurred_at=occurred_at,
+        lot_number=lot_number,
+        site=site,
+        recorded_by=actor,
     )
     audit_record(
         actor=actor,
         action="immunization.record",
         target=immunization,
         patient=patient,
-        details={"cvx": cvx, "display": display},
+        details={"cvx": cvx, "display": immunization.display, "occurred_at": occurred_at.isoformat(),
+                 "lot_number": lot_number, "site": site},
     )
     return immunization
 

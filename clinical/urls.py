@@ -18,6 +18,9 @@ urlpatterns = [
     path(chart + "results/<str:loinc>/", views.chart_result_trend, name="chart_result_trend"),
     path(chart + "vitals/", views.chart_vitals, name="chart_vitals"),
     path(chart + "encounters/", views.chart_encounters, name="chart_encounters"),
+    path(chart + "medications/<int:medication_id>/discontinue/", views.medication_discontinue,
+         name="medication_discontinue"),
     path(chart + "immunizations/", views.chart_immunizations, name="chart_immunizations"),
+    path(chart + "immunizations/record/", views.immunization_record, name="immunization_record"),
     path(chart + "procedures/", views.chart_procedures, name="chart_procedures"),
 ]

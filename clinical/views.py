@@ -1,4 +1,5 @@
-"""The clinician UI: patient list, lookup and chart review (read-only pages).
+"""The clinician UI: patient list, lookup, chart review, and a few chart entries
+(stopping a medication, recording a vaccine).
 
 Views parse the request, call selectors and render; every chart page shares the
 storyboard and activity tabs through `render_chart`, which the notes app uses too.
@@ -6,14 +7,18 @@ storyboard and activity tabs through `render_chart`, which the notes app uses to
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from clinical import charts, selectors
-from clinical.forms import PatientListFilterForm
+from clinical import charts, selectors, services
+from clinical.forms import ImmunizationRecordForm, MedicationDiscontinueForm, PatientListFilterForm
 from clinical.models import Patient
 
 PATIENTS_PER_PAGE = 50
@@ -240,11 +245,16 @@ def chart_encounters(request, mrn: str):
 
 @login_required
 def chart_immunizations(request, mrn: str):
-    patient = chart_patient(mrn)
-    context = {"immunizations": selectors.immunizations(patient)}
-    return render_chart(
+    return _immunizations_page(request, chart_patient(mrn), ImmunizationRecordForm())
+
+
+def _immunizations_page(request, patient: Patient, form: ImmunizationRecordForm, *, status: int = 200):
+    context = {"immunizations": selectors.immunizations(patient), "form": form}
+    response = render_chart(
         request, patient, tab="immunizations", template="clinical/chart_immunizations.html", context=context
     )
+    response.status_code = status
+    return response
 
 
 @login_required
@@ -258,3 +268,54 @@ def not_found(request, exception):
     """The styled 404 page, with the reason when a view gave one (e.g. an unknown MRN)."""
     reason = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
     return render(request, "404.html", {"message": reason}, status=404)
+
+
+# --- Chart entries: stopping a medication, recording a vaccine ---------------------------
+# A change is a POST that calls a clinical service; a clinician's mistake comes back as the
+# page with the service's message (a 4xx for a form, keeping what was typed), never a 500.
+
+
+def _service_errors(error: ValidationError) -> str:
+    return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+
+
+@login_required
+@require_POST
+def medication_discontinue(request, mrn: str, medication_id: int):
+    patient = chart_patient(mrn)
+    medication = patient.medications.filter(pk=medication_id).first()
+    if medication is None:
+        raise Http404(f"No medication #{medication_id} for this patient")
+    form = MedicationDiscontinueForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.medication_stop(medication=medication, actor=request.user.get_username(), reason=reason)
+    except ValidationError as error:
+        messages.error(request, _service_errors(error))
+    else:
+        messages.success(request, f"Discontinued {medication.display}.")
+    return redirect(reverse("clinical:chart_medications", kwargs={"mrn": patient.mrn}))
+
+
+@login_required
+@require_POST
+def immunization_record(request, mrn: str):
+    patient = chart_patient(mrn)
+    form = ImmunizationRecordForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            immunization = services.immunization_record(
+                patient=patient, cvx=data["cvx"], actor=request.user.get_username(), at=data["given_on"],
+                lot_number=data["lot_number"], site=data["site"],
+            )
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                field = {"at": "given_on"}.get(field, field)  # the service's names for the form's fields
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            given = timezone.localtime(immunization.occurred_at)
+            messages.success(request, f"Recorded {immunization.display} given {given:%m/%d/%Y}.")
+            return redirect(reverse("clinical:chart_immunizations", kwargs={"mrn": patient.mrn}))
+    return _immunizations_page(request, patient, form, status=400)

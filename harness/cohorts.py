@@ -11,7 +11,7 @@ Values may be variant placeholders ("has_lab_loinc": "{loincs}"), filled before 
 selector is evaluated, so each variant has its own eligible patients.
 """
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.db.models import Count, Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -46,6 +46,17 @@ class ObservationRule(BaseModel):
     _list = field_validator("loincs", mode="before")(_as_list)
 
 
+class RecentImmunizationRule(BaseModel):
+    """Patients with no dose of a vaccine (any of these CVX codes) in the last `years` years."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cvxs: list[str] = Field(min_length=1, description="CVX codes that count as the same vaccine.")
+    years: int = Field(ge=1, le=100, description="How many years back a dose counts as recent.")
+
+    _list = field_validator("cvxs", mode="before")(_as_list)
+
+
 class Selector(BaseModel):
     """Every key narrows the cohort; a missing key does not."""
 
@@ -76,6 +87,9 @@ class Selector(BaseModel):
     )
     has_immunization_cvx: list[str] | None = Field(
         None, description="An immunization on record with any of these CVX codes."
+    )
+    lacks_recent_immunization: RecentImmunizationRule | None = Field(
+        None, description="No dose of these CVX codes in the last N years (a booster is due)."
     )
 
     _lists = field_validator(
@@ -196,6 +210,12 @@ def cohort(selector: Selector, *, using: str, today: date | None = None) -> Quer
     if selector.has_immunization_cvx:
         patients = patients.filter(Exists(Immunization.objects.filter(
             patient=OuterRef("pk"), cvx__in=selector.has_immunization_cvx
+        )))
+    if selector.lacks_recent_immunization:
+        rule = selector.lacks_recent_immunization
+        since = timezone.make_aware(datetime.combine(_years_before(today, rule.years), time.min))
+        patients = patients.exclude(Exists(Immunization.objects.filter(
+            patient=OuterRef("pk"), cvx__in=rule.cvxs, occurred_at__gte=since
         )))
     return patients.order_by("mrn")
 

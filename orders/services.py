@@ -660,6 +660,16 @@ def alert_override(*, alert: OrderAlert, actor: str, reason: str) -> OrderAlert:
 # --- After signing --------------------------------------------------------------------------
 
 
+def medication_owning_order(medication: Medication) -> str:
+    """Why a medication-list entry must not be stopped from the list: an active order started it (a guard of
+    clinical.services.medication_stop; "" when no order owns it)."""
+    order = Order.objects.filter(medication=medication, status=Order.Status.ACTIVE).order_by("pk").first()
+    if order is None:
+        return ""
+    return (f"{medication.display} was started by order #{order.pk}: discontinue that order, which takes it off "
+            "the medication list.")
+
+
 @chart_atomic
 def order_discontinue(*, order: Order, actor: str, reason: str) -> Order:
     """Stop an active order (with a reason); a medication order comes off the medication list."""

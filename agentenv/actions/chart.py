@@ -106,8 +106,9 @@ def _problems(rows) -> list[dict]:
 
 def _medications(rows) -> list[dict]:
     return [
-        {"rxnorm": m.rxnorm, "display": m.display, "status": m.status, "dosage": m.dosage_text,
-         "as_needed": m.as_needed, "reason": m.reason, "authored_at": iso(m.authored_at)}
+        {"id": m.pk, "rxnorm": m.rxnorm, "display": m.display, "status": m.status, "dosage": m.dosage_text,
+         "as_needed": m.as_needed, "reason": m.reason, "authored_at": iso(m.authored_at),
+         "ended_at": iso(m.ended_at), "end_reason": m.end_reason}
         for m in rows
     ]
 
@@ -158,7 +159,8 @@ def _section(section: str, patient, limit: int) -> dict:
         return {"encounters": _encounters(selectors.encounters(patient)[:limit])}
     if section == "immunizations":
         return {"immunizations": [
-            {"cvx": i.cvx, "display": i.display, "status": i.status, "occurred_at": iso(i.occurred_at)}
+            {"cvx": i.cvx, "display": i.display, "status": i.status, "occurred_at": iso(i.occurred_at),
+             "lot_number": i.lot_number, "site": i.site}
             for i in selectors.immunizations(patient)[:limit]
         ]}
     if section == "procedures":

@@ -157,6 +157,19 @@ def test_it_updates_cancels_reorders_and_discontinues_orders(alice):
     assert listed["counts"] == {"pended": 1, "discontinued": 1, "cancelled": 1, "all": 3}
 
 
+def test_it_sends_a_drug_an_active_order_started_to_discontinue_order(alice):
+    episode = start(alice, mrn=JAMES_MRN)
+    order = ok(act(episode, type="place_order", mrn=JAMES_MRN, orderable=LISINOPRIL, dose=10))["order"]
+    ok(act(episode, type="sign_orders", mrn=JAMES_MRN))
+    (entry,) = ok(act(episode, type="read_chart_section", mrn=JAMES_MRN, section="medications"))["active"]
+
+    refused = act(episode, type="discontinue_medication", mrn=JAMES_MRN, medication_id=entry["id"], reason="Cough")
+    ok(act(episode, type="discontinue_order", mrn=JAMES_MRN, order_id=order["id"], reason="Cough"))
+
+    assert f"was started by order #{order['id']}: discontinue that order" in refused.error
+    assert [e.details["reason"] for e in events(episode, "medication.discontinue")] == ["Cough"]
+
+
 def test_it_applies_an_order_set_and_lists_the_pended_orders(alice):
     episode = start(alice, mrn=JAMES_MRN)
 

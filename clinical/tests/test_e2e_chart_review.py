@@ -1,17 +1,15 @@
-"""End to end in real headless Chromium: a clinician logs in, finds a patient, reads labs."""
+"""End to end in real headless Chromium: a clinician logs in, finds a patient, reads labs;
+stops a medication and records a vaccine."""
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from clinical.tests import factories
+from clinical.tests.browser import by_testid, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def by_testid(testid: str) -> tuple[str, str]:
-    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
 
 
 def test_it_logs_in_finds_a_patient_and_reads_flagged_labs_with_a_trend(live_server, chrome, artifacts_dir, settings):
@@ -21,10 +19,7 @@ def test_it_logs_in_finds_a_patient_and_reads_flagged_labs_with_a_trend(live_ser
     factories.make_population(5)
     wait = WebDriverWait(chrome, 10)
 
-    chrome.get(f"{live_server.url}/patients/")
-    wait.until(EC.presence_of_element_located(by_testid("login-username"))).send_keys("drsmith")
-    chrome.find_element(*by_testid("login-password")).send_keys("secret-pass-123")
-    chrome.find_element(*by_testid("login-submit")).click()
+    sign_in(chrome, wait, f"{live_server.url}/patients/")
 
     search = wait.until(EC.presence_of_element_located(by_testid("patient-list-search")))
     search.send_keys("Walker")
@@ -49,3 +44,31 @@ def test_it_logs_in_finds_a_patient_and_reads_flagged_labs_with_a_trend(live_ser
     screenshot = artifacts_dir / "e2e_trend.png"
     chrome.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000
+
+
+def test_it_stops_a_medication_and_records_a_vaccine_by_hand(live_server, chrome, artifacts_dir):
+    factories.make_user("drsmith", "secret-pass-123")
+    alice = factories.make_alice()
+    wait = WebDriverWait(chrome, 10)
+    sign_in(chrome, wait, f"{live_server.url}/patients/{factories.ALICE_MRN}/medications/")
+
+    reason = wait.until(EC.presence_of_element_located(by_testid("medication-discontinue-reason-314076")))
+    reason.send_keys("Dry cough on ACE inhibitor")
+    chrome.find_element(*by_testid("medication-discontinue-314076")).click()
+    flash = wait.until(EC.presence_of_element_located(by_testid("flash-success")))
+    assert flash.text == "Discontinued lisinopril 10 MG Oral Tablet."
+    past = chrome.find_element(*by_testid("medications-past"))
+    assert "lisinopril 10 MG Oral Tablet" in past.text and "Dry cough on ACE inhibitor" in past.text
+    chrome.save_screenshot(str(artifacts_dir / "e2e_medication_stopped.png"))
+
+    chrome.find_element(*by_testid("chart-tab-immunizations")).click()
+    Select(wait.until(EC.presence_of_element_located(by_testid("immunization-cvx")))).select_by_value("115")
+    chrome.find_element(*by_testid("immunization-lot")).send_keys("7KX3F")
+    Select(chrome.find_element(*by_testid("immunization-site"))).select_by_value("LD")
+    chrome.find_element(*by_testid("immunization-record")).click()
+    flash = wait.until(EC.presence_of_element_located(by_testid("flash-success")))
+    assert flash.text.startswith("Recorded Tdap given ")
+    table = chrome.find_element(*by_testid("immunizations-table"))
+    assert "Tdap" in table.text and "7KX3F" in table.text and "Left deltoid" in table.text
+    chrome.save_screenshot(str(artifacts_dir / "e2e_vaccine_recorded.png"))
+    assert alice.immunizations.filter(cvx="115", lot_number="7KX3F", site="LD").exists()

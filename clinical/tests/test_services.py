@@ -127,12 +127,74 @@ def test_it_discontinues_an_active_medication_with_a_reason(alice):
     with pytest.raises(ValidationError, match="required"):
         services.medication_discontinue(medication=medication, actor="drsmith", reason="")
     services.medication_discontinue(medication=medication, actor="drsmith", reason="GI upset")
-    assert Medication.objects.get(pk=medication.pk).status == "stopped"
-    assert AuditEvent.objects.get().details == {"rxnorm": "860975", "reason": "GI upset"}
+    stopped = Medication.objects.get(pk=medication.pk)
+    assert (stopped.status, stopped.end_reason) == ("stopped", "GI upset") and stopped.ended_at is not None
+    assert AuditEvent.objects.get().details == {"rxnorm": "860975", "display": "Metformin 500 MG", "reason": "GI upset"}
 
 
-def test_it_records_an_immunization(alice):
-    immunization = services.immunization_record(patient=alice, cvx="140", display="Influenza, seasonal", actor="nurse")
-    assert immunization.status == "completed"
-    with pytest.raises(ValidationError, match="CVX code is a number"):
-        services.immunization_record(patient=alice, cvx="flu", display="Influenza", actor="nurse")
+def _lisinopril(patient, fhir_id, *, status="active", years_ago=0):
+    return Medication.objects.create(
+        fhir_id=fhir_id, patient=patient, rxnorm="314076", display="lisinopril 10 MG Oral Tablet", status=status,
+        authored_at=timezone.now() - timedelta(days=365 * years_ago),
+    )
+
+
+def test_it_stops_a_home_medication_with_its_renewals_and_an_end_date(alice):
+    older, newest = _lisinopril(alice, "l1", years_ago=2), _lisinopril(alice, "l2", status="on-hold")
+    metformin = Medication.objects.create(fhir_id="m1", patient=alice, rxnorm="860975", display="Metformin 500 MG")
+
+    with episode_step_context(4):
+        stopped = services.medication_stop(medication=newest, actor="drsmith", reason="Angioedema on lisinopril")
+
+    assert [m.pk for m in stopped] == [older.pk, newest.pk]
+    for medication in Medication.objects.filter(rxnorm="314076"):
+        assert (medication.status, medication.end_reason) == ("stopped", "Angioedema on lisinopril")
+        assert timezone.now() - medication.ended_at < timedelta(minutes=1)
+    assert Medication.objects.get(pk=metformin.pk).status == "active"
+    events = AuditEvent.objects.filter(action="medication.discontinue")
+    assert sorted(int(e.target_id) for e in events) == [older.pk, newest.pk]
+    assert {(e.episode_step, e.details["reason"]) for e in events} == {(4, "Angioedema on lisinopril")}
+
+
+@pytest.mark.parametrize("reason, status, message", [
+    ("", "active", "reason: This field is required"),
+    ("Cough", "stopped", "lisinopril 10 MG Oral Tablet is already stopped"),
+    ("Cough", "completed", "is already completed"),
+])
+def test_it_refuses_to_stop_a_medication_without_a_reason_or_twice(alice, reason, status, message):
+    medication = _lisinopril(alice, "l1", status=status)
+
+    with pytest.raises(ValidationError) as error:
+        services.medication_stop(medication=medication, actor="drsmith", reason=reason)
+
+    assert message in "; ".join(f"{k}: {' '.join(v)}" for k, v in error.value.message_dict.items())
+    assert Medication.objects.get(pk=medication.pk).status == status and not AuditEvent.objects.exists()
+
+
+def test_it_records_an_immunization_from_the_vaccine_list(alice):
+    given = timezone.now() - timedelta(days=3)
+    immunization = services.immunization_record(patient=alice, cvx="187", actor="nurse", at=given,
+                                                lot_number=" AB12C ", site="ld")
+
+    assert (immunization.display, immunization.status, immunization.lot_number, immunization.site) == \
+        ("zoster vaccine recombinant", "completed", "AB12C", "LD")
+    assert (immunization.occurred_at, immunization.recorded_by) == (given, "nurse")
+    assert AuditEvent.objects.get().details == {"cvx": "187", "display": "zoster vaccine recombinant",
+                                                "occurred_at": given.isoformat(), "lot_number": "AB12C", "site": "LD"}
+    product = services.immunization_record(patient=alice, cvx="140", display="Fluzone 2026-27", actor="nurse")
+    assert product.display == "Fluzone 2026-27" and product.lot_number == product.site == ""
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"cvx": "flu"}, "A CVX code is a number"),
+    ({"cvx": "998"}, "CVX 998 is not a vaccine this EHR records; choose one of: 140 (Influenza"),
+    ({"cvx": "115", "site": "buttock"}, "Unknown site 'BUTTOCK'; choose one of LD (Left deltoid)"),
+    ({"cvx": "115", "lot_number": "X" * 41}, "at most 40 characters"),
+    ({"cvx": "115", "at": timezone.now() + timedelta(days=2)}, "Cannot be in the future"),
+    ({"cvx": "115", "at": timezone.make_aware(timezone.datetime(1959, 1, 5, 12))}, "before the patient's birth date"),
+])
+def test_it_refuses_an_immunization_it_cannot_record(alice, fields, message):
+    with pytest.raises(ValidationError) as error:
+        services.immunization_record(patient=alice, actor="nurse", **fields)
+    assert message in str(error.value)
+    assert not alice.immunizations.exists() and not AuditEvent.objects.exists()

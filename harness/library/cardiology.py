@@ -1,30 +1,11 @@
 """Cardiology: lipids, chest pain and heart-failure admissions."""
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import oracle, sign_answering_alerts
 
 HYPERTENSION, ISCHEMIC_HEART_DISEASE = "59621000", "414545008"
 KIDNEY_DISEASE = ["431857002", "433144002", "161665007", "698306007", "127013003"]  # CKD 3-4, transplant, DKD
 ANTICOAGULANTS = ["vka", "doac", "lmwh", "heparin"]
-
-
-def sign_answering_alerts(mrn, order_ids=None, *, override_reason=None):
-    """Sign; acknowledge warnings; high-severity alerts are overridden only with a reason given.
-    Yields the actions; returns the high alerts left unanswered (nothing signed then)."""
-    signed = yield {"type": "sign_orders", "mrn": mrn, **({"order_ids": order_ids} if order_ids else {})}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    if not alerts:
-        return []
-    high = [a for a in alerts if a["severity"] == "high"]
-    if high and not override_reason:
-        return high
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"], "reason": override_reason}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    yield {"type": "sign_orders", "mrn": mrn, **({"order_ids": order_ids} if order_ids else {})}
-    return []
 
 
 LIPID_AT_GOAL = template(

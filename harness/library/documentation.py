@@ -1,7 +1,7 @@
 """Documentation: notes that state chart findings in real sentences."""
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
 # cannot be expected to copy). Potassium, sodium and glucose sit under a serum and a blood code: a draw filed
@@ -14,31 +14,6 @@ LAB_VARIANTS = [
 
 
 POTASSIUM = ["2823-3", "6298-4"]
-
-
-def _fmt(value) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _latest(observation):
-    rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
-    return max(rows, key=lambda r: r["effective_at"]) if rows else None
-
-
-def _latest_of(instance, loincs):
-    """Generator: the newest numeric result over several codes."""
-    newest = None
-    for loinc in loincs:
-        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
-        row = _latest(observation)
-        if row and (newest is None or row["effective_at"] > newest["effective_at"]):
-            newest = row
-    return newest
-
-
-def _write_and_sign(mrn, note_type, title, text):
-    created = yield {"type": "create_note", "mrn": mrn, "note_type": note_type, "title": title, "text": text}
-    yield {"type": "sign_note", "mrn": mrn, "note_id": created["last_action_result"]["note"]["id"]}
 
 
 PROGRESS_NOTE_LAB = template(
@@ -73,13 +48,13 @@ PROGRESS_NOTE_LAB = template(
 @oracle("documentation.progress-note-lab-result")
 def progress_note_lab_result(instance):
     p, mrn = instance.params, instance.patient_mrn
-    row = yield from _latest_of(instance, p["loincs"])
+    row = yield from newest_numeric_of(mrn, p["loincs"])
     text = (f"Subjective: Seen today for follow-up; the patient reports feeling at baseline.\n"
             f"Objective:\n.vitals\n.labs\n"
-            f"Assessment: The most recent {p['analyte']} is {_fmt(row['value'])} {row['unit']}, drawn on "
+            f"Assessment: The most recent {p['analyte']} is {number_text(row['value'])} {row['unit']}, drawn on "
             f"{row['effective_at'][:10]}, and it was reviewed with the patient today.\n"
             f"Plan: We will continue the current plan and repeat the labs at the next routine visit.")
-    yield from _write_and_sign(mrn, "progress", "Follow-up progress note", text)
+    yield from write_and_sign_note(mrn, "progress", "Follow-up progress note", text)
     yield {"type": "finish", "message": "Progress note signed."}
 
 
@@ -120,13 +95,13 @@ A1C_PROGRESS_NOTE = template(
 def glycemic_progress_note(instance):
     p, mrn = instance.params, instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
-    row = yield from _latest_of(instance, ["4548-4"])
+    row = yield from newest_numeric_of(mrn, ["4548-4"])
     text = (f"Seen today for follow-up of {p['problem']}.\n.vitals\n"
             f"Assessment: The patient has {p['problem']}, and the most recent hemoglobin A1c was "
-            f"{_fmt(row['value'])}% on {row['effective_at'][:10]}.\n"
+            f"{number_text(row['value'])}% on {row['effective_at'][:10]}.\n"
             "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in "
             "three to six months.")
-    yield from _write_and_sign(mrn, "progress", f"Follow-up: {p['problem']}", text)
+    yield from write_and_sign_note(mrn, "progress", f"Follow-up: {p['problem']}", text)
     yield {"type": "finish", "message": "Progress note signed."}
 
 
@@ -178,16 +153,16 @@ def ed_history_and_physical(instance):
     yield {"type": "record_vitals", "mrn": mrn, "values": {
         "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
         "temperature": p["temp"], "spo2": p["spo2"]}}
-    row = yield from _latest_of(instance, POTASSIUM)
+    row = yield from newest_numeric_of(mrn, POTASSIUM)
     text = (f"Chief complaint: The patient presents to the emergency department with {p['complaint']}.\n"
             f"History: The patient reports {p['complaint']} that began earlier today.\n"
             ".meds\n.allergies\n.vitals\n"
             f"Exam: On arrival the blood pressure was {p['sbp']}/{p['dbp']} mmHg with a heart rate of {p['hr']} "
             f"and an SpO2 of {p['spo2']}% on room air.\n"
-            f"Data: The most recent serum potassium was {_fmt(row['value'])} {row['unit']} on "
+            f"Data: The most recent serum potassium was {number_text(row['value'])} {row['unit']} on "
             f"{row['effective_at'][:10]}, our baseline before fluids or other treatment.\n"
             "Plan: We will evaluate further with labs and imaging as indicated and reassess after treatment.")
-    yield from _write_and_sign(mrn, "h_and_p", "ED History and Physical", text)
+    yield from write_and_sign_note(mrn, "h_and_p", "ED History and Physical", text)
     yield {"type": "finish", "message": "H&P signed."}
 
 
@@ -236,5 +211,5 @@ def discharge_summary_medications(instance):
             f"Discharge medications: Continue the home {p['drug']} at the same dose without changes. "
             f"The full active list at discharge is: {listed}.\n"
             "Follow-up: The patient will see their primary care clinician within one to two weeks.")
-    yield from _write_and_sign(mrn, "discharge", "Discharge Summary", text)
+    yield from write_and_sign_note(mrn, "discharge", "Discharge Summary", text)
     yield {"type": "finish", "message": "Discharge summary signed."}

@@ -1,7 +1,7 @@
 """Emergency care: arrival, triage and goals of care."""
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import oracle, place_and_sign, placed_order_id, sign_answering_alerts
 
 TRIAGE_INTAKE = template(
     task_id="ehr/emergency-care.triage-intake-v1",
@@ -57,23 +57,7 @@ INSULIN_CLASSES = ["insulin-short-acting", "insulin-rapid-acting", "insulin-long
 DIABETES_CODES = ["44054006", "46635009", "127013003", "90781000119102", "157141000119108"]
 
 
-def _answer_alerts_and_sign(mrn, order_ids=None):
-    """Sign, answering decision support: acknowledge warnings, override high alerts with a clinical reason."""
-    scope = {"order_ids": order_ids} if order_ids else {}
-    signed = yield {"type": "sign_orders", "mrn": mrn, **scope}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "Emergency treatment indicated for this presentation; benefit outweighs the risk."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, **scope}
-
-
-def _order_id(observation):
-    return observation["last_action_result"]["order"]["id"]
+OVERRIDE_REASON = "Emergency treatment indicated for this presentation; benefit outweighs the risk."
 
 
 HYPOGLYCEMIA = template(
@@ -117,7 +101,8 @@ def severe_hypoglycemia(instance):
                       "frequency": "ONCE", "priority": "stat", "indication": "Symptomatic hypoglycemia"}
     recheck = yield {"type": "place_order", "mrn": mrn, "orderable": POC_GLUCOSE, "priority": "stat",
                      "indication": "Recheck after dextrose"}
-    yield from _answer_alerts_and_sign(mrn, [_order_id(dextrose), _order_id(recheck)])
+    yield from sign_answering_alerts(mrn, [placed_order_id(dextrose), placed_order_id(recheck)],
+                                     override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Dextrose given and glucose recheck ordered."}
 
 
@@ -175,16 +160,12 @@ def sepsis_bundle(instance):
         "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
         "temperature": p["temp"], "spo2": p["spo2"]}}
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
-    ids = []
-    for order in (
+    yield from place_and_sign(mrn, [
         {"orderable": "32693-4", "priority": "stat"},
         {"orderable": "600-7", "priority": "stat"},
         {"orderable": "9863-iv", "dose": 2000, "route": "IV", "frequency": "ONCE", "priority": "stat"},
         {"orderable": "1659149", "dose": 4.5, "route": "IV", "frequency": "Q6H", "priority": "stat"},
-    ):
-        placed = yield {"type": "place_order", "mrn": mrn, "indication": "Sepsis", **order}
-        ids.append(_order_id(placed))
-    yield from _answer_alerts_and_sign(mrn, ids)
+    ], indication="Sepsis", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Sepsis bundle started."}
 
 
@@ -239,16 +220,12 @@ def chest_pain_workup(instance):
     yield {"type": "record_vitals", "mrn": mrn, "values": {
         "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
         "spo2": p["spo2"]}}
-    ids = []
-    for order in (
+    yield from place_and_sign(mrn, [
         {"orderable": "29303009", "priority": "stat", "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
         {"orderable": "89579-7", "priority": "stat"},
         {"orderable": "243670", "dose": 324, "route": "PO", "frequency": "ONCE", "priority": "stat",
          "instructions": "Chew four 81 mg tablets"},
-    ):
-        placed = yield {"type": "place_order", "mrn": mrn, "indication": "Chest pain, suspected ACS", **order}
-        ids.append(_order_id(placed))
-    yield from _answer_alerts_and_sign(mrn, ids)
+    ], indication="Chest pain, suspected ACS", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "ACS work-up started."}
 
 
@@ -301,7 +278,7 @@ def anaphylaxis_bee_sting(instance):
         "spo2": p["spo2"]}}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1870230", "dose": 0.3, "route": "IM",
                     "frequency": "ONCE", "priority": "stat", "indication": "Anaphylaxis after a bee sting"}
-    yield from _answer_alerts_and_sign(mrn, [_order_id(placed)])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "add_allergy", "mrn": mrn, "substance": "Bee venom", "category": "environment",
            "reaction": "Anaphylaxis", "severity": "severe", "criticality": "high"}
     yield {"type": "finish", "message": "Epinephrine given and bee venom allergy documented."}

@@ -1,8 +1,7 @@
 """Infectious disease: cultures, urinary tract infection, pneumonia and sepsis."""
 
 from harness.library import template
-from harness.library.cardiology import sign_answering_alerts
-from harness.oracles import oracle
+from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 PREGNANCY, KIDNEY_DISEASE = "72892002", ["431857002", "433144002", "161665007", "698306007"]
 
@@ -84,13 +83,13 @@ def uncomplicated_cystitis(instance):
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1648755", "dose": 100, "route": "PO",
                     "frequency": "BID", "duration_days": 5, "indication": "Acute uncomplicated cystitis"}
-    order_id = placed["last_action_result"]["order"]["id"]
+    order_id = placed_order_id(placed)
     signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
     if signed["last_action_result"]["blocked_by_alerts"]:
         yield {"type": "cancel_order", "mrn": mrn, "order_id": order_id, "reason": "Decision-support warning"}
         placed = yield {"type": "place_order", "mrn": mrn, "orderable": "198335", "dose": 1, "route": "PO",
                         "frequency": "BID", "duration_days": 3, "indication": "Acute uncomplicated cystitis"}
-        yield from sign_answering_alerts(mrn, [placed["last_action_result"]["order"]["id"]],
+        yield from sign_answering_alerts(mrn, [placed_order_id(placed)],
                                          override_reason="First-line agent for cystitis; alert reviewed.")
     yield {"type": "finish", "message": "Cystitis treated."}
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 LATEST_RESULT = template(
     task_id="ehr/laboratory-medicine.latest-result-v1",
@@ -41,16 +41,7 @@ LATEST_RESULT = template(
 @oracle("laboratory-medicine.latest-result")
 def latest_result(instance):
     """Query each LOINC code of the analyte and answer with the newest numeric result."""
-    newest = None
-    for loinc in instance.params["loincs"]:
-        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
-        for row in observation["last_action_result"]["observations"]:
-            if not isinstance(row["value"], int | float):
-                continue
-            at = datetime.fromisoformat(row["effective_at"])
-            if newest is None or at > newest[0]:
-                newest = (at, row)
-    row = newest[1]
+    row = yield from newest_numeric_of(instance.patient_mrn, instance.params["loincs"])
     yield {"type": "answer", "answer": f"{row['value']} {row['unit']}"}
 
 
@@ -207,11 +198,5 @@ def elevated_creatinine_follow_up(instance):
     mrn = instance.patient_mrn
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": BMP, "priority": instance.params["priority"],
                     "indication": "Elevated creatinine: recheck renal function"}
-    order_id = placed["last_action_result"]["order"]["id"]
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)])  # warnings only: nothing to override
     yield {"type": "finish", "message": "Repeat BMP ordered."}

@@ -12,7 +12,7 @@ their branches into variants (selector observation_draw), each with the rubric t
 from datetime import datetime, timedelta
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
 POTASSIUM = ["2823-3", "6298-4"]
@@ -25,18 +25,7 @@ POTASSIUM_LAB, BMP = "2823-3", "24321-2"
 ORTHO_REFERRAL = "183545006"  # SNOMED CT Referral to orthopedic service
 
 
-def _sign(mrn, order_ids):
-    """Sign, answering decision support: warnings acknowledged, high-severity alerts overridden."""
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "Replacement per the electrolyte protocol; benefit outweighs the risk."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+OVERRIDE_REASON = "Replacement per the electrolyte protocol; benefit outweighs the risk."
 
 
 def _in_window(instance, loincs, *, window_hours=24):
@@ -224,8 +213,8 @@ MAGNESIUM_REPLACEMENT = template(
                 "if low, order IV magnesium sulfate at MedAgentBench's dose (Mg < 1 mg/dL: 4 g over 4 h; 1-1.5: "
                 "2 g over 2 h; 1.5-1.9: 1 g over 1 h); if not low or not measured, order nothing. Each branch is "
                 "a variant with its own rubric: the order with its dose, or no magnesium at all (critical). "
-                "On the shipped population only mild lows (1.5-1.9) occur, so the 2 g and 4 g branches have no "
-                "instances yet.",
+                "Synthea's magnesium lows are mild (1.5-1.9); the 2 g and 4 g branches' patients come from the "
+                "authored scenario overlay (fixtures/scenarios.json).",
     instruction="It is now {reading_now}. Check the most recent serum magnesium of {patient_name} (MRN {mrn}) "
                 "from the last 24 hours. If it is low, order and sign IV magnesium sulfate replacement per "
                 "protocol (Mg below 1 mg/dL: 4 g over 4 hours; 1 to 1.5: 2 g over 2 hours; 1.5 to 1.9: 1 g "
@@ -275,7 +264,7 @@ def magnesium_replacement(instance):
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": MG_SULFATE_IV, "dose": dose, "route": "IV",
                     "frequency": "ONCE", "indication": "Hypomagnesemia",
                     "instructions": f"Infuse over {hours} hour{'s' if hours > 1 else ''}."}
-    yield from _sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "answer", "answer": f"{value:.2f} mg/dL"}
 
 
@@ -336,14 +325,8 @@ LATEST_GLUCOSE = template(
 
 @oracle("medagentbench.latest-glucose")
 def latest_glucose(instance):
-    newest = None
-    for loinc in GLUCOSE:
-        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
-        for row in observation["last_action_result"]["observations"]:
-            at = datetime.fromisoformat(row["effective_at"])
-            if isinstance(row["value"], int | float) and (newest is None or at > newest[0]):
-                newest = (at, row["value"])
-    yield {"type": "answer", "answer": f"{newest[1]} mg/dL"}
+    newest = yield from newest_numeric_of(instance.patient_mrn, GLUCOSE)
+    yield {"type": "answer", "answer": f"{newest['value']} mg/dL"}
 
 
 # 8 -----------------------------------------------------------------------------------------
@@ -384,7 +367,7 @@ def orthopedic_referral(instance):
     mrn = instance.patient_mrn
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": ORTHO_REFERRAL,
                     "consult_question": instance.params["reason"]}
-    yield from _sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Orthopedic referral signed."}
 
 
@@ -410,8 +393,8 @@ POTASSIUM_REPLACEMENT = template(
                 "mmol/L order oral potassium chloride (10 mEq per 0.1 below 3.5) and a potassium or BMP recheck "
                 "for 08:00 the next morning (the time goes in the order's instructions; the rubric checks the "
                 "lab order, not its time); if normal, order nothing and say so. Branches are variants with their "
-                "own rubric. NOTE: no potassium result below 3.7 exists in the shipped population, so only the "
-                "normal branch has instances; the low branches fill in with another population.",
+                "own rubric. Synthea's potassium results are never low: the low branches' patients come from "
+                "the authored scenario overlay (fixtures/scenarios.json).",
     instruction="It is now {reading_now}. Review the most recent serum potassium of {patient_name} (MRN {mrn}). "
                 "If it is below 3.5 mmol/L, replace it orally with potassium chloride (10 mEq for every 0.1 "
                 "mmol/L below 3.5), sign it, and order a potassium level (or BMP) to be drawn at 08:00 tomorrow "
@@ -458,7 +441,8 @@ def potassium_replacement(instance):
                   "frequency": "ONCE", "indication": "Hypokalemia"}
     lab = yield {"type": "place_order", "mrn": mrn, "orderable": POTASSIUM_LAB,
                  "instructions": "Draw at 08:00 tomorrow morning (recheck after replacement)."}
-    yield from _sign(mrn, [drug["last_action_result"]["order"]["id"], lab["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(drug), placed_order_id(lab)],
+                                     override_reason=OVERRIDE_REASON)
     yield {"type": "answer", "answer": f"{value} mmol/L"}
 
 
@@ -509,6 +493,6 @@ def hba1c_check_reorder(instance):
     at = datetime.fromisoformat(row["effective_at"])
     if at < timezone.now() - timedelta(days=365):
         placed = yield {"type": "place_order", "mrn": mrn, "orderable": "4548-4"}
-        yield from _sign(mrn, [placed["last_action_result"]["order"]["id"]])
+        yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     day = timezone.localtime(at).date().isoformat()
     yield {"type": "answer", "answer": f"{row['value']}% on {day}"}

@@ -1,7 +1,7 @@
 """Medication safety: allergies documented, unsafe drugs avoided."""
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 DOCUMENT_DRUG_ALLERGY = template(
     task_id="ehr/medication-safety.document-drug-allergy-v1",
@@ -87,6 +87,7 @@ ANTIBIOTICS = {
     "macrolide": ("248656", "azithromycin", 500, "DAILY"),
     "lincosamide": ("284215", "clindamycin", 300, "Q8H"),
 }
+LAST_CHOICE_REASON = "No safer alternative among the suitable non-penicillin antibiotics; benefit outweighs risk."
 
 
 @oracle("medication-safety.antibiotic-penicillin-allergy")
@@ -102,22 +103,12 @@ def antibiotic_penicillin_allergy(instance):
     for attempt, (key, _, dose, frequency) in enumerate(choices):
         placed = yield {"type": "place_order", "mrn": mrn, "orderable": key, "dose": dose, "route": "PO",
                         "frequency": frequency, "indication": instance.params["indication"]}
-        order_id = placed["last_action_result"]["order"]["id"]
-        signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
-        alerts = signed["last_action_result"]["blocked_by_alerts"]
-        last_choice = attempt == len(choices) - 1
-        if any(alert["severity"] == "high" for alert in alerts) and not last_choice:
+        order_id = placed_order_id(placed)
+        reason = LAST_CHOICE_REASON if attempt == len(choices) - 1 else None  # no reason: high alerts come back
+        high = yield from sign_answering_alerts(mrn, [order_id], override_reason=reason)
+        if high:
             yield {"type": "cancel_order", "mrn": mrn, "order_id": order_id, "reason": "High-severity alert"}
             continue
-        for alert in alerts:
-            if alert["severity"] == "high":
-                yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                       "reason": "No safer alternative among the suitable non-penicillin antibiotics; "
-                                 "benefit outweighs risk."}
-            else:
-                yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-        if alerts:
-            yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
         break
     yield {"type": "finish", "message": "Antibiotic ordered and signed."}
 
@@ -165,17 +156,8 @@ def mrsa_antibiotic_on_ssri(instance):
     yield {"type": "read_chart_section", "mrn": mrn, "section": "medications"}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1807513", "dose": 1000, "route": "IV",
                     "frequency": "Q12H", "indication": instance.params["infection"]}
-    order_id = placed["last_action_result"]["order"]["id"]
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "No safer IV anti-MRSA alternative; will monitor levels."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)],
+                                     override_reason="No safer IV anti-MRSA alternative; will monitor levels.")
     yield {"type": "finish", "message": "Vancomycin ordered."}
 
 
@@ -221,11 +203,133 @@ def analgesic_aspirin_allergy(instance):
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "313782", "dose": 650, "route": "PO",
                     "frequency": "Q6H", "prn": True, "prn_reason": "pain"}
-    order_id = placed["last_action_result"]["order"]["id"]
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)])  # warnings only: nothing to override
     yield {"type": "finish", "message": "Acetaminophen ordered."}
+
+
+# --- The medication list: stopping a drug the patient takes ---------------------------------------
+
+
+def _stop_every(mrn, listed, words, reason):
+    """Stop each active medication-list entry whose name holds one of `words` (the renewals of an entry
+    stop with it; two strengths of one drug are two entries)."""
+    for entry in listed["last_action_result"]["active"]:
+        if any(word in entry["display"].lower() for word in words):
+            yield {"type": "discontinue_medication", "mrn": mrn, "medication_id": entry["id"], "reason": reason}
+
+
+STOP_HOME_MEDICATION = template(
+    task_id="ehr/medication-safety.stop-home-medication-v1",
+    title="Medication reconciliation: take a drug the patient no longer takes off the list",
+    tier="skill",
+    domain="medication-safety",
+    description="Charting on the medication list: the patient reports they no longer take one of their listed "
+                "drugs (a finished antibiotic course, a drug stopped for a side effect or no longer needed); "
+                "discontinue it with the reason and leave every other medication as it is. Stopping any other "
+                "drug is a critical violation.",
+    instruction="During medication reconciliation, {patient_name} (MRN {mrn}) tells you that {story}. Update the "
+                "medication list: discontinue their {drug} with the reason, and change nothing else.",
+    patient_selector={"has_medication_rxnorm": "{rxnorms}"},
+    variants=[
+        {"drug": "penicillin V", "ingredient": "penicillin v", "rxnorms": ["834061", "834102"],
+         "story": "they finished the course of penicillin V they were prescribed weeks ago",
+         "reason": "Course completed"},
+        {"drug": "amoxicillin", "ingredient": "amoxicillin", "rxnorms": ["308192"],
+         "story": "they finished their amoxicillin course last month", "reason": "Course completed"},
+        {"drug": "azithromycin", "ingredient": "azithromycin", "rxnorms": ["308460"],
+         "story": "they took the last azithromycin tablet of their course a while ago", "reason": "Course completed"},
+        {"drug": "doxycycline", "ingredient": "doxycycline", "rxnorms": ["1649987"],
+         "story": "their doxycycline course ended and the infection cleared", "reason": "Course completed"},
+        {"drug": "clindamycin", "ingredient": "clindamycin", "rxnorms": ["284215"],
+         "story": "they completed the clindamycin course for their dental infection", "reason": "Course completed"},
+        {"drug": "omeprazole", "ingredient": "omeprazole", "rxnorms": ["198051"],
+         "story": "they stopped omeprazole two months ago because the heartburn went away",
+         "reason": "Symptoms resolved; no longer taking"},
+        {"drug": "amlodipine", "ingredient": "amlodipine", "rxnorms": ["308136"],
+         "story": "their cardiologist stopped amlodipine last month because of ankle swelling",
+         "reason": "Ankle edema; stopped by cardiology"},
+        {"drug": "hydrochlorothiazide", "ingredient": "hydrochlorothiazide", "rxnorms": ["310798"],
+         "story": "hydrochlorothiazide was stopped at their last hospital stay because of a low sodium",
+         "reason": "Hyponatremia; stopped in hospital"},
+        {"drug": "sumatriptan", "ingredient": "sumatriptan", "rxnorms": ["313161"],
+         "story": "they have not needed sumatriptan in over a year since their migraines stopped",
+         "reason": "No longer needed; migraines resolved"},
+    ],
+    rubric=[
+        {"kind": "medication_discontinued", "weight": 3, "label": "{drug} discontinued with a reason",
+         "ingredient": "{ingredient}", "min_reason_words": 2},
+        {"kind": "section_visited", "section": "medications", "required": False, "label": "Medication list reviewed"},
+        {"kind": "medications_kept", "label": "No other medication stopped", "allow_ingredient": "{ingredient}",
+         "severity": "critical"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 8},
+    ],
+    step_limit=15,
+    oracle="medication-safety.stop-home-medication",
+)
+
+
+@oracle("medication-safety.stop-home-medication")
+def stop_home_medication(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    listed = yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 200}
+    yield from _stop_every(mrn, listed, [p["ingredient"]], p["reason"])
+    yield {"type": "finish", "message": f"{p['drug']} discontinued."}
+
+
+ACE_INHIBITOR_RXNORM = ["314076", "311353", "311354", "314077", "858817"]
+ACE_INHIBITORS = ["lisinopril", "enalapril"]  # the ingredients of those codes
+
+ACE_INHIBITOR_ANGIOEDEMA = template(
+    task_id="ehr/medication-safety.ace-inhibitor-angioedema-v1",
+    title="Angioedema on an ACE inhibitor: stop it and document the allergy",
+    tier="objective",
+    domain="medication-safety",
+    description="Medication safety after an adverse reaction: a patient on an ACE inhibitor had angioedema. Stop "
+                "the ACE inhibitor on the medication list with the reason and record the drug allergy with its "
+                "reaction, so that it is never restarted. Restarting or ordering any ACE inhibitor (or "
+                "sacubitril-valsartan) is a critical violation, as is stopping another drug.",
+    instruction="{patient_name} (MRN {mrn}) {event}. Their ACE inhibitor is the likely cause. Stop it on the "
+                "medication list with the reason and document the drug allergy with its reaction. Do not start "
+                "any new medication today.",
+    patient_selector={"age_min": 18, "has_medication_rxnorm": ACE_INHIBITOR_RXNORM,
+                      "lacks_allergy_substance": ["lisinopril", "enalapril", "ace inhibitor"]},
+    variants=[
+        {"event": "was treated in the emergency department last night for swelling of the lips and tongue, "
+                  "which has now settled"},
+        {"event": "describes an episode of marked facial and lip swelling two days ago that resolved over a day"},
+        {"event": "had swelling of the tongue and throat tightness at the weekend, treated at urgent care"},
+    ],
+    rubric=[
+        {"kind": "medication_discontinued", "weight": 2, "label": "ACE inhibitor stopped with a reason",
+         "drug_class": "ace-inhibitor"},
+        {"kind": "allergy_added", "weight": 2, "label": "ACE-inhibitor allergy recorded with angioedema as the "
+                                                       "reaction",
+         "substance": ACE_INHIBITORS + ["ace inhibitor", "angiotensin-converting", "angiotensin converting"],
+         "reaction": ["angioedema", "swelling"], "category": "medication"},
+        {"kind": "section_visited", "section": "medications", "required": False, "label": "Medication list reviewed"},
+        {"kind": "medications_kept", "label": "No other medication stopped", "allow_drug_class": "ace-inhibitor",
+         "severity": "critical"},
+        {"kind": "order_absent", "label": "No ACE inhibitor or ARNI ordered after angioedema",
+         "drug_class": ["ace-inhibitor", "arni"]},
+        {"kind": "no_extra_orders", "label": "No new medication"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="medication-safety.ace-inhibitor-angioedema",
+)
+
+
+@oracle("medication-safety.ace-inhibitor-angioedema")
+def ace_inhibitor_angioedema(instance):
+    mrn = instance.patient_mrn
+    listed = yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 200}
+    taken = sorted({word for entry in listed["last_action_result"]["active"] for word in ACE_INHIBITORS
+                    if word in entry["display"].lower()})
+    yield from _stop_every(mrn, listed, taken, "Angioedema on ACE inhibitor")
+    for ingredient in taken:
+        yield {"type": "add_allergy", "mrn": mrn, "substance": ingredient.capitalize(), "category": "medication",
+               "reaction": "Angioedema", "severity": "severe", "criticality": "high"}
+    yield {"type": "finish", "message": "ACE inhibitor stopped and the allergy documented."}

@@ -1,8 +1,7 @@
 """Nephrology: kidney-disease screening, staging and renal dosing."""
 
 from harness.library import template
-from harness.library.cardiology import sign_answering_alerts
-from harness.oracles import oracle
+from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 EGFR = ["33914-3"]
 CKD_SCREENING_CONDITIONS = ["59621000", "44054006", "127013003", "157141000119108", "90781000119102",
@@ -123,7 +122,7 @@ def renal_dose_famotidine(instance):
     yield {"type": "read_chart_section", "mrn": mrn, "section": "results"}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "310273", "dose": 20, "route": "PO",
                     "frequency": "BID", "indication": instance.params["indication"]}
-    order_id = placed["last_action_result"]["order"]["id"]
+    order_id = placed_order_id(placed)
     signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": [order_id]}
     alerts = signed["last_action_result"]["blocked_by_alerts"]
     if any(alert["rule"] == "renal" for alert in alerts):

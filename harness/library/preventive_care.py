@@ -1,11 +1,11 @@
-"""Preventive care: immunization history and cardiovascular risk screening."""
+"""Preventive care: immunization history, vaccines given, and cardiovascular risk screening."""
 
 from datetime import datetime
 
 from django.utils import timezone
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
 # of the same vaccine family, so a chart from elsewhere is read the same way).
@@ -15,6 +15,7 @@ HEPATITIS_B = ["08", "43", "44", "45"]
 PNEUMOCOCCAL = ["133", "33", "152", "215", "216"]
 HPV = ["62", "118", "165"]
 LIPID_PANEL = "57698-3"
+OVERRIDE_REASON = "Indicated for this presentation; benefit outweighs the flagged risk."
 
 
 def _local_day(moment: str) -> str:
@@ -127,26 +128,12 @@ LIPID_SCREENING = template(
 )
 
 
-def _sign(mrn, order_ids):
-    """Sign, answering decision support: acknowledge warnings, override high alerts with a reason."""
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "Indicated for this presentation; benefit outweighs the flagged risk."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-
-
 @oracle("preventive-care.lipid-screening-order")
 def lipid_screening_order(instance):
     mrn = instance.patient_mrn
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": LIPID_PANEL, "priority": "routine",
                     "indication": "Cardiovascular risk assessment"}
-    yield from _sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Lipid panel ordered."}
 
 
@@ -196,7 +183,112 @@ def annual_preventive_visit(instance):
         "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "weight": p["weight"]}}
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": LIPID_PANEL, "priority": "routine",
                     "indication": "Cardiovascular risk screening"}
-    yield from _sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     observation = yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations", "limit": 200}
     newest = _doses(observation, INFLUENZA)[0]
     yield {"type": "answer", "answer": _local_day(newest["occurred_at"])}
+
+
+# --- Vaccines given today, recorded ---------------------------------------------------------------
+
+VACCINE_GIVEN = template(
+    task_id="ehr/preventive-care.record-vaccine-given-v1",
+    title="Record a vaccine just given",
+    tier="skill",
+    domain="preventive-care",
+    description="Charting a vaccination: the clinician has just given a named product; record it on the "
+                "immunization history with the right CVX code, today's date, the lot number and the injection "
+                "site. Recording any other vaccine (a dose that was not given) costs a penalty and fails the task.",
+    instruction="You have just given {patient_name} (MRN {mrn}) a dose of {vaccine} vaccine ({product}), lot "
+                "{lot}, in the {site_text}. Record it in their immunization history.",
+    patient_selector={"age_min": "{age_min}"},
+    variants=[
+        {"vaccine": "Tdap", "product": "Boostrix", "cvxs": ["115"], "lot": "7KX3F", "site": "LD",
+         "site_text": "left deltoid", "age_min": 11},
+        {"vaccine": "seasonal influenza", "product": "Fluzone Quadrivalent, preservative-free prefilled syringe",
+         "cvxs": ["150", "140"], "lot": "UT8195LA", "site": "RD", "site_text": "right deltoid", "age_min": 3},
+        {"vaccine": "recombinant zoster (shingles)", "product": "Shingrix, first dose", "cvxs": ["187"],
+         "lot": "2T9X7", "site": "LD", "site_text": "left deltoid", "age_min": 50},
+        {"vaccine": "20-valent pneumococcal conjugate", "product": "Prevnar 20", "cvxs": ["216"], "lot": "HR4123",
+         "site": "RD", "site_text": "right deltoid", "age_min": 50},
+        {"vaccine": "adult hepatitis B", "product": "Heplisav-B, first dose", "cvxs": ["189"], "lot": "945731",
+         "site": "LD", "site_text": "left deltoid", "age_min": 18},
+    ],
+    rubric=[
+        {"kind": "immunization_recorded", "weight": 3, "label": "{vaccine} recorded as given today, with its lot "
+                                                               "and site",
+         "cvx": "{cvxs}", "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
+        {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": "{cvxs}"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 6},
+    ],
+    step_limit=12,
+    oracle="preventive-care.record-vaccine-given",
+)
+
+
+@oracle("preventive-care.record-vaccine-given")
+def record_vaccine_given(instance):
+    p = instance.params
+    yield {"type": "record_immunization", "mrn": instance.patient_mrn, "cvx": p["cvxs"][0], "lot_number": p["lot"],
+           "site": p["site"]}
+    yield {"type": "finish", "message": f"{p['vaccine']} recorded."}
+
+
+TDAP = "115"
+
+TETANUS_PRONE_WOUND = template(
+    task_id="ehr/preventive-care.tetanus-prone-wound-v1",
+    title="Tetanus-prone wound: vitals, tetanus history and a Tdap booster",
+    tier="workflow",
+    domain="preventive-care",
+    description="Wound care in linked steps for an adult whose last tetanus-containing vaccine was more than five "
+                "years ago (so a booster is due for a tetanus-prone wound): record the vitals, read the "
+                "immunization history and report the date of that last dose (counted only if the Immunizations "
+                "tab was opened: a gate), then record the Tdap given today with its lot and site, and nothing else.",
+    instruction="{patient_name} (MRN {mrn}) comes in with {wound}. Record their vitals (blood pressure "
+                "{sbp}/{dbp} mmHg, heart rate {hr}/min, temperature {temp} °C). Check their immunization history "
+                "and answer with the date (YYYY-MM-DD) of their most recent tetanus-containing vaccine before "
+                "today. It was more than five years ago, so you give a Tdap booster (Boostrix, lot {lot}) in the "
+                "{site_text}: record it.",
+    patient_selector={"age_min": 19, "has_immunization_cvx": TETANUS_BOOSTER,
+                      "lacks_recent_immunization": {"cvxs": TETANUS_BOOSTER, "years": 5}},
+    variants=[
+        {"wound": "a dirty laceration of the left forearm from a garden tool", "sbp": 128, "dbp": 80, "hr": 84,
+         "temp": 36.8, "lot": "7KX3F", "site": "RD", "site_text": "right deltoid"},
+        {"wound": "a puncture wound of the right foot from a rusty nail", "sbp": 136, "dbp": 86, "hr": 78,
+         "temp": 37.0, "lot": "5GN82", "site": "LD", "site_text": "left deltoid"},
+        {"wound": "deep abrasions contaminated with soil after a fall from a bicycle", "sbp": 122, "dbp": 76,
+         "hr": 92, "temp": 36.9, "lot": "7KX3F", "site": "LD", "site_text": "left deltoid"},
+    ],
+    facts={"last_tetanus": {"fact": "latest_immunization", "cvxs": TETANUS_BOOSTER}},
+    rubric=[
+        {"kind": "vitals_recorded", "weight": 1, "label": "Visit vitals recorded",
+         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "temperature": "{temp}"}},
+        {"kind": "gate", "weight": 2, "label": "Last tetanus-containing vaccine read from the immunization history",
+         "criteria": [
+             {"kind": "section_visited", "section": "immunizations"},
+             {"kind": "answer_matches", "expected": "{last_tetanus}", "match": "date"},
+         ]},
+        {"kind": "immunization_recorded", "weight": 3, "label": "Tdap recorded as given today, with its lot and site",
+         "cvx": TDAP, "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
+        {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": [TDAP]},
+        {"kind": "no_extra_orders", "label": "Nothing ordered"},
+        {"kind": "other_patients_untouched"},
+        {"kind": "step_budget", "max_steps": 10},
+    ],
+    step_limit=20,
+    oracle="preventive-care.tetanus-prone-wound",
+)
+
+
+@oracle("preventive-care.tetanus-prone-wound")
+def tetanus_prone_wound(instance):
+    p, mrn = instance.params, instance.patient_mrn
+    yield {"type": "record_vitals", "mrn": mrn, "values": {
+        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "temperature": p["temp"]}}
+    history = yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations", "limit": 200}
+    last_dose = _doses(history, TETANUS_BOOSTER)[0]
+    yield {"type": "record_immunization", "mrn": mrn, "cvx": TDAP, "lot_number": p["lot"], "site": p["site"]}
+    yield {"type": "answer", "answer": _local_day(last_dose["occurred_at"])}

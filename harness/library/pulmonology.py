@@ -1,7 +1,7 @@
 """Pulmonology: respiratory visits."""
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 BRONCHITIS = "10509002"
 
@@ -59,20 +59,7 @@ ANTIBIOTIC_CLASSES = ["penicillin", "cephalosporin", "macrolide", "tetracycline"
                       "sulfonamide-antibiotic", "lincosamide", "nitroimidazole", "nitrofuran", "glycopeptide",
                       "oxazolidinone"]
 OBSTRUCTIVE_CODES = ["195967001", "233678006", "185086009", "87433001", "13645005"]
-
-
-def _c_sign(mrn, order_ids):
-    """Sign, acknowledging warnings and overriding high alerts with a clinical reason."""
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "Indicated for the acute respiratory presentation; benefit outweighs the risk."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
+OVERRIDE_REASON = "Indicated for the acute respiratory presentation; benefit outweighs the risk."
 
 
 LATEST_RESPIRATORY_VITAL = template(
@@ -103,12 +90,7 @@ LATEST_RESPIRATORY_VITAL = template(
 
 @oracle("pulmonology.latest-respiratory-vital")
 def latest_respiratory_vital(instance):
-    newest = None
-    for loinc in instance.params["loincs"]:
-        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
-        for row in observation["last_action_result"]["observations"]:
-            if isinstance(row["value"], int | float) and (newest is None or row["effective_at"] > newest["effective_at"]):
-                newest = row
+    newest = yield from newest_numeric_of(instance.patient_mrn, instance.params["loincs"])
     yield {"type": "answer", "answer": f"{round(newest['value'], 1)} {newest['unit']}"}
 
 
@@ -153,6 +135,6 @@ def bronchitis_symptomatic_care(instance):
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "313782", "dose": 650, "route": "PO",
                     "frequency": "Q6H", "prn": True, "prn_reason": "fever or body aches",
                     "indication": "Acute bronchitis"}
-    yield from _c_sign(mrn, [placed["last_action_result"]["order"]["id"]])
+    yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Symptomatic treatment ordered; no antibiotic indicated."}
 

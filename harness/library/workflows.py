@@ -5,7 +5,7 @@ vitals, orders, code status and notes chained the way a clinician works through 
 """
 
 from harness.library import template
-from harness.oracles import oracle
+from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
 
 BODY_WEIGHT = ["29463-7"]
 PHQ9_TEEN = ["89204-2"]
@@ -27,46 +27,7 @@ NT_PRO_BNP = "33762-6"
 ECHO = "433236007"
 ECG = "29303009"
 ALBUTEROL_NEB = "630208"
-
-
-def _fmt(value) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _latest(observation):
-    rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
-    return max(rows, key=lambda r: r["effective_at"]) if rows else None
-
-
-def _order_id(observation):
-    return observation["last_action_result"]["order"]["id"]
-
-
-def _answer_alerts_and_sign(mrn, order_ids):
-    """Sign; acknowledge warnings and override high alerts with a clinical reason, then sign again."""
-    signed = yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-    alerts = signed["last_action_result"]["blocked_by_alerts"]
-    for alert in alerts:
-        if alert["severity"] == "high":
-            yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                   "reason": "Reviewed the alert; the order is clinically indicated for this presentation."}
-        else:
-            yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
-    if alerts:
-        yield {"type": "sign_orders", "mrn": mrn, "order_ids": order_ids}
-
-
-def _place_and_sign(mrn, orders, indication):
-    ids = []
-    for order in orders:
-        placed = yield {"type": "place_order", "mrn": mrn, "indication": indication, **order}
-        ids.append(_order_id(placed))
-    yield from _answer_alerts_and_sign(mrn, ids)
-
-
-def _write_and_sign(mrn, note_type, title, text):
-    created = yield {"type": "create_note", "mrn": mrn, "note_type": note_type, "title": title, "text": text}
-    yield {"type": "sign_note", "mrn": mrn, "note_id": created["last_action_result"]["note"]["id"]}
+OVERRIDE_REASON = "Reviewed the alert; the order is clinically indicated for this presentation."
 
 
 def _vitals(p, keys):
@@ -113,10 +74,10 @@ PEDIATRIC_WELL_VISIT = template(
 def pediatric_well_visit_weight(instance):
     p, mrn = instance.params, instance.patient_mrn
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": BODY_WEIGHT[0], "limit": 5}
-    row = _latest(observation)
+    row = newest_numeric(observation)
     yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("temp", "spo2"))}
     yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations"}
-    yield {"type": "answer", "answer": f"{_fmt(row['value'])} {row['unit']}"}
+    yield {"type": "answer", "answer": f"{number_text(row['value'])} {row['unit']}"}
     yield {"type": "finish", "message": "Well-visit intake done."}
 
 
@@ -164,13 +125,13 @@ def depression_screen_review_note(instance):
     p, mrn = instance.params, instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": p["loincs"][0], "limit": 5}
-    row = _latest(observation)
+    row = newest_numeric(observation)
     text = ("Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n.vitals\n"
-            f"Assessment: The most recent {p['screen']} total score was {_fmt(row['value'])} on "
+            f"Assessment: The most recent {p['screen']} total score was {number_text(row['value'])} on "
             f"{row['effective_at'][:10]}, and we reviewed it together with the patient.\n"
             "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach "
             "us sooner if their mood worsens or they have any thoughts of self-harm.")
-    yield from _write_and_sign(mrn, "progress", "Depression screening review", text)
+    yield from write_and_sign_note(mrn, "progress", "Depression screening review", text)
     yield {"type": "finish", "message": "Progress note signed."}
 
 
@@ -211,13 +172,13 @@ def anxiety_gad7_followup_note(instance):
     mrn = instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 100}
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": GAD7[0], "limit": 5}
-    row = _latest(observation)
+    row = newest_numeric(observation)
     text = ("Subjective: Seen today to follow up on anxiety symptoms; we discussed sleep, worry and coping.\n"
             ".meds\n"
-            f"Assessment: The most recent GAD-7 total score was {_fmt(row['value'])} on {row['effective_at'][:10]}, "
+            f"Assessment: The most recent GAD-7 total score was {number_text(row['value'])} on {row['effective_at'][:10]}, "
             "which we reviewed together today.\n"
             "Plan: We will continue the current plan, encourage counseling, and repeat the GAD-7 at the next visit.")
-    yield from _write_and_sign(mrn, "progress", "Anxiety follow-up", text)
+    yield from write_and_sign_note(mrn, "progress", "Anxiety follow-up", text)
     yield {"type": "finish", "message": "Progress note signed."}
 
 
@@ -259,8 +220,9 @@ SSRI_ANALGESIA = template(
 @oracle("workflows.ssri-safe-analgesia")
 def ssri_safe_analgesia(instance):
     mrn = instance.patient_mrn
-    yield from _place_and_sign(mrn, [{"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H",
-                                      "prn": True, "prn_reason": "pain", "instructions": "Maximum 3 g per day"}], "Musculoskeletal pain")
+    yield from place_and_sign(mrn, [{"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H",
+                                     "prn": True, "prn_reason": "pain", "instructions": "Maximum 3 g per day"}],
+                              indication="Musculoskeletal pain", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Acetaminophen ordered."}
 
 
@@ -321,7 +283,7 @@ def goals_of_care_code_status(instance):
             f"Decision: After the discussion, the patient chose a code status of {CODE_STATUS_TEXT[p['code_status']][0]}, "
             f"and the chart was updated today; {CODE_STATUS_TEXT[p['code_status']][1]}.\n"
             "Plan: We will revisit these goals if the clinical situation changes.")
-    yield from _write_and_sign(mrn, "progress", "Goals-of-care discussion", text)
+    yield from write_and_sign_note(mrn, "progress", "Goals-of-care discussion", text)
     yield {"type": "finish", "message": "Code status updated and discussion documented."}
 
 
@@ -367,11 +329,11 @@ CKD_PAIN = template(
 def ckd_kidney_safe_analgesia(instance):
     mrn = instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "problems", "limit": 100}
-    yield from _place_and_sign(mrn, [
+    yield from place_and_sign(mrn, [
         {"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H", "prn": True, "prn_reason": "pain",
          "instructions": "Maximum 3 g per day"},
         {"orderable": BMP, "priority": "routine"},
-    ], "Pain in chronic kidney disease")
+    ], indication="Pain in chronic kidney disease", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Analgesic and BMP ordered."}
 
 
@@ -408,8 +370,8 @@ CKD_MONITORING = template(
 @oracle("workflows.ckd-annual-monitoring-labs")
 def ckd_annual_monitoring_labs(instance):
     mrn = instance.patient_mrn
-    yield from _place_and_sign(mrn, [{"orderable": BMP}, {"orderable": URINE_ACR}, {"orderable": FERRITIN}],
-                               "Chronic kidney disease monitoring")
+    yield from place_and_sign(mrn, [{"orderable": BMP}, {"orderable": URINE_ACR}, {"orderable": FERRITIN}],
+                              indication="Chronic kidney disease monitoring", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "CKD labs ordered."}
 
 
@@ -459,10 +421,10 @@ AIRWAY_EXACERBATION = template(
 def airway_exacerbation(instance):
     p, mrn = instance.params, instance.patient_mrn
     yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
-    yield from _place_and_sign(mrn, [
+    yield from place_and_sign(mrn, [
         {"orderable": ALBUTEROL_NEB, "dose": 2.5, "route": "INH", "frequency": "ONCE", "priority": "stat"},
         {"orderable": CHEST_XRAY, "priority": "stat", "reason_for_exam": "Wheezing exacerbation, rule out pneumonia"},
-    ], "Airway disease exacerbation")
+    ], indication="Airway disease exacerbation", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Bronchodilator and chest X-ray ordered."}
 
 
@@ -515,12 +477,12 @@ HF_WORKUP = template(
 def new_dyspnea_heart_failure_workup(instance):
     p, mrn = instance.params, instance.patient_mrn
     yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
-    yield from _place_and_sign(mrn, [
+    yield from place_and_sign(mrn, [
         {"orderable": NT_PRO_BNP}, {"orderable": BMP},
         {"orderable": ECG, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
         {"orderable": CHEST_XRAY, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
         {"orderable": ECHO, "reason_for_exam": "Suspected heart failure: assess ejection fraction"},
-    ], "Suspected heart failure")
+    ], indication="Suspected heart failure", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Heart failure work-up ordered."}
 
 
@@ -556,6 +518,6 @@ HTN_ANNUAL = template(
 @oracle("workflows.hypertension-annual-labs")
 def hypertension_annual_labs(instance):
     mrn = instance.patient_mrn
-    yield from _place_and_sign(mrn, [{"orderable": BMP}, {"orderable": LIPID_PANEL}, {"orderable": URINE_ACR}],
-                               "Essential hypertension")
+    yield from place_and_sign(mrn, [{"orderable": BMP}, {"orderable": LIPID_PANEL}, {"orderable": URINE_ACR}],
+                              indication="Essential hypertension", override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Hypertension labs ordered."}

@@ -1,11 +1,13 @@
-"""Criteria on chart writes: problems, vital signs, allergies, code status, the right patient."""
+"""Criteria on chart writes: problems, vital signs, allergies, code status, immunizations, the right patient."""
 
 import re
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from clinical.models import Allergy, Condition, Patient
+from clinical.models import Allergy, Condition, Immunization, Patient
 from clinical.selectors import ACTIVE_CONDITION_STATUSES
 from clinical.vitals import VITAL_SIGNS
 from harness.rubrics.base import (
@@ -167,6 +169,80 @@ class CodeStatusSet(Criterion):
             return CriterionResult(0.0, False,
                                    f"the code status was set to {self.code_status}, then changed to {current}")
         return CriterionResult(1.0, True, f"code status set to {self.code_status}")
+
+
+def _lot(value: str) -> str:
+    """A lot number as written on a vial or a card: case, spaces and dashes do not matter."""
+    return re.sub(r"[\s-]", "", str(value)).upper()
+
+
+class ImmunizationRecorded(Criterion):
+    """A vaccine recorded during the episode: one of the CVX codes, given on the expected day, with the
+    lot number and site if asked."""
+
+    kind: Literal["immunization_recorded"] = "immunization_recorded"
+    cvx: Texts = Field(description="CVX code(s) that count, e.g. 115 (Tdap).")
+    date_: str | None = Field(None, alias="date", description="The day it was given (YYYY-MM-DD, in the EHR's "
+                                                              "time zone).")
+    days_before_recording: int | None = Field(None, ge=0, description="Or: given this many days before it was "
+                                                                      "recorded (0: the day it was recorded).")
+    lot_number: str | None = Field(None, max_length=40, description="The lot number (case, spaces, dashes aside).")
+    site: Texts | None = Field(None, description="Acceptable site code(s): LD, RD, LA, RA, LT, RT.")
+
+    @model_validator(mode="after")
+    def _one_day_rule(self):
+        if self.date_ is not None and self.days_before_recording is not None:
+            raise ValueError("give 'date' or 'days_before_recording', not both")
+        if self.date_ is not None and not _is_ref(self.date_):
+            date.fromisoformat(self.date_)  # a ValueError names the bad date
+        return self
+
+    def _checks(self, recorded_on: dict[int, date]) -> list[tuple[str, object]]:
+        checks = []
+        if self.date_ is not None:
+            checks.append(("date", lambda i: timezone.localtime(i.occurred_at).date().isoformat() == self.date_))
+        if self.days_before_recording is not None:
+            checks.append(("date", lambda i: (recorded_on[i.pk] - timezone.localtime(i.occurred_at).date()).days
+                           == self.days_before_recording))
+        if self.lot_number is not None:
+            checks.append(("lot number", lambda i: _lot(i.lot_number) == _lot(self.lot_number)))
+        if self.site:
+            checks.append(("site", lambda i: i.site in texts(self.site)))
+        return checks
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        events = {int(e.target_id): e for e in ctx.patient_events("immunization.record") if e.target_id.isdigit()}
+        candidates = list(Immunization.objects.filter(pk__in=events, cvx__in=texts(self.cvx)).order_by("pk"))
+        if not candidates:
+            return CriterionResult(0.0, False, f"no vaccine with CVX {_codes(self.cvx)} was recorded in this episode")
+        recorded_on = {pk: timezone.localtime(event.at).date() for pk, event in events.items()}
+        checks = self._checks(recorded_on)
+        best, best_missing = -1, []
+        for immunization in candidates:
+            missing = [name for name, test in checks if not test(immunization)]
+            if len(checks) - len(missing) > best:
+                best, best_missing = len(checks) - len(missing), missing
+        detail = f"CVX {_codes(self.cvx)} recorded" + (f"; wrong or missing: {', '.join(best_missing)}"
+                                                       if best_missing else "")
+        return CriterionResult((1 + best) / (1 + len(checks)), not best_missing, detail)
+
+
+class NoExtraImmunizations(Constraint):
+    """No vaccine recorded beyond the ones the task calls for (charting a dose never given is an error)."""
+
+    kind: Literal["no_extra_immunizations"] = "no_extra_immunizations"
+    allow_cvx: Texts | None = Field(None, description="CVX code(s) that may be recorded.")
+    max_extra: int = Field(0, ge=0, description="How many other vaccines may be recorded.")
+    severity_: Literal["none", "penalty", "critical"] = severity_field("penalty")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        allowed = set(texts(self.allow_cvx)) if self.allow_cvx else set()
+        extra = [i for i in Immunization.objects.filter(pk__in=ctx.targets("immunization.record")).order_by("pk")
+                 if i.cvx not in allowed]
+        if len(extra) <= self.max_extra:
+            return CriterionResult(1.0, True, f"{len(extra)} other vaccine(s) recorded")
+        return CriterionResult(0.0, False, "vaccines recorded beyond what the task calls for: "
+                                           + ", ".join(f"{i.display} (CVX {i.cvx})" for i in extra[:10]))
 
 
 class OtherPatientsUntouched(Constraint):

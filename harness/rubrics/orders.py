@@ -38,16 +38,17 @@ def _frequency(value: str) -> str:
     return FREQUENCY_ALIASES.get(value, value)
 
 
-class OrderIdentity(BaseModel):
-    """What counts as the same orderable: a code or key, a drug class, or an ingredient (any one suffices).
+class DrugIdentity(BaseModel):
+    """What counts as the same drug or orderable: a code or catalog key, a drug class, or an ingredient
+    (any one suffices).
 
-    A mixin of fields, not a criterion: goals and constraints both identify orders this way.
+    A mixin of fields, not a criterion: goals and constraints on orders and on the medication
+    list identify drugs this way.
     """
 
     code: Texts | None = Field(None, description="RxNorm / LOINC / SNOMED CT code(s) or catalog key(s).")
     drug_class: Texts | None = Field(None, description="Catalog drug class(es), e.g. macrolide, nsaid.")
     ingredient: Texts | None = Field(None, description="Ingredient name(s), e.g. lisinopril.")
-    order_type: Literal["medication", "lab", "imaging", "consult", "nursing"] | None = Field(None)
 
     @model_validator(mode="after")
     def _something_identifies(self):
@@ -56,9 +57,7 @@ class OrderIdentity(BaseModel):
         return self
 
     def identifies(self, *, code: str, key: str = "", drug_class: str = "", ingredient: str = "",
-                   order_type: str = "", display: str = "") -> bool:
-        if self.order_type and order_type and order_type != self.order_type:
-            return False
+                   display: str = "", **_) -> bool:
         if self.code and (code in texts(self.code) or (key and key in texts(self.code))):
             return True
         if self.drug_class and drug_class and drug_class in texts(self.drug_class):
@@ -68,14 +67,38 @@ class OrderIdentity(BaseModel):
             return any(word.lower() in names for word in texts(self.ingredient))
         return False
 
-    def identifies_order(self, order: Order) -> bool:
-        orderable = order.orderable
-        return self.identifies(code=order.code, key=orderable.key, drug_class=orderable.drug_class,
-                               ingredient=orderable.ingredient, order_type=order.order_type, display=order.display)
+    def identifies_coded(self, *, code: str, display: str = "") -> bool:
+        """A drug known by its code alone (a medication-list entry): its class and ingredient are those of
+        the catalog entry with that code, if there is one."""
+        orderable = catalog_entry(code)
+        return self.identifies(code=code, key=getattr(orderable, "key", ""),
+                               drug_class=getattr(orderable, "drug_class", ""),
+                               ingredient=getattr(orderable, "ingredient", ""),
+                               display=display or getattr(orderable, "name", ""))
 
     def what(self) -> str:
         parts = [" / ".join(texts(v)) for v in (self.code, self.drug_class, self.ingredient) if v]
         return " or ".join(parts)
+
+
+def catalog_entry(code: str) -> Orderable | None:
+    return Orderable.objects.filter(code=code).order_by("key").first() if code else None
+
+
+class OrderIdentity(DrugIdentity):
+    """A drug identity that may also require the order type."""
+
+    order_type: Literal["medication", "lab", "imaging", "consult", "nursing"] | None = Field(None)
+
+    def identifies(self, *, order_type: str = "", **fields) -> bool:
+        if self.order_type and order_type and order_type != self.order_type:
+            return False
+        return super().identifies(**fields)
+
+    def identifies_order(self, order: Order) -> bool:
+        orderable = order.orderable
+        return self.identifies(code=order.code, key=orderable.key, drug_class=orderable.drug_class,
+                               ingredient=orderable.ingredient, order_type=order.order_type, display=order.display)
 
 
 class OrderPlaced(OrderIdentity, Criterion):
@@ -169,7 +192,7 @@ class NoExtraOrders(Constraint):
                                            + ", ".join(o.display for o in extra[:10]))
 
 
-def _reason_words(reason: str) -> int:
+def reason_words(reason: str) -> int:
     return len([word for word in str(reason or "").split() if any(ch.isalpha() for ch in word)])
 
 
@@ -185,14 +208,14 @@ class OrderDiscontinued(OrderIdentity, Criterion):
             details = event.details
             code = details.get("code") or details.get("rxnorm") or ""
             orderable = Orderable.objects.filter(key=details["orderable"]).first() if details.get("orderable") \
-                else Orderable.objects.filter(code=code).order_by("key").first()
+                else catalog_entry(code)
             if not self.identifies(code=code, key=getattr(orderable, "key", ""),
                                    drug_class=getattr(orderable, "drug_class", ""),
                                    ingredient=getattr(orderable, "ingredient", ""),
                                    order_type=details.get("order_type", OrderType.MEDICATION),
                                    display=details.get("display", "") or getattr(orderable, "name", "")):
                 continue
-            (found if _reason_words(details.get("reason")) >= self.min_reason_words else short).append(code)
+            (found if reason_words(details.get("reason")) >= self.min_reason_words else short).append(code)
         if found:
             return CriterionResult(1.0, True, f"{self.what()} discontinued")
         if short:
@@ -218,7 +241,7 @@ class AlertOverridden(Criterion):
         ]
         if not overrides:
             return CriterionResult(0.0, False, "no matching alert was overridden in this episode")
-        reasoned = [e for e in overrides if _reason_words(e.details.get("reason")) >= self.min_reason_words]
+        reasoned = [e for e in overrides if reason_words(e.details.get("reason")) >= self.min_reason_words]
         if not reasoned:
             return CriterionResult(0.25, False, f"overridden without a reason of {self.min_reason_words}+ words")
         if not self.then_signed:

@@ -87,6 +87,26 @@ def shotgun_orders(instance):
                 yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
 
 
+def stop_every_medication(instance):
+    """Discontinue every drug on the active medication list; returns the entries it stopped."""
+    mrn = instance.patient_mrn
+    listed = yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 200}
+    for entry in listed["last_action_result"]["active"]:
+        yield {"type": "discontinue_medication", "mrn": mrn, "medication_id": entry["id"],
+               "reason": "Stopping everything in case one of them is the culprit."}
+    return listed["last_action_result"]["active"]
+
+
+# A spread of vaccines (every family the EHR records): "record everything".
+SHOTGUN_VACCINES = ("115", "150", "187", "216", "189", "165")
+
+
+def record_every_vaccine(instance):
+    """Record a dose of many vaccines, given today."""
+    for cvx in SHOTGUN_VACCINES:
+        yield {"type": "record_immunization", "mrn": instance.patient_mrn, "cvx": cvx}
+
+
 def stuffed_note(instance):
     """A signed note made of every word the task and its facts could look for."""
     words = [w.strip(".,:;()\"'") for w in instance.instruction.split()]

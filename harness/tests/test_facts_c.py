@@ -32,6 +32,28 @@ def test_it_selects_patients_by_immunization_cvx(people):
         Immunization.objects.filter(cvx="140").values_list("patient__mrn", flat=True))
 
 
+def test_it_selects_patients_without_a_recent_dose_of_a_vaccine(people):
+    alice, bob, charlie = people
+    td_dose = Immunization.objects.get(patient=alice, cvx="113")
+    due = {"lacks_recent_immunization": {"cvxs": ["113", "115"], "years": 5}}
+
+    td_dose.occurred_at = timezone.now() - timedelta(days=365 * 5 + 30)
+    td_dose.save()
+    assert {alice.mrn, bob.mrn, charlie.mrn} <= set(mrns(due))
+
+    td_dose.occurred_at = timezone.now() - timedelta(days=365 * 4)
+    td_dose.save()
+    assert alice.mrn not in mrns(due) and bob.mrn in mrns(due)
+    assert alice.mrn in mrns({"lacks_recent_immunization": {"cvxs": "113", "years": 3}})
+
+
+def test_it_refuses_a_recent_immunization_rule_without_codes_or_years():
+    with pytest.raises(ValueError, match="cvxs"):
+        selector_parse({"lacks_recent_immunization": {"cvxs": [], "years": 5}})
+    with pytest.raises(ValueError, match="years"):
+        selector_parse({"lacks_recent_immunization": {"cvxs": ["115"]}})
+
+
 def test_it_reads_the_latest_dose_of_a_vaccine_and_counts_the_doses(people):
     alice = people[0]
     Immunization.objects.create(fhir_id="imm-c-extra", patient=alice, cvx="150", display="Influenza, injectable",

@@ -1,25 +1,18 @@
 """End to end in real headless Chromium: a clinician writes, expands, signs and addends a note."""
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from clinical.tests import factories
+from clinical.tests.browser import by_testid, sign_in
 from notes.models import Note
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def by_testid(testid: str) -> tuple[str, str]:
-    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
-
-
 def log_in(chrome, wait, live_server):
-    chrome.get(f"{live_server.url}/patients/{factories.ALICE_MRN}/")
-    wait.until(EC.presence_of_element_located(by_testid("login-username"))).send_keys("drsmith")
-    chrome.find_element(*by_testid("login-password")).send_keys("secret-pass-123")
-    chrome.find_element(*by_testid("login-submit")).click()
+    sign_in(chrome, wait, f"{live_server.url}/patients/{factories.ALICE_MRN}/")
 
 
 def post_edit(chrome, save_url: str) -> int:

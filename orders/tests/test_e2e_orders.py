@@ -1,20 +1,16 @@
 """End to end in real headless Chromium: order amoxicillin for a penicillin-allergic patient."""
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from clinical import selectors as chart
 from clinical.models import AuditEvent
 from clinical.tests import factories
+from clinical.tests.browser import by_testid, sign_in
 from orders.models import Order, OrderAlert
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def by_testid(testid: str) -> tuple[str, str]:
-    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
 
 
 def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_signs(
@@ -25,10 +21,7 @@ def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_sig
     alice = factories.make_alice()  # Penicillin V allergy (anaphylaxis)
     wait = WebDriverWait(chrome, 10)
 
-    chrome.get(f"{live_server.url}/patients/{alice.mrn}/orders/")
-    wait.until(EC.presence_of_element_located(by_testid("login-username"))).send_keys("drsmith")
-    chrome.find_element(*by_testid("login-password")).send_keys("secret-pass-123")
-    chrome.find_element(*by_testid("login-submit")).click()
+    sign_in(chrome, wait, f"{live_server.url}/patients/{alice.mrn}/orders/")
 
     search = wait.until(EC.presence_of_element_located(by_testid("orders-search-input")))
     search.send_keys("amoxicillin")

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clinical import selectors as chart
+from clinical import services as clinical_services
 from clinical.models import Medication
 from orders import services
 from orders.models import Order
@@ -38,6 +39,21 @@ def test_it_discontinues_with_a_reason_and_takes_the_drug_off_the_medication_lis
     assert (order.status, order.end_reason, order.ended_by) == (Order.Status.DISCONTINUED, "Cultures negative", ACTOR)
     assert order.medication.status == Medication.Status.STOPPED
     assert "1665021" not in active_rxnorms(bob)
+
+
+def test_it_leaves_the_medication_list_entry_of_an_active_order_to_its_order(bob):
+    order = pend_and_sign(bob, "1665021", dose=1000)
+    with pytest.raises(ValidationError) as caught:
+        clinical_services.medication_stop(medication=order.medication, actor=ACTOR, reason="Cultures negative")
+    assert caught.value.message_dict["medication"] == [
+        f"{order.medication.display} was started by order #{order.pk}: discontinue that order, which takes it off "
+        "the medication list."]
+
+    # A home supply of the same drug stops from the list; the ordered entry stays with its order.
+    home = Medication.objects.create(fhir_id="bob-home", patient=bob, rxnorm="1665021", display=order.display)
+    assert clinical_services.medication_stop(medication=home, actor=ACTOR, reason="Duplicate") == [home]
+    order.medication.refresh_from_db()
+    assert order.medication.status == Medication.Status.ACTIVE and "1665021" in active_rxnorms(bob)
 
 
 def test_it_requires_a_reason_to_discontinue(bob):
