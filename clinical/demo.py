@@ -5,6 +5,7 @@ EHRGYM_DEMO_PASSWORD to use another password for both accounts.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -98,15 +99,20 @@ def demo_population_ensure(
     """Import the default population into an empty database: (patients imported, failed bundles).
 
     A database that already has patients is someone's working data: it is left as it is.
+    The authored scenario overlay is added as in the golden database, so a clinician
+    browsing by hand sees the same charts the agents' tasks are built on.
     """
     if Patient.objects.using(using).exists():
         return 0, []
     from clinical.fhir.importer import import_paths
     from clinical.population import population_bundles_path, verify_population
+    from clinical.scenarios import scenarios_apply
 
     population_dir = Path(population_dir or settings.EHRGYM_POPULATION_DIR)
-    verify_population(population_dir)
+    manifest = verify_population(population_dir)
     summary = import_paths([population_bundles_path(population_dir)], using=using, progress=progress)
+    if manifest.get("reference_date") and not summary.errors:
+        scenarios_apply(using=using, reference_date=date.fromisoformat(manifest["reference_date"]))
     return Patient.objects.using(using).count(), [str(error) for error in summary.errors]
 
 

@@ -1,4 +1,11 @@
-"""Build the golden database: migrations + the default population + demo clinicians.
+"""Build the golden database: migrations + the default population + its scenario overlay + demo clinicians.
+
+The population is Synthea's output as shipped (fixtures/population). The scenario
+overlay (fixtures/scenarios.json, clinical/scenarios.py) is authored data, not Synthea's:
+a few dozen results (low potassium, low and normal magnesium, creatinine and eGFR) added
+on top of chosen patients so that tasks' rarer branches have instances. Every added
+resource is marked as such (id prefix `ehrgym-scenario-`, meta.tag authored-scenario),
+and the build record lists them; `build_golden --no-scenarios` leaves them out.
 
 Episode databases are copies of it, so it is built completely somewhere else and
 only then put in place: a half-built golden database is never visible, and a failed
@@ -12,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +30,7 @@ from django.utils import timezone
 from clinical.demo import demo_practitioners_ensure
 from clinical.models import AuditEvent, Patient
 from clinical.population import population_bundles_path, verify_population
+from clinical.scenarios import ScenarioError, ScenarioSummary, scenarios_apply
 from clinical.signals import golden_rebuilt
 
 BUILD_ACTION = "golden.build"
@@ -40,6 +49,9 @@ class GoldenBuild:
     resources: int = 0
     seconds: float = 0.0
     source: dict = field(default_factory=dict)
+    # Authored scenario resources added on top of the population (clinical.scenarios).
+    scenario_resources: int = 0
+    scenario_patients: int = 0
 
 
 # --- where the database lives ----------------------------------------------------
@@ -209,7 +221,7 @@ def _source(*, population_dir: Path, manifest: dict) -> dict:
     return {"population_dir": str(population_dir), **{key: manifest[key] for key in keys if key in manifest}}
 
 
-def _record_build(*, alias: str, source: dict, summary) -> None:
+def _record_build(*, alias: str, source: dict, summary, scenarios: dict) -> None:
     """What the database was built from, read back by `golden_build_info`."""
     AuditEvent.objects.using(alias).create(
         at=timezone.now(),
@@ -217,21 +229,41 @@ def _record_build(*, alias: str, source: dict, summary) -> None:
         action=BUILD_ACTION,
         target_type="clinical.population",
         target_id=source.get("bundles", {}).get("sha256", "")[:16] or "unknown",
-        details={**source, "imported": {kind: summary.imported(kind) for kind in sorted(summary.counts)}},
+        details={**source, "imported": {kind: summary.imported(kind) for kind in sorted(summary.counts)},
+                 "scenarios": scenarios},
     )
 
 
-def _populate(*, alias: str, population_dir: Path, progress: bool, echo: Echo) -> tuple[int, int, dict]:
+def _apply_scenarios(*, alias: str, manifest: dict, path: Path | None, echo: Echo) -> ScenarioSummary | None:
+    """The authored scenario overlay, dated from the population's reference date."""
+    if not manifest.get("reference_date"):
+        echo("No reference_date in the population manifest: the scenario overlay is not applied")
+        return None
+    try:
+        applied = scenarios_apply(using=alias, reference_date=date.fromisoformat(manifest["reference_date"]),
+                                  path=path)
+    except ScenarioError as error:
+        raise GoldenBuildError(f"the scenario overlay could not be applied: {error}") from error
+    per = ", ".join(f"{name} {s['resources']} on {len(s['mrns'])}" for name, s in applied.scenarios.items())
+    echo(f"Added {applied.resources} authored scenario resources (not Synthea output) to {applied.patients} "
+         f"patients from {applied.path}: {per}")
+    return applied
+
+
+def _populate(*, alias: str, population_dir: Path, progress: bool, echo: Echo, scenarios: bool,
+              scenarios_path: Path | None) -> tuple[int, int, dict, ScenarioSummary | None]:
     manifest = verify_population(population_dir)
     source = _source(population_dir=population_dir, manifest=manifest)
     echo("Applying migrations")
     call_command("migrate", database=alias, interactive=False, verbosity=0)
     echo(f"Importing {manifest.get('patients', 'the')} patients from {population_dir}")
     summary = _import_population(bundles=population_bundles_path(population_dir), alias=alias, progress=progress)
+    applied = _apply_scenarios(alias=alias, manifest=manifest, path=scenarios_path, echo=echo) if scenarios else None
     with transaction.atomic(using=alias):
         demo_practitioners_ensure(using=alias)
-        _record_build(alias=alias, source=source, summary=summary)
-    return Patient.objects.using(alias).count(), summary.imported(), source
+        _record_build(alias=alias, source=source, summary=summary,
+                      scenarios=applied.as_json() if applied else {"applied": False})
+    return Patient.objects.using(alias).count(), summary.imported(), source, applied
 
 
 def golden_build(
@@ -241,20 +273,29 @@ def golden_build(
     population_dir: Path | None = None,
     progress: bool = False,
     echo: Echo = lambda message: None,
+    scenarios: bool = True,
+    scenarios_path: Path | None = None,
 ) -> GoldenBuild:
-    """Build the golden database from the population, or leave an existing one alone."""
+    """Build the golden database from the population (and, unless `scenarios` is false, the
+    authored scenario overlay on top of it), or leave an existing one alone."""
     started = time.monotonic()
     population_dir = Path(population_dir or settings.EHRGYM_POPULATION_DIR)
     target = _target_for(alias)
     if target.exists() and not force:
-        return GoldenBuild(target=target.name, skipped=True)
+        stale = _unapplied_migrations(alias)
+        if not stale:
+            return GoldenBuild(target=target.name, skipped=True)
+        # Episodes copy its schema: a golden database older than the code would fail them all.
+        echo(f"The golden database predates {len(stale)} migration(s) ({', '.join(stale[:3])}"
+             f"{', ...' if len(stale) > 3 else ''}): rebuilding it")
     scratch = target.create_scratch()
     echo(f"Building into {scratch}")
     try:
         with _alias_pointed_at(alias, scratch) as connection:
             target.tune(connection)
-            patients, resources, source = _populate(
-                alias=alias, population_dir=population_dir, progress=progress, echo=echo
+            patients, resources, source, applied = _populate(
+                alias=alias, population_dir=population_dir, progress=progress, echo=echo, scenarios=scenarios,
+                scenarios_path=scenarios_path,
             )
             target.finish(connection)
         target.publish(scratch)
@@ -268,7 +309,21 @@ def golden_build(
         resources=resources,
         seconds=time.monotonic() - started,
         source=source,
+        scenario_resources=applied.resources if applied else 0,
+        scenario_patients=applied.patients if applied else 0,
     )
+
+
+def _unapplied_migrations(alias: str) -> list[str]:
+    """Migrations the existing database at `alias` has not had, as "app.name"."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connections[alias])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    finally:
+        connections[alias].close()
+    return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
 
 
 def golden_build_info(*, alias: str = "golden") -> dict | None:

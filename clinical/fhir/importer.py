@@ -27,9 +27,10 @@ from clinical.fhir.reading import count_bundles, expand, parse_json, read_bundle
 from clinical.fhir.references import BundleIndex, Resolver
 from clinical.fhir.registry import FhirImportError, ImportContext, registered_handlers
 from clinical.fhir.results import ImportFailure, ImportResult, ImportSummary
-from clinical.models import Organization, Practitioner
+from clinical.models import Organization, Patient, Practitioner
 
-__all__ = ["FhirImportError", "ImportFailure", "ImportResult", "ImportSummary", "import_bundle", "import_paths"]
+__all__ = ["FhirImportError", "ImportFailure", "ImportResult", "ImportSummary", "import_bundle", "import_into_chart",
+           "import_paths"]
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,32 @@ def import_bundle(bundle: dict, *, source: str, using: str = "default") -> Impor
         _audit(ctx, parsed)
     if ctx.patient is not None:
         result.patient_fhir_id, result.patient_pk, result.mrn = ctx.patient.fhir_id, ctx.patient.pk, ctx.patient.mrn
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def import_into_chart(resources: list[dict], *, patient: Patient, source: str, using: str = "default") -> ImportResult:
+    """Import resources about a patient already in the chart (no Patient resource among them), in one
+    transaction, through the same builders, flags and upserts as a bundle: authored scenario data
+    (clinical.scenarios) added on top of an imported population. Importing them again changes nothing."""
+    started = time.perf_counter()
+    entries = [("", raw) for raw in resources]
+    if any(raw.get("resourceType") in {"Patient", *DIRECTORY_TYPES} for _, raw in entries):
+        raise FhirImportError("import_into_chart adds chart resources to an existing patient: import patients, "
+                              "practitioners and organizations with import_bundle")
+    result = ImportResult(source=source)
+    parsed = _plan(entries, result)
+    with transaction.atomic(using=using):
+        ctx = ImportContext(using=using, source=source, result=result, resolver=Resolver(_index(entries), using),
+                            patient=patient)
+        for resource_type, (_, stage) in CHART_STAGES.items():
+            if parsed.get(resource_type):
+                stage(parsed[resource_type], ctx)
+        for resource_type, registration in registered_handlers().items():
+            if resource_type not in CHART_STAGES and parsed.get(resource_type):
+                registration.handler(parsed[resource_type], ctx)
+        _audit(ctx, parsed)
+    result.patient_fhir_id, result.patient_pk, result.mrn = patient.fhir_id, patient.pk, patient.mrn
     result.elapsed = time.perf_counter() - started
     return result
 

@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
-from clinical.models import Patient, Practitioner
+from clinical.models import Observation, Patient, Practitioner
 from clinical.population import population_slice
+from clinical.scenarios import is_scenario_id
 
 PATIENTS = 2
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,10 @@ def test_the_demo_password_can_come_from_the_environment(monkeypatch):
     assert authenticate(username="clinician", password="local-secret")
     assert authenticate(username="admin", password="local-secret")
     assert "local-secret" in output
+
+
+def test_it_adds_the_scenario_overlay_the_golden_database_has():
+    setup_demo()
+
+    added = [fhir_id for fhir_id in Observation.objects.values_list("fhir_id", flat=True) if is_scenario_id(fhir_id)]
+    assert added, "the overlay's labs should be in the main database too"

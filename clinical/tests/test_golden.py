@@ -112,6 +112,22 @@ def test_it_leaves_an_existing_golden_database_alone_without_force(sqlite_golden
     assert Patient.objects.using("golden").count() == PATIENTS
 
 
+def test_it_rebuilds_an_existing_golden_database_that_predates_a_migration(sqlite_golden, small_population):
+    golden_build(population_dir=small_population)
+    with connections["golden"].cursor() as cursor:  # as if built by the code before the newest migration
+        cursor.execute("SELECT name FROM django_migrations WHERE app = 'clinical' ORDER BY id DESC LIMIT 1")
+        newest = cursor.fetchone()[0]
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'clinical' AND name = %s", [newest])
+    connections["golden"].close()
+    said = []
+
+    again = golden_build(population_dir=small_population, echo=said.append)
+
+    assert not again.skipped and again.patients == PATIENTS
+    assert any(f"predates 1 migration(s) (clinical.{newest})" in line for line in said)
+    assert golden_build(population_dir=small_population).skipped
+
+
 def test_a_failed_build_keeps_the_previous_golden_database(sqlite_golden, small_population):
     golden_build(population_dir=small_population)
     previous = sqlite_golden.read_bytes()
