@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from agentenv import services
 from agentenv.models import Episode
+from harness.browser_oracles import browser_oracle_get
 from harness.instances import Instance
 from harness.models import Task
 from harness.oracles import oracle_get
@@ -64,21 +65,30 @@ def _drive(episode: Episode, actions: Iterable[dict]) -> tuple[list[float], list
 
 
 def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, patient_mrn: str = "",
-             allow_draft: bool = False) -> RunResult:
-    """Run `policy` (default: the task's oracle) on the instance `seed` names; the episode is closed after.
+             allow_draft: bool = False, mode: str | None = None, close: bool = True) -> RunResult:
+    """Run `policy` (default: the task's oracle) on the instance `seed` names, then close the episode.
 
-    The episode runs in API mode unless the task is done in the browser only (then it
-    gets its own browser, and its oracle drives it with browser actions).
+    By default the episode runs in API mode unless the task is done in the browser only
+    (then it gets its own browser, and its oracle drives it with browser actions).
+    `mode="browser"` asks for a browser episode and, without a policy, runs the task's
+    browser-action oracle (harness.browser_oracles); the browsers reach the EHR at
+    EHRGYM_BROWSER_BASE_URL, which must be serving. `close=False` leaves the ended episode
+    (its database copy and browser) open, for the caller to read the chart it changed and close.
     """
-    allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
-    mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
+    browser_oracle = mode == Episode.Mode.BROWSER
+    if mode is None:
+        allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
+        mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
     episode = services.episode_reset(owner=owner, task_id=task_id, seed=seed, patient_mrn=patient_mrn,
                                      allow_draft_task=allow_draft, mode=mode)
     try:
         instance = Instance.from_json(episode.task_instance)
-        chosen = policy or oracle_get(instance.oracle)
+        chosen = policy or (browser_oracle_get if browser_oracle else oracle_get)(instance.oracle)
         rewards, errors = _drive(episode, chosen(instance))
-    finally:
+    except BaseException:
+        services.episode_close(episode=episode)
+        raise
+    if close:
         services.episode_close(episode=episode)
     episode.refresh_from_db()
     return RunResult(

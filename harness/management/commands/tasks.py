@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from harness import services, stats
+from harness.browser_oracles import BROWSER_ORACLES
 from harness.instances import GOLDEN
 from harness.models import Task
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
         checking = commands.add_parser("validate", help="Run each task's oracle on sampled instances.")
         checking.add_argument("task_ids", nargs="*", help="Tasks to validate (default: all).")
         checking.add_argument("--instances", type=int, default=3, help="Instances (seeds 0..n-1) per task.")
+        checking.add_argument(
+            "--browser", action="store_true",
+            help="Run the browser-action oracles (harness/browser_oracles.py) instead, on the tasks that have one, "
+                 "in real browsers that reach the EHR at EHRGYM_BROWSER_BASE_URL (a server on this data "
+                 "directory must be serving there). Results are printed, not recorded on the tasks.",
+        )
 
     def handle(self, *args, command, **options):
         getattr(self, f"_{command}")(**options)
@@ -66,12 +73,14 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({key: summary[key] for key in ("templates", "instances", "tiers", "domains")},
                                      sort_keys=True))
 
-    def _validate(self, *, task_ids, instances, **options):
+    def _validate(self, *, task_ids, instances, browser, **options):
         tasks = Task.objects.filter(task_id__in=task_ids) if task_ids else Task.objects.all()
         missing = sorted(set(task_ids) - set(tasks.values_list("task_id", flat=True)))
         if missing:
             raise CommandError(f"No such task: {', '.join(missing)}")
         owner, _ = get_user_model().objects.get_or_create(username=VALIDATOR_USERNAME)
+        if browser:
+            return self._validate_in_browser(task_ids=task_ids, tasks=tasks, owner=owner, instances=instances)
         failed = 0
         for task in tasks.order_by("task_id"):
             task = services.task_validate(task=task, owner=owner, instances=instances)
@@ -84,3 +93,22 @@ class Command(BaseCommand):
                     self.stdout.write(f"    seed {result['seed']} ({result['patient_mrn']}): {error}")
         if failed:
             raise CommandError(f"{failed} task(s) were not solved by their oracle on every instance")
+
+    def _validate_in_browser(self, *, task_ids, tasks, owner, instances):
+        from harness.runner import task_run  # the runner drives agentenv, which imports the harness
+
+        without = sorted(task.task_id for task in tasks if task.oracle not in BROWSER_ORACLES)
+        if task_ids and without:
+            raise CommandError(f"No browser-action oracle for: {', '.join(without)}")
+        failed = 0
+        for task in tasks.exclude(task_id__in=without).order_by("task_id"):
+            runs = [task_run(owner=owner, task_id=task.task_id, seed=seed, mode="browser", allow_draft=True)
+                    for seed in range(instances)]
+            solved = sum(run.success for run in runs)
+            failed += solved < len(runs)
+            self.stdout.write(f"{task.task_id:<60} solved {solved}/{len(runs)} in the browser")
+            for run in runs:
+                for error in run.errors:
+                    self.stdout.write(f"    seed {run.seed} ({run.patient_mrn}): {error}")
+        if failed:
+            raise CommandError(f"{failed} task(s) were not solved by their browser oracle on every instance")
