@@ -9,13 +9,11 @@ command runs the indexes in worker threads or as Celery tasks: an episode's resu
 depends only on the plan, the agent and the index, never on which worker ran it.
 """
 
-import inspect
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
@@ -26,6 +24,7 @@ from agentenv.models import Episode
 from harness.agents import Agent
 from harness.instances import Instance
 from harness.models import Evaluation, EvaluationEpisode, Task
+from harness.runner import Driven, drive
 from harness.selectors import tasks_published
 
 logger = logging.getLogger(__name__)
@@ -87,34 +86,6 @@ def agent_seed(evaluation: Evaluation, index: int) -> int:
     return random.Random(f"{evaluation.seed}:{index}").randrange(2**31)
 
 
-@dataclass
-class _Driven:
-    invalid_actions: int = 0
-    agent_error: str = ""
-
-
-def _drive(episode: Episode, actions: Iterable[dict]) -> _Driven:
-    """Feed the agent's actions to the episode until either ends; generators get each observation."""
-    driven = _Driven()
-    generator = inspect.isgenerator(actions)
-    stream = actions if generator else iter(actions)
-    first = True
-    while episode.is_running:
-        try:
-            action = next(stream) if first or not generator else stream.send(observation)
-        except StopIteration:
-            break
-        except Exception as error:  # an agent that crashes has not solved the task; the report says why
-            driven.agent_error = f"{type(error).__name__}: {error}"
-            break
-        first = False
-        step = services.episode_step(episode=episode, action=action)
-        episode, observation = step.episode, step.observation
-        if step.error:
-            driven.invalid_actions += 1
-    return driven
-
-
 def _criterion_failure(breakdown: dict) -> tuple[str, str]:
     """The first critical constraint violated, else the first required goal that failed."""
     rows = breakdown.get("criteria") or []
@@ -128,15 +99,15 @@ def _criterion_failure(breakdown: dict) -> tuple[str, str]:
     return "", ""
 
 
-def failure_reason(*, episode: Episode | None, driven: _Driven | None, problem: str = "") -> tuple[str, str]:
+def failure_reason(*, episode: Episode | None, driven: Driven | None, problem: str = "") -> tuple[str, str]:
     """A category for the report's chart and the detail behind it ("" when the episode succeeded)."""
     if episode is None:
         return "not started", problem
     if episode.success:
         return "", ""
     criterion, detail = _criterion_failure(episode.score_breakdown or {})
-    if driven is not None and driven.agent_error:
-        return "agent error", driven.agent_error
+    if driven is not None and driven.policy_error:
+        return "agent error", driven.policy_error
     if episode.status == Episode.Status.ERRORED:
         return "environment error", episode.error
     if episode.status == Episode.Status.TRUNCATED:
@@ -166,7 +137,7 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
         try:
             instance = Instance.from_json(episode.task_instance)
             observation = services.episode_observation(episode=episode)
-            driven = _drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
+            driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
         finally:
             episode = services.episode_close(episode=episode)
     category, detail = failure_reason(episode=episode, driven=driven, problem=problem)

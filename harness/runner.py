@@ -39,29 +39,41 @@ class RunResult:
         return asdict(self)
 
 
-def _drive(episode: Episode, actions: Iterable[dict]) -> tuple[list[float], list[str]]:
-    """Feed a policy's actions to the episode until either ends; generators get each observation."""
-    rewards, errors = [], []
+@dataclass
+class Driven:
+    """What feeding a policy's actions to an episode did."""
+
+    episode: Episode
+    steps: list = field(default_factory=list)  # the agentenv Step of each action, in order
+    policy_error: str = ""  # "Type: message" when the policy itself raised
+
+    @property
+    def invalid_actions(self) -> int:
+        return sum(1 for step in self.steps if step.error)
+
+
+def drive(episode: Episode, actions: Iterable[dict]) -> Driven:
+    """Feed a policy's actions to the episode until either ends; generators get each observation.
+
+    A policy that raises ends the drive (it has not solved the task): the error is recorded,
+    not raised. The oracle runner and the evaluation runner both drive episodes this way.
+    """
+    driven = Driven(episode=episode)
     generator = inspect.isgenerator(actions)
     stream = actions if generator else iter(actions)
-    observation = services.episode_observation(episode=episode)
-    first = True
-    while episode.is_running:
+    observation = None
+    while driven.episode.is_running:
         try:
-            action = next(stream) if first or not generator else stream.send(observation)
+            action = stream.send(observation) if generator and driven.steps else next(stream)
         except StopIteration:
             break
-        except Exception as error:  # a policy that crashes has not solved the task; say why
-            errors.append(f"the policy failed after step {episode.step_count}: {type(error).__name__}: {error}")
+        except Exception as error:  # a policy that crashes has not solved the task; the caller says why
+            driven.policy_error = f"{type(error).__name__}: {error}"
             break
-        first = False
-        step = services.episode_step(episode=episode, action=action)
-        episode = step.episode
-        observation = step.observation
-        rewards.append(step.reward)
-        if step.error:
-            errors.append(f"step {step.index} ({action.get('type')}): {step.error}")
-    return rewards, errors
+        step = services.episode_step(episode=driven.episode, action=action)
+        driven.episode, observation = step.episode, step.observation
+        driven.steps.append(step)
+    return driven
 
 
 def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, patient_mrn: str = "",
@@ -84,7 +96,7 @@ def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, pa
     try:
         instance = Instance.from_json(episode.task_instance)
         chosen = policy or (browser_oracle_get if browser_oracle else oracle_get)(instance.oracle)
-        rewards, errors = _drive(episode, chosen(instance))
+        driven = drive(episode, chosen(instance))
     except BaseException:
         services.episode_close(episode=episode)
         raise
@@ -94,5 +106,14 @@ def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, pa
     return RunResult(
         task_id=task_id, seed=episode.seed, patient_mrn=episode.patient_mrn, episode_id=str(episode.pk),
         status=episode.status, steps=episode.step_count, total_reward=episode.cumulative_reward, score=episode.score,
-        success=bool(episode.success), rewards=rewards, errors=errors, breakdown=episode.score_breakdown,
+        success=bool(episode.success), rewards=[step.reward for step in driven.steps], errors=_errors(driven),
+        breakdown=episode.score_breakdown,
     )
+
+
+def _errors(driven: Driven) -> list[str]:
+    """Each failed step, then (last, as it ended the run) a policy that crashed."""
+    errors = [f"step {step.index} ({step.action.get('type')}): {step.error}" for step in driven.steps if step.error]
+    if driven.policy_error:
+        errors.append(f"the policy failed after step {driven.episode.step_count}: {driven.policy_error}")
+    return errors

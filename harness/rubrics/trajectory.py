@@ -5,22 +5,12 @@ from typing import Literal
 from django.urls import reverse
 from pydantic import Field
 
+from agentenv.actions.chart import SECTION_ROUTES
 from harness.rubrics.base import Constraint, Criterion, CriterionResult, RubricContext, severity_field
 
-# Chart sections by name, as read_chart_section names them, and the page each is.
-SECTIONS = {
-    "summary": "clinical:chart_summary",
-    "problems": "clinical:chart_problems",
-    "medications": "clinical:chart_medications",
-    "allergies": "clinical:chart_allergies",
-    "results": "clinical:chart_results",
-    "vitals": "clinical:chart_vitals",
-    "encounters": "clinical:chart_encounters",
-    "immunizations": "clinical:chart_immunizations",
-    "procedures": "clinical:chart_procedures",
-    "notes": "notes:chart_notes",
-    "orders": "orders:chart_orders",
-}
+# Chart sections by name, as read_chart_section names them, and the page each is; plus the
+# orders page, which a browser reaches as a tab and an API agent through the order actions.
+SECTIONS = {**SECTION_ROUTES, "orders": "orders:chart_orders"}
 
 
 def _path(route: str) -> str:
