@@ -115,6 +115,24 @@ def forget_celery_connections() -> None:
     kombu.pools.reset()
 
 
+def episodes_close_all() -> None:
+    """Close every episode a test left open, drain the warm pool, and fail on an episode
+    database alias left registered: pytest-django's teardown walks every configured alias,
+    so one left behind would break it (and would be a leak)."""
+    from django.db import connections
+
+    from agentenv import services, snapshots
+    from agentenv.models import Episode
+
+    for episode in Episode.objects.filter(released_at__isnull=True):
+        services.episode_close(episode=episode)
+    services.pool_drain()
+    leaked = [alias for alias in connections.settings if alias.startswith(snapshots.ALIAS_PREFIX)]
+    for alias in leaked:
+        snapshots.unregister(alias)
+    assert not leaked, f"episode aliases left registered: {leaked}"
+
+
 REDIS_TEST_URL = os.environ.get("EHRGYM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

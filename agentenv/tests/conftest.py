@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from agentenv import services, snapshots
 from agentenv.models import Episode
 from clinical.models import Allergy, Condition, Observation, Patient
+from conftest import episodes_close_all
 
 EPISODE_DBS = pytest.mark.django_db(databases=["default", "golden"], transaction=True)
 
@@ -75,19 +76,7 @@ def golden(monkeypatch):
     # PostgreSQL copies the golden database as a template: nobody may be connected to it.
     connections["golden"].close()
     yield
-    _close_everything()
-
-
-def _close_everything():
-    for episode in Episode.objects.filter(released_at__isnull=True):
-        services.episode_close(episode=episode)
-    services.pool_drain()
-    # pytest-django's teardown walks every configured alias; an episode alias left
-    # behind would break it (and would be a leak).
-    leaked = [alias for alias in connections.settings if alias.startswith(snapshots.ALIAS_PREFIX)]
-    for alias in leaked:
-        snapshots.unregister(alias)
-    assert not leaked, f"episode aliases left registered: {leaked}"
+    episodes_close_all()
 
 
 def _user_with_token(username: str):

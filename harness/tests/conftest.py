@@ -22,9 +22,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from agentenv import services, snapshots
+from agentenv.browser import drivers
+from agentenv.browser import sessions as browser_sessions
 from agentenv.models import Episode
 from clinical.golden import golden_build
 from clinical.population import population_slice
+from conftest import CHROMEDRIVER, CHROMIUM, episodes_close_all, require_service
 from harness.library import library_load
 from harness.services import task_sync
 
@@ -122,13 +125,19 @@ def chart(harness_golden, db, monkeypatch, settings, tmp_path):
     with _unguarded(monkeypatch), golden_pointed_at(harness_golden):
         task_sync()
         yield harness_golden
-        for episode in Episode.objects.filter(released_at__isnull=True):
-            services.episode_close(episode=episode)
-        services.pool_drain()
-    leaked = [alias for alias in connections.settings if alias.startswith(snapshots.ALIAS_PREFIX)]
-    for alias in leaked:
-        snapshots.unregister(alias)
-    assert not leaked, f"episode aliases left registered: {leaked}"
+        episodes_close_all()
+
+
+@pytest.fixture
+def ehr(chart, live_server, settings):
+    """(Browser tests) The EHR served by the live server, which episode browsers reach; every browser gone after."""
+    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
+                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
+    settings.EHRGYM_BROWSER_BASE_URL = live_server.url
+    settings.EHRGYM_BROWSER_POOL_SIZE = 0
+    yield live_server
+    browser_sessions.sessions_close_all()
+    drivers.pool.drain()
 
 
 def _user_with_token(username: str):

@@ -15,12 +15,9 @@ from django.core.management import CommandError, call_command
 
 from agentenv.actions import parse_action
 from agentenv.actions.browser import BrowserAction
-from agentenv.browser import drivers
-from agentenv.browser import sessions as browser_sessions
 from agentenv.models import Episode
 from agentenv.routing import bind_episode
 from agentenv.services import TERMINAL_ACTIONS, episode_close
-from conftest import CHROMEDRIVER, CHROMIUM, require_service
 from harness.browser_oracles import BROWSER_ORACLES, axtree_parse, click, open_section, sign_orders
 from harness.library import library_load
 from harness.runner import task_run
@@ -47,18 +44,6 @@ CASES = [
 # (chest pain: aspirin already on the medication list, and an NSAID interaction; sepsis: cefepime's
 # cross-reactivity with the penicillin allergy).
 WARNED = {("ehr/cardiology.chest-pain-rule-out-v1", 0), ("ehr/infectious-disease.sepsis-penicillin-allergy-v1", 0)}
-
-
-@pytest.fixture
-def ehr(chart, live_server, settings):
-    """The EHR served by the live server, which episode browsers reach; every browser gone after."""
-    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
-                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
-    settings.EHRGYM_BROWSER_BASE_URL = live_server.url
-    settings.EHRGYM_BROWSER_POOL_SIZE = 0
-    yield live_server
-    browser_sessions.sessions_close_all()
-    drivers.pool.drain()
 
 
 def chart_change(run, owner) -> dict:

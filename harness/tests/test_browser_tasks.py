@@ -2,26 +2,11 @@
 
 import pytest
 
-from agentenv.browser import drivers
-from agentenv.browser import sessions as browser_sessions
 from agentenv.models import Episode
-from conftest import CHROMEDRIVER, CHROMIUM, require_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TRIAGE = "ehr/emergency-care.triage-intake-v1"
-
-
-@pytest.fixture
-def ehr(chart, live_server, settings):
-    """The EHR served by the live server, which episode browsers reach; every browser gone after."""
-    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
-                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
-    settings.EHRGYM_BROWSER_BASE_URL = live_server.url
-    settings.EHRGYM_BROWSER_POOL_SIZE = 0
-    yield live_server
-    browser_sessions.sessions_close_all()
-    drivers.pool.drain()
 
 
 def step(api, episode_id: str, **action) -> dict:
