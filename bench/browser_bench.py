@@ -12,7 +12,8 @@ Resets take a started browser from the warm pool (EHRGYM_BROWSER_POOL_SIZE=2); t
 reset of the server, which starts the pool, is not timed. After a reset the bench waits
 --think seconds, as an agent thinking about its first action does, so the pool has
 started the next browser before the next reset. A click is a real click
-on a link: a page load, the page render and the accessibility tree of the new page.
+on a link: the EHR fetches the next page and swaps it in (static/navigation.js), and the
+observation is the accessibility tree of the new page.
 
 Memory is measured with psutil over the server process and every chromedriver and
 Chromium process under it. RSS counts shared pages (the Chromium binary, fonts) once per

@@ -85,8 +85,18 @@
         saved = { title: title.value, text: text.value };
       }
     }
+    function hidden() { if (document.visibilityState === "hidden") flush(); }
     window.addEventListener("pagehide", flush);
-    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(); });
+    document.addEventListener("visibilitychange", hidden);
+    // Leaving for another page without unloading this document (static/navigation.js):
+    // save as on pagehide, then let go of the window and document.
+    document.body.addEventListener("ehr:leave", function () {
+      flush();
+      stopped = true;
+      clearInterval(timer);
+      window.removeEventListener("pagehide", flush);
+      document.removeEventListener("visibilitychange", hidden);
+    });
 
     // Picker: fetch the phrase's text from the chart and put it at the cursor (or at
     // the end if the text was not clicked into yet); autosave then stores it.
@@ -119,8 +129,11 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function start() {
     pairTemplateWithType();
     editor();
-  });
+  }
+  // A page swapped in by static/navigation.js runs this after the document has loaded.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

@@ -429,7 +429,7 @@ def goto(act: Goto, context: ActionContext) -> ActionResult:
     except ForbiddenUrl as error:
         raise ActionError(str(error)) from None
     def operation(driver):
-        driver.get(url)
+        drivers.page_open(driver, url)
         return {"opened": url}
 
     return _run(operation)

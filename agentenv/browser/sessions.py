@@ -29,7 +29,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from agentenv.browser import drivers
 from agentenv.browser.isolation import SESSION_EPISODE_KEY
-from agentenv.browser.scripts import AXTREE_JS, AXTREE_OPTIONS, MARKS_JS, UNMARK_JS
+from agentenv.browser.scripts import MARKS_JS, UNMARK_JS, read_page
 from agentenv.middleware import COOKIE_NAME, episode_browser_token
 from agentenv.models import Episode
 
@@ -104,7 +104,7 @@ class BrowserSession:
             driver.get(self.base_url + "/accounts/login/")
             for cookie in cookies:
                 driver.add_cookie({**cookie, "path": "/", "httpOnly": True, "sameSite": "Lax"})
-        driver.get(self.base_url + self.route)
+        drivers.page_open(driver, self.base_url + self.route)
 
     def restart(self, *, reason: str) -> None:
         """Replace a dead browser with a new one on the same database and page."""
@@ -121,7 +121,7 @@ class BrowserSession:
             self.attach(browser)
             # Give the page its bids again (the same ones: they follow the page's content), so
             # the action the agent chose from its last observation can run on the new browser.
-            browser.driver.execute_script(AXTREE_JS, AXTREE_OPTIONS)
+            read_page(browser.driver)
         except Exception as error:
             drivers.browser_quit(browser)
             raise BrowserUnavailable(f"The browser died ({reason}) and a new one could not open "
@@ -157,7 +157,7 @@ class BrowserSession:
     def observe(self) -> tuple[dict, dict]:
         """(observation fields, timings in ms) of the page now."""
         started = time.perf_counter()
-        page = self.perform(lambda driver: driver.execute_script(AXTREE_JS, AXTREE_OPTIONS))
+        page = self.perform(read_page)
         timings = {"observe": _ms(started)}
         self.route = self.route_of(page["url"])
         fields = {

@@ -52,6 +52,8 @@ def test_it_shows_the_owner_and_staff_the_trajectory_and_hides_it_from_anyone_el
         assert f'data-testid="{testid}"' in html
     assert "open_chart" in html and "Review Maria&#x27;s A1c." in html
     assert f"/patients/{MARIA_MRN}/" in html and "browser-mode episode" in html
+    # Its live socket must close with the page: leaving it is an ordinary page load.
+    assert '<body class="" data-navigation="document">' in html
 
     assert _browser_of(staff).get(url).status_code == 200
     assert _browser_of(bob).get(url).status_code == 404

@@ -7,7 +7,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from clinical.tests import factories
-from clinical.tests.browser import by_testid, sign_in
+from clinical.tests.browser import by_testid, click_to_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,21 +23,21 @@ def test_it_logs_in_finds_a_patient_and_reads_flagged_labs_with_a_trend(live_ser
 
     search = wait.until(EC.presence_of_element_located(by_testid("patient-list-search")))
     search.send_keys("Walker")
-    chrome.find_element(*by_testid("patient-list-apply")).click()
+    click_to_page(chrome, wait, by_testid("patient-list-apply"))
     wait.until(EC.presence_of_element_located(by_testid(f"patient-row-{factories.ALICE_MRN}")))
     assert len(chrome.find_elements(By.CSS_SELECTOR, '[data-testid^="patient-row-"]')) == 1
-    chrome.find_element(*by_testid(f"patient-link-{factories.ALICE_MRN}")).click()
+    click_to_page(chrome, wait, by_testid(f"patient-link-{factories.ALICE_MRN}"))
 
     allergies = wait.until(EC.presence_of_element_located(by_testid("storyboard-allergies")))
     assert "Penicillin" in allergies.text
-    chrome.find_element(*by_testid("chart-tab-results")).click()
+    click_to_page(chrome, wait, by_testid("chart-tab-results"))
 
     hba1c_row = wait.until(EC.presence_of_element_located(by_testid(f"results-row-{factories.HBA1C}")))
     assert "8.6" in hba1c_row.text and "H" in hba1c_row.text.split()
     assert "4–5.6" in hba1c_row.text  # the reference range is shown beside the value
     chrome.save_screenshot(str(artifacts_dir / "e2e_results.png"))
 
-    chrome.find_element(*by_testid(f"results-analyte-{factories.HBA1C}")).click()
+    click_to_page(chrome, wait, by_testid(f"results-analyte-{factories.HBA1C}"))
     plot = wait.until(EC.visibility_of_element_located(by_testid("trend-plot")))
     assert plot.tag_name == "svg" and plot.size["width"] > 300
     assert len(plot.find_elements(By.CSS_SELECTOR, "circle")) == 6  # one point per HbA1c value
@@ -54,18 +54,18 @@ def test_it_stops_a_medication_and_records_a_vaccine_by_hand(live_server, chrome
 
     reason = wait.until(EC.presence_of_element_located(by_testid("medication-discontinue-reason-314076")))
     reason.send_keys("Dry cough on ACE inhibitor")
-    chrome.find_element(*by_testid("medication-discontinue-314076")).click()
+    click_to_page(chrome, wait, by_testid("medication-discontinue-314076"))
     flash = wait.until(EC.presence_of_element_located(by_testid("flash-success")))
     assert flash.text == "Discontinued lisinopril 10 MG Oral Tablet."
     past = chrome.find_element(*by_testid("medications-past"))
     assert "lisinopril 10 MG Oral Tablet" in past.text and "Dry cough on ACE inhibitor" in past.text
     chrome.save_screenshot(str(artifacts_dir / "e2e_medication_stopped.png"))
 
-    chrome.find_element(*by_testid("chart-tab-immunizations")).click()
+    click_to_page(chrome, wait, by_testid("chart-tab-immunizations"))
     Select(wait.until(EC.presence_of_element_located(by_testid("immunization-cvx")))).select_by_value("115")
     chrome.find_element(*by_testid("immunization-lot")).send_keys("7KX3F")
     Select(chrome.find_element(*by_testid("immunization-site"))).select_by_value("LD")
-    chrome.find_element(*by_testid("immunization-record")).click()
+    click_to_page(chrome, wait, by_testid("immunization-record"))
     flash = wait.until(EC.presence_of_element_located(by_testid("flash-success")))
     assert flash.text.startswith("Recorded Tdap given ")
     table = chrome.find_element(*by_testid("immunizations-table"))

@@ -5,7 +5,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from clinical.tests import factories
-from clinical.tests.browser import by_testid, sign_in
+from clinical.tests.browser import by_testid, click_to_page, sign_in
 from notes.models import Note
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,11 +36,11 @@ def test_it_writes_a_progress_note_with_vitals_signs_it_and_adds_an_addendum(liv
     wait = WebDriverWait(chrome, 10)
     log_in(chrome, wait, live_server)
 
-    wait.until(EC.element_to_be_clickable(by_testid("chart-tab-notes"))).click()
-    wait.until(EC.element_to_be_clickable(by_testid("note-new"))).click()
+    click_to_page(chrome, wait, wait.until(EC.element_to_be_clickable(by_testid("chart-tab-notes"))))
+    click_to_page(chrome, wait, wait.until(EC.element_to_be_clickable(by_testid("note-new"))))
     Select(wait.until(EC.presence_of_element_located(by_testid("note-type-select")))).select_by_value("progress")
     chrome.find_element(*by_testid("note-title")).send_keys("Hypertension follow-up")
-    chrome.find_element(*by_testid("note-create")).click()
+    click_to_page(chrome, wait, by_testid("note-create"))
 
     text = wait.until(EC.presence_of_element_located(by_testid("note-text")))
     text.send_keys("S: Home BPs 140s.\nO: .vitals\nA/P: Uncontrolled HTN; increase lisinopril.")
@@ -55,8 +55,7 @@ def test_it_writes_a_progress_note_with_vitals_signs_it_and_adds_an_addendum(liv
     status = chrome.find_element(*by_testid("note-autosave-status"))
     wait.until(lambda _: status.text.startswith("Draft saved"))
 
-    chrome.find_element(*by_testid("note-expand")).click()
-    wait.until(EC.staleness_of(text))
+    click_to_page(chrome, wait, by_testid("note-expand"))
     wait.until(EC.presence_of_element_located(by_testid("note-message")))
     expanded = chrome.find_element(*by_testid("note-text")).get_attribute("value")
     assert "O: Vitals (" in expanded and "BP 147/87 mmHg (H), Pulse 81/min" in expanded and ".vitals" not in expanded
@@ -65,7 +64,7 @@ def test_it_writes_a_progress_note_with_vitals_signs_it_and_adds_an_addendum(liv
         "Peanut (substance) (Hives, moderate); Penicillin V (Anaphylaxis, severe)"))
     chrome.save_screenshot(str(artifacts_dir / "e2e_note_editor.png"))
 
-    chrome.find_element(*by_testid("note-sign")).click()
+    click_to_page(chrome, wait, by_testid("note-sign"))
     signature = wait.until(EC.presence_of_element_located(by_testid("note-signature")))
     assert "Electronically signed by Dana Smith" in signature.text
     assert "Signed" in chrome.find_element(*by_testid("note-status")).text
@@ -77,7 +76,7 @@ def test_it_writes_a_progress_note_with_vitals_signs_it_and_adds_an_addendum(liv
     assert post_edit(chrome, f"{live_server.url}/patients/{factories.ALICE_MRN}/notes/{note.pk}/save/") == 409
 
     chrome.find_element(*by_testid("note-addendum-text")).send_keys("Called patient: home BP log reviewed.")
-    chrome.find_element(*by_testid("note-addendum-submit")).click()
+    click_to_page(chrome, wait, by_testid("note-addendum-submit"))
     addenda = wait.until(EC.presence_of_element_located(by_testid("note-addenda")))
     assert "Called patient: home BP log reviewed." in addenda.text
     note.refresh_from_db()

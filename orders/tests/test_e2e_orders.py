@@ -7,7 +7,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clinical import selectors as chart
 from clinical.models import AuditEvent
 from clinical.tests import factories
-from clinical.tests.browser import by_testid, sign_in
+from clinical.tests.browser import by_testid, click_to_page, sign_in
 from orders.models import Order, OrderAlert
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,22 +25,20 @@ def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_sig
 
     search = wait.until(EC.presence_of_element_located(by_testid("orders-search-input")))
     search.send_keys("amoxicillin")
-    chrome.find_element(*by_testid("orders-search-submit")).click()
-    wait.until(EC.element_to_be_clickable(by_testid("orderable-result-308192"))).click()
+    click_to_page(chrome, wait, by_testid("orders-search-submit"))
+    click_to_page(chrome, wait, wait.until(EC.element_to_be_clickable(by_testid("orderable-result-308192"))))
 
     dose = wait.until(EC.presence_of_element_located(by_testid("composer-dose")))
     dose.clear()
     dose.send_keys("500")
     chrome.find_element(*by_testid("composer-duration-days")).send_keys("7")
     chrome.save_screenshot(str(artifacts_dir / "e2e_orders_composer.png"))
-    chrome.find_element(*by_testid("composer-submit")).click()
+    click_to_page(chrome, wait, by_testid("composer-submit"))
 
-    # Wait for the page each click leads to before reading the database: a click returns
-    # before the server has answered.
     wait.until(EC.presence_of_element_located(by_testid("flash-success")))
     order = Order.objects.get(patient=alice, code="308192")
     assert chrome.find_element(*by_testid(f"pended-order-{order.pk}"))
-    chrome.find_element(*by_testid("sign-orders")).click()
+    click_to_page(chrome, wait, by_testid("sign-orders"))
 
     wait.until(EC.presence_of_element_located(by_testid("cds-dialog")))
     alert = OrderAlert.objects.get(order=order)
@@ -48,9 +46,9 @@ def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_sig
     assert "Allergy: Penicillin V" in card.text and "High" in card.text
     chrome.save_screenshot(str(artifacts_dir / "e2e_orders_alert.png"))
     chrome.find_element(*by_testid(f"alert-override-reason-{alert.pk}")).send_keys("Tolerated amoxicillin in 2025")
-    chrome.find_element(*by_testid(f"alert-override-{alert.pk}")).click()
+    click_to_page(chrome, wait, by_testid(f"alert-override-{alert.pk}"))
     wait.until(EC.presence_of_element_located(by_testid(f"alert-answer-{alert.pk}")))
-    chrome.find_element(*by_testid("sign-orders")).click()
+    click_to_page(chrome, wait, by_testid("sign-orders"))
 
     row = wait.until(EC.presence_of_element_located(by_testid(f"order-row-{order.pk}")))
     assert "Active" in row.text and "1 override" in row.text
@@ -65,6 +63,6 @@ def test_it_orders_amoxicillin_overrides_the_allergy_alert_with_a_reason_and_sig
     assert AuditEvent.objects.filter(action="alert.override", details__reason="Tolerated amoxicillin in 2025").exists()
     assert "308192" in set(chart.medications_active(alice).values_list("rxnorm", flat=True))
 
-    chrome.find_element(*by_testid("chart-tab-medications")).click()
+    click_to_page(chrome, wait, by_testid("chart-tab-medications"))
     wait.until(EC.presence_of_element_located(by_testid("medication-308192")))
     chrome.save_screenshot(str(artifacts_dir / "e2e_orders_med_list.png"))
