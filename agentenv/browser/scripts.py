@@ -21,7 +21,7 @@ OBSERVE_JS = """
 const done = arguments[arguments.length - 1];
 const options = arguments[0];
 const read = function () {
-%s
+/* axtree.js */
 };
 (async function () {
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -30,7 +30,7 @@ const read = function () {
   }
   return read.call(null, options);
 })().then(done, (error) => done({error: String((error && error.stack) || error)}));
-""" % AXTREE_JS
+""".replace("/* axtree.js */", AXTREE_JS)
 
 
 def read_page(driver) -> dict:

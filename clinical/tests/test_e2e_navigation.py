@@ -5,7 +5,6 @@ page load: that tells the two apart.
 """
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -100,7 +99,7 @@ def test_what_is_not_an_ehr_page_is_loaded_the_ordinary_way(live_server, chrome)
     assert '"healthy"' in chrome.page_source
 
 
-def test_a_form_answered_with_something_else_than_a_page_leaves_the_page_as_it_was(live_server, chrome):
+def test_a_form_answered_with_something_else_than_a_page_leaves_the_page_as_it_was(live_server, chrome, artifacts_dir):
     factories.make_user()
     alice = factories.make_alice()
     note = factories.add_note(alice, "Draft", "Draft text", days_ago=0, status="draft")
@@ -120,6 +119,7 @@ def test_a_form_answered_with_something_else_than_a_page_leaves_the_page_as_it_w
 
     problem = wait.until(EC.visibility_of_element_located(by_testid("navigation-problem")))
     assert problem.text.startswith("The EHR answered with something that is not a page (HTTP 403)")
+    chrome.save_screenshot(str(artifacts_dir / "e2e_navigation_problem.png"))
     wait.until(settled)
     assert chrome.current_url == f"{live_server.url}/patients/{MRN}/" and same_document(chrome)
     assert chrome.find_element(*by_testid("storyboard-allergies"))
