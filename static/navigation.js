@@ -48,7 +48,7 @@
       },
       handler: async function () {
         if (next === null) return;
-        if (next.querySelector(PAGE_MARKER)) await render(next);
+        if (next.querySelector(PAGE_MARKER)) await render(next, signal);
         else replaceDocument(next);
       },
     });
@@ -106,8 +106,9 @@
     navigation.navigate(url.href, { history: mode, info: ORDINARY }).finished.catch(function () {});
   }
 
-  async function render(next) {
+  async function render(next, signal) {
     await useStylesheetsOf(next);
+    if (signal.aborted) return;  // another page was asked for meanwhile: it is the one to show
     document.title = next.title;
     var body = document.adoptNode(next.body);
     var scriptsLoaded = scriptsToRun(body);

@@ -52,8 +52,8 @@ return el;
 # A left click in one script call: find the element, check it can take a click as a user's
 # would (shown, enabled, not covered where the pointer lands), scroll it to the middle of
 # the viewport, focus it and click it. Half the time of WebDriver's click, which sends three
-# input events and waits for a frame after each; navigations it starts are waited for by
-# the next command, as with WebDriver's.
+# input events and waits for a frame after each. The page change it starts is waited for
+# by the observation that follows (scripts.OBSERVE_JS).
 _CLICK_JS = _FIND_JS.replace("return el;\n", """
 if (el.disabled || el.getAttribute("aria-disabled") === "true") return "disabled";
 el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});

@@ -146,3 +146,20 @@ def test_leaving_a_note_by_a_link_saves_what_was_typed(live_server, chrome):
         return note.text == "Discussed home BP readings."
 
     WebDriverWait(chrome, 4).until(saved)
+
+
+def test_of_two_quick_clicks_the_second_page_is_the_one_shown(live_server, chrome):
+    factories.make_user()
+    factories.make_alice()
+    wait = WebDriverWait(chrome, 10)
+    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/")
+    mark_document(chrome)
+
+    chrome.execute_script("""
+        document.querySelector('[data-testid="chart-tab-orders"]').click();
+        document.querySelector('[data-testid="chart-tab-results"]').click();
+    """)
+    wait.until(settled)
+    wait.until(lambda driver: driver.title.startswith("Results"))
+    assert chrome.current_url == f"{live_server.url}/patients/{MRN}/results/" and same_document(chrome)
+    assert not chrome.find_elements(*by_testid("orders-search-input"))
