@@ -25,6 +25,14 @@ def same_document(chrome) -> bool:
     return chrome.execute_script("return window.ehrgymSameDocument === true;")
 
 
+def signed_in_at(live_server, chrome, path: str = "") -> WebDriverWait:
+    """Sign in at Alice's chart page `path` and mark the document; returns a 10 s wait."""
+    wait = WebDriverWait(chrome, 10)
+    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/{path}")
+    mark_document(chrome)
+    return wait
+
+
 def settled(driver) -> bool:
     return driver.execute_script("return document.readyState === 'complete' && !navigation.transition;")
 
@@ -32,10 +40,8 @@ def settled(driver) -> bool:
 def test_links_swap_pages_in_with_their_stylesheets_and_history_works(live_server, chrome):
     factories.make_user()
     factories.make_alice()
-    wait = WebDriverWait(chrome, 10)
-    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/")
-    wait.until(EC.presence_of_element_located(by_testid("storyboard-allergies")))
-    mark_document(chrome)
+    wait = signed_in_at(live_server, chrome)
+    assert chrome.find_element(*by_testid("storyboard-allergies"))
 
     click_to_page(chrome, wait, by_testid("chart-tab-orders"))
     assert same_document(chrome)
@@ -71,9 +77,7 @@ def test_links_swap_pages_in_with_their_stylesheets_and_history_works(live_serve
 def test_a_form_is_posted_and_the_address_follows_its_redirect(live_server, chrome):
     factories.make_user()
     alice = factories.make_alice()
-    wait = WebDriverWait(chrome, 10)
-    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/medications/")
-    mark_document(chrome)
+    wait = signed_in_at(live_server, chrome, "medications/")
     history_length = chrome.execute_script("return history.length;")
 
     chrome.find_element(*by_testid("medication-discontinue-reason-314076")).send_keys("Cough")
@@ -89,9 +93,7 @@ def test_a_form_is_posted_and_the_address_follows_its_redirect(live_server, chro
 def test_what_is_not_an_ehr_page_is_loaded_the_ordinary_way(live_server, chrome):
     factories.make_user()
     factories.make_alice()
-    wait = WebDriverWait(chrome, 10)
-    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/")
-    mark_document(chrome)
+    wait = signed_in_at(live_server, chrome)
 
     chrome.execute_script("location.assign('/openenv/health');")  # not a page of the EHR
     wait.until(lambda driver: not same_document(driver) and settled(driver))
@@ -103,9 +105,7 @@ def test_a_form_answered_with_something_else_than_a_page_leaves_the_page_as_it_w
     factories.make_user()
     alice = factories.make_alice()
     note = factories.add_note(alice, "Draft", "Draft text", days_ago=0, status="draft")
-    wait = WebDriverWait(chrome, 10)
-    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/")
-    mark_document(chrome)
+    wait = signed_in_at(live_server, chrome)
     # A form of the page posting where the answer is JSON (the note editor's autosave).
     chrome.execute_script("""
         const form = document.createElement("form");
@@ -151,9 +151,7 @@ def test_leaving_a_note_by_a_link_saves_what_was_typed(live_server, chrome):
 def test_of_two_quick_clicks_the_second_page_is_the_one_shown(live_server, chrome):
     factories.make_user()
     factories.make_alice()
-    wait = WebDriverWait(chrome, 10)
-    sign_in(chrome, wait, f"{live_server.url}/patients/{MRN}/")
-    mark_document(chrome)
+    wait = signed_in_at(live_server, chrome)
 
     chrome.execute_script("""
         document.querySelector('[data-testid="chart-tab-orders"]').click();
