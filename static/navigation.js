@@ -11,7 +11,8 @@
  * Anything else is an ordinary page load: reloads, other origins, downloads, new tabs,
  * links and forms inside data-navigation="document" (or on a page whose <body> says so),
  * and responses that are not EHR pages (a GET is then loaded again by the browser; a POST's
- * response is shown as it came). Without the Navigation API nothing here runs.
+ * response is shown as it came). In a browser without the Navigation API's precommit
+ * handlers, nothing here runs and every page change is an ordinary page load.
  *
  * A page's own scripts are told it is being left by an "ehr:leave" event on its <body>
  * (there is no pagehide when the document stays).
@@ -38,8 +39,8 @@
     if (url.origin !== location.origin || optedOut(event)) return;
     var formData = event.formData, signal = event.signal, next = null;
     event.intercept({
-      // Before the address changes, as in a page load: fetch the page. A failed fetch
-      // cancels the navigation and leaves the page as it was.
+      // Before the address changes, as in a page load: fetch the page. A form that could
+      // not be sent cancels the navigation and leaves the page as it was.
       precommitHandler: async function (controller) {
         var fetched = await fetchPage(url, formData, signal, event.navigationType);
         if (!fetched) return;
