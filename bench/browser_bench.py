@@ -109,10 +109,16 @@ def mem_available_mb() -> float:
 
 def browser_tree(server: subprocess.Popen) -> list[psutil.Process]:
     try:
-        found = [p for p in psutil.Process(server.pid).children(recursive=True)
-                 if p.name() in {"chromedriver", "chromium", "chrome"}]
+        children = psutil.Process(server.pid).children(recursive=True)
     except psutil.Error:
         return []
+    found = []
+    for process in children:
+        try:  # one process ending while the tree is read must not empty the whole reading
+            if process.name() in {"chromedriver", "chromium", "chrome"}:
+                found.append(process)
+        except psutil.Error:
+            continue
     SEEN.update((p.pid, p) for p in found)
     return found
 
