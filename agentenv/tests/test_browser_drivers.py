@@ -1,6 +1,8 @@
 """How browsers are started: the options every episode browser gets, locally or on a
 Selenium Grid, and which errors mean "the browser is gone" rather than "the action failed"."""
 
+import threading
+
 import pytest
 from selenium.common.exceptions import (
     ElementNotInteractableException,
@@ -81,6 +83,61 @@ def test_it_starts_pool_browsers_on_the_grid_too(settings, monkeypatch):
     pool.wait_for_refill(timeout=5)
 
     assert taken.remote and pool.idle_count() == 2 and len(FakeRemote.opened) == 3
+
+
+
+class SlowStarts:
+    """Stands in for browser_start: the first start waits for `release` (and then fails if
+    `fail_first`); every later start returns at once. Records each start."""
+
+    def __init__(self, *, fail_first=False):
+        self.release, self.fail_first, self.calls = threading.Event(), fail_first, []
+
+    def __call__(self):
+        self.calls.append(threading.current_thread().name)
+        if len(self.calls) == 1:
+            assert self.release.wait(timeout=10)
+            if self.fail_first:
+                raise WebDriverException("chrome failed to start")
+        return f"browser {len(self.calls)}"
+
+
+def _take_in_thread(pool):
+    taken = []
+    taker = threading.Thread(target=lambda: taken.append(pool.take()))
+    taker.start()
+    return taker, taken
+
+
+@pytest.mark.parametrize("fail_first, expected", [(False, "browser 1"), (True, "browser 2")])
+def test_a_reset_on_an_empty_pool_waits_for_the_browser_being_started(settings, monkeypatch, fail_first, expected):
+    # Resets faster than browsers start: a third Chromium starting beside the pool's own on
+    # two cores took 5-6 s, so a reset takes the pool's browser once it is up, and starts
+    # its own only if that start fails.
+    settings.EHRGYM_BROWSER_POOL_SIZE = 1
+    starts = SlowStarts(fail_first=fail_first)
+    monkeypatch.setattr(drivers, "browser_start", starts)
+    monkeypatch.setattr(drivers, "_warm_up", lambda browser: None)
+    pool = drivers.BrowserPool()
+    pool.refill_in_background()
+
+    taker, taken = _take_in_thread(pool)
+    taker.join(timeout=0.3)
+    assert taker.is_alive() and taken == []  # waiting, not starting a browser of its own
+    assert len(starts.calls) == 1
+
+    starts.release.set()
+    taker.join(timeout=10)
+    assert taken == [expected] and pool.idle_count() == 0
+    assert len(starts.calls) == (2 if fail_first else 1)
+
+
+def test_a_reset_starts_its_own_browser_when_the_pool_is_empty_and_idle(settings, monkeypatch):
+    settings.EHRGYM_BROWSER_POOL_SIZE = 0
+    starts = SlowStarts()
+    starts.release.set()
+    monkeypatch.setattr(drivers, "browser_start", starts)
+    assert drivers.BrowserPool().take() == "browser 1"
 
 
 @pytest.mark.parametrize("error, dead", [
