@@ -90,6 +90,23 @@ def chrome_options(*, profile_dir: str | None, remote: bool) -> webdriver.Chrome
     return options
 
 
+class BrowserNotInstalled(RuntimeError):
+    """Browser mode was asked for on a machine without Chromium or its driver, and no grid."""
+
+
+def _require_local_browser() -> None:
+    """Say what is missing and how to get it, rather than Selenium's driver-location error."""
+    missing = [f"{name} at {path} ({variable})" for name, path, variable in (
+        ("Chromium", settings.EHRGYM_CHROMIUM, "EHRGYM_CHROMIUM"),
+        ("chromedriver", settings.EHRGYM_CHROMEDRIVER, "EHRGYM_CHROMEDRIVER"),
+    ) if not (os.path.isfile(path) and os.access(path, os.X_OK))]
+    if missing:
+        raise BrowserNotInstalled(
+            f"browser mode needs {' and '.join(missing)}, not found on the server: install them "
+            "(Debian/Ubuntu: apt-get install chromium chromium-driver), point those variables at them, "
+            "or set EHRGYM_SELENIUM_REMOTE_URL to a Selenium Grid")
+
+
 def browser_start() -> Browser:
     """Start a browser (locally or on the grid); blank, with no cookies."""
     remote_url = settings.EHRGYM_SELENIUM_REMOTE_URL
@@ -97,6 +114,7 @@ def browser_start() -> Browser:
         driver = webdriver.Remote(command_executor=remote_url, options=chrome_options(profile_dir=None, remote=True))
         browser = Browser(driver=driver, remote=True)
     else:
+        _require_local_browser()
         _reap_orphans_once()
         # The owner's pid in the name tells, later, whether the browser outlived its server.
         profile_dir = tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-")

@@ -122,6 +122,25 @@ def test_it_answers_503_with_retry_after_when_every_slot_is_taken(alice_api, set
     assert response.status_code == 503 and int(response["Retry-After"]) > 0
 
 
+
+def test_a_browser_reset_without_chromium_says_what_to_install(alice_api, settings, tmp_path):
+    settings.EHRGYM_SELENIUM_REMOTE_URL = ""
+    settings.EHRGYM_BROWSER_POOL_SIZE = 0
+    settings.EHRGYM_MAX_EPISODES = 1
+    settings.EHRGYM_CHROMIUM = tmp_path / "chromium"
+    settings.EHRGYM_CHROMEDRIVER = tmp_path / "chromedriver"
+
+    response = reset(alice_api, mode="browser")
+
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert f"Chromium at {tmp_path / 'chromium'} (EHRGYM_CHROMIUM)" in detail
+    assert f"chromedriver at {tmp_path / 'chromedriver'} (EHRGYM_CHROMEDRIVER)" in detail
+    assert "apt-get install chromium chromium-driver" in detail and "EHRGYM_SELENIUM_REMOTE_URL" in detail
+    episode = Episode.objects.get(owner__username="alice")
+    assert episode.status == Episode.Status.ERRORED and episode.released_at is not None
+    assert reset(alice_api).status_code == 201  # the failed reset holds no slot, no database
+
 def test_it_closes_an_episode_and_keeps_its_trajectory(alice_api):
     episode_id = reset(alice_api).json()["episode_id"]
     step(alice_api, episode_id, {"type": "open_chart", "mrn": MARIA_MRN})
