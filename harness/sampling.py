@@ -149,14 +149,14 @@ def _candidates(classes: dict[str, Entry]) -> list[str]:
     return sorted(texts)
 
 
-def _solves(entry: Entry, answer: str) -> bool:
-    ctx = RubricContext(patient_mrn=entry.mrn, answer=answer)
-    return all(criterion_parse(json.loads(raw)).check(ctx).passed for raw in entry.answers)
-
-
 def constant_answer_share(task_entries: list[Entry]) -> dict:
     """The answer classes of a question and the share of instances (as seeds sample them) that the best
     single constant answer solves."""
+    return _constant_answer_share(tuple(task_entries))
+
+
+@lru_cache(maxsize=256)
+def _constant_answer_share(task_entries: tuple[Entry, ...]) -> dict:
     questions = [entry for entry in task_entries if entry.answers]
     if not questions:
         return {"answer_classes": 0, "best_constant_share": None, "best_constant": None, "class_sizes": {}}
@@ -165,9 +165,11 @@ def constant_answer_share(task_entries: list[Entry]) -> dict:
     for entry in questions:
         classes.setdefault(entry.answer_class, entry)
         sizes[entry.answer_class] = sizes.get(entry.answer_class, 0) + 1
+    criteria = {key: [criterion_parse(json.loads(raw)) for raw in entry.answers] for key, entry in classes.items()}
     best, best_share = None, -1.0
     for answer in _candidates(classes):
-        solved = sum(1 for entry in classes.values() if _solves(entry, answer))
+        solved = sum(1 for key, entry in classes.items()
+                     if all(c.check(RubricContext(patient_mrn=entry.mrn, answer=answer)).passed for c in criteria[key]))
         share = solved / len(classes)
         if share > best_share:
             best, best_share = answer, share
