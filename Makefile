@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 .PHONY: run test install golden population bench clean
 
 # The virtual environment is rebuilt when a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt client/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
