@@ -28,7 +28,8 @@ class EpisodeStats:
     split: str | None
     episode_id: str
     actions: int = 0  # tool calls that reached the episode
-    invalid_actions: int = 0  # of those, refused or failed (the observation's last_action_error)
+    errors: int = 0  # of those, refused or failed (the observation's last_action_error)
+    after_end: int = 0  # tool calls after the episode had ended (or was gone): not sent
     episode_return: float = 0.0  # sum of the step rewards
     terminated: bool = False
     truncated: bool = False
@@ -38,6 +39,11 @@ class EpisodeStats:
     @property
     def ended(self) -> bool:
         return self.terminated or self.truncated
+
+    @property
+    def valid_actions(self) -> int:
+        """Tool calls the episode carried out."""
+        return self.actions - self.errors
 
 
 def _env_int(name: str, default: int) -> int:
@@ -96,20 +102,33 @@ class EHRGymToolEnv(SemanticActions):
         if episode is None:
             return "Error: no episode is running."
         if episode.ended:
-            episode.invalid_actions += 1
+            episode.after_end += 1
             return "Error: the episode has ended; no further action is taken."
         action = {"type": action_type, **{key: value for key, value in arguments.items() if value is not None}}
         try:
             result = self._client.step(action)
         except EHRGymError as error:  # the episode is gone (expired, closed) or the server failed
-            episode.invalid_actions += 1
+            episode.after_end += 1
             episode.truncated = True
             return f"Error: {error}"
         episode.actions += 1
-        episode.invalid_actions += result.observation.last_action_error is not None
+        episode.errors += result.observation.last_action_error is not None
         episode.episode_return += result.reward
         episode.terminated, episode.truncated = result.terminated, result.truncated
         if result.done:
             self._close()  # frees the episode's database now, and reads the rubric's verdict
         return observation_text(result.observation, goal=False, terminated=result.terminated,
                                 truncated=result.truncated, result_chars=self._result_chars)
+
+
+def tool_methods() -> list:
+    """The tool methods in the order TRL offers them (it lists a class's functions by name)."""
+    return [function for name, function in sorted(vars(SemanticActions).items())
+            if callable(function) and not name.startswith("_")]
+
+
+def tool_schemas() -> list[dict]:
+    """The tools' JSON schemas, as TRL renders them into the prompt (the SFT export's `tools`)."""
+    from ehrgym_client.tool_schema import tool_schema
+
+    return [tool_schema(function) for function in tool_methods()]

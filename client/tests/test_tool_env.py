@@ -77,10 +77,11 @@ def test_an_oracles_actions_through_the_tools_solve_the_task(server_env, alice):
     assert texts[-1].endswith("The episode has ended.") and not any(t.startswith("Error") for t in texts)
     assert env.get_reward() == pytest.approx(oracle.total_reward)
     stats = env.episode
-    assert (stats.actions, stats.invalid_actions, stats.terminated, stats.success) == (len(actions), 0, True, True)
+    assert (stats.actions, stats.errors, stats.terminated, stats.success) == (len(actions), 0, True, True)
     episode.refresh_from_db()
     assert episode.released_at is not None  # the episode ended, so its database was dropped at once
     assert env.finish() == "Error: the episode has ended; no further action is taken."
+    assert (stats.after_end, stats.valid_actions) == (1, len(actions))
 
 
 def test_a_refused_action_is_an_error_text_and_counts_as_invalid(server_env):
@@ -88,5 +89,5 @@ def test_a_refused_action_is_an_error_text_and_counts_as_invalid(server_env):
     env.reset(task_id=LATEST_RESULT, seed=3)
     text = env.read_chart_section(section="summary", mrn="E404")
     assert text.startswith("Error: No patient with MRN 'E404'.")
-    assert (env.episode.actions, env.episode.invalid_actions) == (1, 1)
+    assert (env.episode.actions, env.episode.errors, env.episode.valid_actions) == (1, 1, 0)
     assert env.get_reward() == pytest.approx(env.episode.episode_return) and env.episode.episode_return < 0
