@@ -33,7 +33,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True,
                         help="JSONL from `manage.py export_trajectories --format sft`.")
     parser.add_argument("--num-train-epochs", type=float, default=1.0, help="Used when --max-steps is 0.")
-    parser.add_argument("--max-length", type=int, default=8192, help="Longest tokenized conversation kept whole.")
+    parser.add_argument("--max-length", type=int, default=16384,
+                        help="Longest tokenized conversation (the tool schemas alone are ~7k tokens); longer ones are cut.")
     return parser
 
 
@@ -51,8 +52,6 @@ def data_summary(rows: list[dict]) -> dict:
 def _load(path: Path):
     from datasets import load_dataset
 
-    if not path.is_file():
-        raise UsageError(f"No SFT data at {path} (write it with manage.py export_trajectories --format sft).")
     try:
         dataset = load_dataset("json", data_files=str(path), split="train")
     except Exception as error:  # datasets raises several kinds for a file that is not JSONL
@@ -64,6 +63,8 @@ def _load(path: Path):
 
 def run(args) -> dict:
     model_path = check_model(args.model)
+    if not args.data.is_file():
+        raise UsageError(f"No SFT data at {args.data} (write it with manage.py export_trajectories --format sft).")
     quiet_libraries()
     dataset = _load(args.data)
     import torch
