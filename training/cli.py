@@ -61,6 +61,16 @@ def check_model(model: str) -> str:
     return model
 
 
+def require_extras() -> None:
+    """torch, TRL, transformers and datasets, or a UsageError saying how to get them."""
+    import importlib.util
+
+    missing = [name for name in ("torch", "trl", "transformers", "datasets") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"The training extras are not installed ({', '.join(missing)}): "
+                         "pip install -r requirements-train.txt")
+
+
 def default_output_dir(kind: str) -> Path:
     return Path("var") / "train" / f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}"
 

@@ -27,11 +27,12 @@ from training.cli import (
     connect,
     default_output_dir,
     quiet_libraries,
+    require_extras,
     run_main,
 )
 from training.episode_metrics import EpisodeLog, summary
 from training.report import report_write, text_table
-from training.task_dataset import NoTasks, TaskFilter, task_datasets
+from training.task_dataset import NoTasks, TaskFilter, task_datasets, tasks_for
 
 STEP_COLUMNS = [
     ("step", "step", False), ("episodes", "episodes", False), ("reward_mean", "reward mean", False),
@@ -108,8 +109,7 @@ def run(args, *, config_overrides: dict | None = None) -> dict:
         served = [{"type": a.type, "description": a.description, "json_schema": a.json_schema}
                   for a in client.actions()]
         drifted = render_module(served) != MODULE.read_text()
-        datasets = task_datasets(client, TaskFilter(tuple(args.task), args.tier, args.domain),
-                                 train_seeds=args.train_seeds, heldout_seeds=args.heldout_seeds)
+        tasks = tasks_for(client, TaskFilter(tuple(args.task), args.tier, args.domain))
     except NoTasks as error:
         raise UsageError(str(error)) from None
     finally:
@@ -119,7 +119,9 @@ def run(args, *, config_overrides: dict | None = None) -> dict:
               "(regenerate them: python -m ehrgym_client._codegen)", file=sys.stderr)
     # The tool environment is created by TRL without arguments: it reads the server from the environment.
     os.environ["EHRGYM_BASE_URL"], os.environ["EHRGYM_TOKEN"] = args.base_url, args.token
+    require_extras()
     quiet_libraries()
+    datasets = task_datasets(tasks, train_seeds=args.train_seeds, heldout_seeds=args.heldout_seeds)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import GRPOConfig, GRPOTrainer

@@ -18,7 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-from training.cli import UsageError, add_training_arguments, check_model, default_output_dir, quiet_libraries, run_main
+from training.cli import (
+    UsageError,
+    add_training_arguments,
+    check_model,
+    default_output_dir,
+    quiet_libraries,
+    require_extras,
+    run_main,
+)
 from training.episode_metrics import MONOLOGUE_MAX_CALLS, tool_calls_in
 from training.report import report_write, text_table
 
@@ -65,6 +73,7 @@ def run(args) -> dict:
     model_path = check_model(args.model)
     if not args.data.is_file():
         raise UsageError(f"No SFT data at {args.data} (write it with manage.py export_trajectories --format sft).")
+    require_extras()
     quiet_libraries()
     dataset = _load(args.data)
     import torch

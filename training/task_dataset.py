@@ -50,11 +50,10 @@ def task_rows(tasks: list[Task], *, seeds: range, split: str) -> list[dict]:
             for seed in seeds for task in tasks]
 
 
-def task_datasets(client: EHRGymClient, chosen: TaskFilter, *, train_seeds: int, heldout_seeds: int):
+def task_datasets(tasks: list[Task], *, train_seeds: int, heldout_seeds: int):
     """A DatasetDict with `train` and `heldout` (empty when heldout_seeds is 0)."""
     from datasets import Dataset, DatasetDict
 
-    tasks = tasks_for(client, chosen)
     train = task_rows(tasks, seeds=range(train_seeds), split="train")
     heldout = task_rows(tasks, seeds=range(HELDOUT_SEED_BASE, HELDOUT_SEED_BASE + heldout_seeds), split="heldout")
     return DatasetDict({"train": Dataset.from_list(train), "heldout": Dataset.from_list(heldout)})

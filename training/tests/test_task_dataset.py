@@ -27,7 +27,8 @@ def test_it_builds_a_dataset_dict_when_datasets_is_installed(server):
     from training.task_dataset import task_datasets
 
     with EHRGymClient(server.url, server.token) as client:
-        built = task_datasets(client, TaskFilter(task_ids=(LATEST_RESULT,)), train_seeds=4, heldout_seeds=1)
+        tasks = tasks_for(client, TaskFilter(task_ids=(LATEST_RESULT,)))
+    built = task_datasets(tasks, train_seeds=4, heldout_seeds=1)
     assert built["train"]["seed"] == [0, 1, 2, 3] and built["heldout"]["seed"] == [HELDOUT_SEED_BASE]
     assert set(built["train"].column_names) == {"prompt", "task_id", "seed", "split"}
 
