@@ -68,7 +68,8 @@ def episode_sft_json(episode: Episode) -> dict:
     }
 
 
-def sft_jsonl(episodes: Iterable[Episode], *, successful_only: bool = False, skipped: list | None = None) -> Iterator[str]:
+def sft_jsonl(episodes: Iterable[Episode], *, successful_only: bool = False,
+              skipped: list | None = None) -> Iterator[str]:
     """One line per episode that fits a tool-calling conversation: API mode (semantic actions), with
     steps, and successful when asked. Each left-out episode is appended to `skipped` with the reason."""
     for episode in episodes:

@@ -26,8 +26,10 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_training_arguments(parser: argparse.ArgumentParser, *, learning_rate: float) -> None:
-    parser.add_argument("--model", required=True, help="A model directory (from_pretrained), or a Hub id when online.")
-    parser.add_argument("--output-dir", type=Path, default=None, help="Checkpoints and report (default: var/train/...).")
+    parser.add_argument("--model", required=True,
+                        help="A model directory (from_pretrained), or a Hub id when online.")
+    parser.add_argument("--output-dir", type=Path, default=None,
+                        help="Checkpoints and report (default: var/train/<time>-<kind>).")
     parser.add_argument("--max-steps", type=int, default=100, help="Optimizer steps.")
     parser.add_argument("--learning-rate", type=float, default=learning_rate)
     parser.add_argument("--per-device-train-batch-size", type=int, default=4)

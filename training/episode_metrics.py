@@ -97,10 +97,11 @@ class EpisodeLog:
         log = self
 
         def ehrgym_episode_stats(completions, environments=None, trainer_state=None, log_metric=None, **kwargs):
-            step = (trainer_state.global_step if trainer_state is not None else 0) + 1
+            # Training rollouts are for the step about to be taken; evaluation follows the step it evaluates.
+            training = kwargs.get("split", ["train"])[0] != "heldout"
+            step = (trainer_state.global_step if trainer_state is not None else 0) + training
             rows = [episode_row(step=step, completion=completion, environment=environment)
                     for completion, environment in zip(completions, environments or [], strict=True)]
-            training = kwargs.get("split", ["train"])[0] != "heldout"
             (log.rows if training else log.eval_rows).extend(rows)
             if log_metric is not None:
                 for name, value in summary(rows).items():

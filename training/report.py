@@ -36,7 +36,8 @@ def line_chart(*, title: str, points: list[tuple[int, float]], axis_label: str, 
     sy = lambda y: TOP + (HEIGHT - TOP - BOTTOM) * (1 - (y - low) / (high - low))  # noqa: E731
     parts = []
     for tick in (low, (low + high) / 2, high):
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(tick):.1f}" y2="{sy(tick):.1f}"/>')
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(tick):.1f}" '
+                     f'y2="{sy(tick):.1f}"/>')
         parts.append(f'<text class="tick" x="{LEFT - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end">'
                      f'{_fmt(tick, percent)}</text>')
     for x in sorted({x_low, x_high}):
@@ -59,7 +60,8 @@ STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2430; }
 table { border-collapse: collapse; margin: 8px 0 20px; } th, td { border: 1px solid #c9d1dc; padding: 3px 8px; }
 th { background: #eef2f7; text-align: left; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.plot { display: block; margin: 6px 0 18px; } .grid { stroke: #e3e8ef; } .tick, .axis-label { font-size: 11px; fill: #556; }
+.plot { display: block; margin: 6px 0 18px; } .grid { stroke: #e3e8ef; }
+.tick, .axis-label { font-size: 11px; fill: #556; }
 .note { color: #556; max-width: 60em; }
 """
 

@@ -42,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
                         help="JSONL from `manage.py export_trajectories --format sft`.")
     parser.add_argument("--num-train-epochs", type=float, default=1.0, help="Used when --max-steps is 0.")
     parser.add_argument("--max-length", type=int, default=16384,
-                        help="Longest tokenized conversation (the tool schemas alone are ~7k tokens); longer ones are cut.")
+                        help="Longest tokenized conversation (the tool schemas alone are ~7k tokens); "
+                             "longer ones are cut.")
     return parser
 
 

@@ -55,6 +55,17 @@ def _wrapped(text: str, indent: str) -> list[str]:
     return [f"{indent}{line}".rstrip() for line in lines]
 
 
+def _param_line(param: str) -> str:
+    """One parameter of a multi-line signature; a long Literal gets one value a line."""
+    line = f"        {param},\n"
+    if len(line) <= WIDTH + 4 or "Literal[" not in param:
+        return line
+    head, _, rest = param.partition("Literal[")
+    values, _, tail = rest.partition("]")
+    inner = "".join(f"            {value.strip()},\n" for value in values.split(","))
+    return f"        {head}Literal[\n{inner}        ]{tail},\n"
+
+
 def _method(spec: dict) -> list[str]:
     name, schema = spec["type"], spec["json_schema"]
     properties = {key: value for key, value in schema.get("properties", {}).items() if key != "type"}
@@ -65,7 +76,7 @@ def _method(spec: dict) -> list[str]:
                for key in optional]
     signature = f"    def {name}(self{''.join(', ' + p for p in params)}) -> str:"
     if len(signature) > WIDTH + 4:
-        signature = f"    def {name}(\n" + "".join(f"        {p},\n" for p in ["self", *params]) + "    ) -> str:"
+        signature = f"    def {name}(\n" + "".join(_param_line(p) for p in ["self", *params]) + "    ) -> str:"
     description = spec.get("description") or schema.get("description") or name
     lines = _wrapped(description, "        ")
     doc = ['        """' + lines[0].strip(), *lines[1:]]
@@ -76,7 +87,11 @@ def _method(spec: dict) -> list[str]:
             doc += [text[0], *("    " + line for line in text[1:])]
     doc += ["", "        Returns:", f"            {RETURNS}", '        """']
     arguments = ", ".join(f'"{key}": {key}' for key in required + optional)
-    return [signature, *doc, f'        return self._act("{name}", {{{arguments}}})', ""]
+    call = f'        return self._act("{name}", {{{arguments}}})'
+    if len(call) > WIDTH + 4:
+        call = (f'        return self._act("{name}", {{\n'
+                + "".join(f'            "{key}": {key},\n' for key in required + optional) + "        })")
+    return [signature, *doc, call, ""]
 
 
 def render_module(actions: list[dict]) -> str:

@@ -36,7 +36,18 @@ class SemanticActions:
 
     def read_chart_section(
         self,
-        section: Literal["summary", "problems", "medications", "allergies", "results", "vitals", "encounters", "immunizations", "procedures", "notes"],
+        section: Literal[
+            "summary",
+            "problems",
+            "medications",
+            "allergies",
+            "results",
+            "vitals",
+            "encounters",
+            "immunizations",
+            "procedures",
+            "notes",
+        ],
         mrn: str | None = None,
         limit: int = 50,
     ) -> str:
@@ -139,7 +150,15 @@ class SemanticActions:
         Returns:
             The action's result as text, or the error that kept it from being done.
         """
-        return self._act("add_allergy", {"substance": substance, "code": code, "category": category, "reaction": reaction, "severity": severity, "criticality": criticality, "mrn": mrn})
+        return self._act("add_allergy", {
+            "substance": substance,
+            "code": code,
+            "category": category,
+            "reaction": reaction,
+            "severity": severity,
+            "criticality": criticality,
+            "mrn": mrn,
+        })
 
     def discontinue_medication(self, medication_id: int, reason: str, mrn: str | None = None) -> str:
         """Stop a drug on the medication list (a home medication), with the reason; its renewals stop with it.
@@ -184,7 +203,13 @@ class SemanticActions:
         Returns:
             The action's result as text, or the error that kept it from being done.
         """
-        return self._act("record_immunization", {"cvx": cvx, "date": date, "lot_number": lot_number, "site": site, "mrn": mrn})
+        return self._act("record_immunization", {
+            "cvx": cvx,
+            "date": date,
+            "lot_number": lot_number,
+            "site": site,
+            "mrn": mrn,
+        })
 
     def search_orderables(
         self,
@@ -256,7 +281,23 @@ class SemanticActions:
         Returns:
             The action's result as text, or the error that kept it from being done.
         """
-        return self._act("place_order", {"orderable": orderable, "mrn": mrn, "dose": dose, "dose_unit": dose_unit, "route": route, "frequency": frequency, "duration_days": duration_days, "prn": prn, "prn_reason": prn_reason, "priority": priority, "indication": indication, "specimen": specimen, "reason_for_exam": reason_for_exam, "consult_question": consult_question, "instructions": instructions})
+        return self._act("place_order", {
+            "orderable": orderable,
+            "mrn": mrn,
+            "dose": dose,
+            "dose_unit": dose_unit,
+            "route": route,
+            "frequency": frequency,
+            "duration_days": duration_days,
+            "prn": prn,
+            "prn_reason": prn_reason,
+            "priority": priority,
+            "indication": indication,
+            "specimen": specimen,
+            "reason_for_exam": reason_for_exam,
+            "consult_question": consult_question,
+            "instructions": instructions,
+        })
 
     def update_order(
         self,
@@ -307,7 +348,23 @@ class SemanticActions:
         Returns:
             The action's result as text, or the error that kept it from being done.
         """
-        return self._act("update_order", {"order_id": order_id, "mrn": mrn, "dose": dose, "dose_unit": dose_unit, "route": route, "frequency": frequency, "duration_days": duration_days, "prn": prn, "prn_reason": prn_reason, "priority": priority, "indication": indication, "specimen": specimen, "reason_for_exam": reason_for_exam, "consult_question": consult_question, "instructions": instructions})
+        return self._act("update_order", {
+            "order_id": order_id,
+            "mrn": mrn,
+            "dose": dose,
+            "dose_unit": dose_unit,
+            "route": route,
+            "frequency": frequency,
+            "duration_days": duration_days,
+            "prn": prn,
+            "prn_reason": prn_reason,
+            "priority": priority,
+            "indication": indication,
+            "specimen": specimen,
+            "reason_for_exam": reason_for_exam,
+            "consult_question": consult_question,
+            "instructions": instructions,
+        })
 
     def cancel_order(self, order_id: int, mrn: str | None = None, reason: str = "") -> str:
         """Remove a pended order before it is signed.
@@ -453,7 +510,13 @@ class SemanticActions:
         Returns:
             The action's result as text, or the error that kept it from being done.
         """
-        return self._act("create_note", {"note_type": note_type, "mrn": mrn, "title": title, "text": text, "template": template})
+        return self._act("create_note", {
+            "note_type": note_type,
+            "mrn": mrn,
+            "title": title,
+            "text": text,
+            "template": template,
+        })
 
     def edit_note(self, note_id: int, mrn: str | None = None, title: str | None = None, text: str | None = None) -> str:
         """Change the title and/or text of your draft note (signed notes take addenda instead).

@@ -33,7 +33,9 @@ def _type_schema(hint) -> dict:
     if origin is list:
         return {"type": "array", "items": _type_schema(args[0])} if args else {"type": "array"}
     if origin is dict:
-        return {"type": "object", "additionalProperties": _type_schema(args[1])} if len(args) == 2 else {"type": "object"}
+        if len(args) == 2:
+            return {"type": "object", "additionalProperties": _type_schema(args[1])}
+        return {"type": "object"}
     if hint in _SCALARS:
         return {"type": _SCALARS[hint]}
     raise TypeError(f"no JSON schema for the type hint {hint!r}")

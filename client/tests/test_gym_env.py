@@ -36,7 +36,8 @@ def test_the_same_seed_gives_the_same_episode(make):
     env = make()
     first, info = env.reset(seed=21)
     again, again_info = env.reset(seed=21)
-    assert first == again and info["seed"] == again_info["seed"] == 21 and info["episode_id"] != again_info["episode_id"]
+    assert first == again and info["seed"] == again_info["seed"] == 21
+    assert info["episode_id"] != again_info["episode_id"]
     assert first.startswith("Goal: ") and "Step 0 of " in first
     assert env.observation_space.contains(first)
 

@@ -46,7 +46,8 @@ def test_the_tiny_models_template_renders_tools_and_trl_parses_its_tool_calls(ti
     prefix = tokenizer.apply_chat_template([{"role": "user", "content": "Task: x"}], tools=tool_methods(),
                                            add_generation_prompt=True, tokenize=True, return_dict=False)
     assert '"name": "get_observations"' in tokenizer.decode(prefix)
-    said = '<tool_call>\n{"name": "read_chart_section", "arguments": {"section": "results", "limit": "5"}}\n</tool_call>'
+    said = ('<tool_call>\n{"name": "read_chart_section", "arguments": {"section": "results", "limit": "5"}}'
+            '\n</tool_call>')
     parsed = parse_response(tokenizer, tokenizer(said + "<|im_end|>")["input_ids"], prefix=prefix, tools=tool_methods())
     assert parsed["tool_calls"] == [{"type": "function", "function": {
         "name": "read_chart_section", "arguments": {"section": "results", "limit": 5}}}]  # typed by the schema
