@@ -11,8 +11,6 @@ import json
 from collections.abc import Iterable, Iterator
 
 from agentenv.models import Episode, Step
-from ehrgym_client.text import sft_messages
-from ehrgym_client.tool_env import tool_schemas
 from harness.models import Evaluation, EvaluationEpisode
 
 
@@ -58,6 +56,11 @@ def episode_jsonl(episode: Episode) -> Iterator[str]:
 
 def episode_sft_json(episode: Episode) -> dict:
     """One episode as a TRL conversational tool-calling example: `messages`, `tools`, and where it came from."""
+    # Imported here: the client package registers its Gymnasium environment on import, which the
+    # EHR's pages have no use for.
+    from ehrgym_client.text import sft_messages
+    from ehrgym_client.tool_env import tool_schemas
+
     steps = [{"action": step.action, "observation": step.observation, "terminated": step.terminated,
               "truncated": step.truncated} for step in episode.steps.order_by("index")]
     return {
