@@ -52,9 +52,16 @@ def clip(text: str, limit: int | None) -> str:
     return text[: max(0, limit - len(note))] + note
 
 
-def task_text(goal: str, step_limit: int) -> str:
-    """The first user message of an episode: its goal and its budget."""
-    return f"Task: {goal}\n\nYou have {step_limit} actions."
+def task_text(first: Observation, *, result_chars: int | None = DEFAULT_RESULT_CHARS) -> str:
+    """The first user message of an episode: its task, then its first observation (as reset returns it)."""
+    return f"Task: {first.goal}\n\n{observation_text(first, goal=False, result_chars=result_chars)}"
+
+
+def first_observation(*, goal: str, step_limit: int) -> Observation:
+    """What reset shows in API mode: the goal, no action yet, no chart open (for trajectories, which keep
+    only the observations after each step)."""
+    return Observation(goal=goal, route="", patient_mrn=None, last_action_result=None, last_action_error=None,
+                       step=0, step_limit=step_limit)
 
 
 def _result_line(observation: Observation, limit: int | None) -> str:
@@ -107,7 +114,8 @@ def sft_messages(*, goal: str, step_limit: int, steps: list[dict],
     The model's turns are the tool calls; each tool result is the step's observation text; a
     last short assistant turn closes the episode, as a model should once it has ended.
     """
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": task_text(goal, step_limit)}]
+    first = first_observation(goal=goal, step_limit=step_limit)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": task_text(first)}]
     for step in steps:
         action = step["action"] if isinstance(step.get("action"), dict) else {}
         messages.append({"role": "assistant", "content": "", "tool_calls": [tool_call(action)]})

@@ -71,7 +71,8 @@ class EHRGymToolEnv(SemanticActions):
         return self._episode
 
     def reset(self, **row) -> str:
-        """Start the row's task instance (`task_id`, `seed`, optional `split`); return its task as text.
+        """Start the row's task instance (`task_id`, `seed`, optional `split`); return its task and first
+        observation as text.
 
         Other columns of the row (the prompt...) are ignored. The previous episode is closed.
         """
@@ -80,7 +81,7 @@ class EHRGymToolEnv(SemanticActions):
         first = self._client.reset(task_id=row["task_id"], seed=row.get("seed"), split=row.get("split"))
         self._episode = EpisodeStats(task_id=row["task_id"], seed=row.get("seed"), split=row.get("split"),
                                      episode_id=first.episode_id)
-        return task_text(first.observation.goal, first.observation.step_limit)
+        return task_text(first.observation, result_chars=self._result_chars)
 
     def get_reward(self) -> float:
         """The episode's return (the sum of its step rewards); closes the episode."""

@@ -10,7 +10,7 @@ import pytest
 from agentenv.models import Episode
 from ehrgym_client import EHRGymClient, EHRGymToolEnv
 from ehrgym_client._codegen import MODULE, render_module
-from ehrgym_client.text import task_text
+from ehrgym_client.text import first_observation, task_text
 from ehrgym_client.tool_schema import tool_schema
 from harness.agents.actions import semantic_action_schemas
 from harness.runner import task_run
@@ -71,7 +71,7 @@ def test_an_oracles_actions_through_the_tools_solve_the_task(server_env, alice):
     env = EHRGymToolEnv()
     prompt = env.reset(prompt=[{"role": "user", "content": ""}], task_id=LATEST_RESULT, seed=7)
     episode = Episode.objects.get(pk=env.episode.episode_id)
-    assert prompt == task_text(episode.instruction, episode.step_limit)
+    assert prompt == task_text(first_observation(goal=episode.instruction, step_limit=episode.step_limit))
     texts = [getattr(env, action["type"])(**{k: v for k, v in action.items() if k != "type"}) for action in actions]
 
     assert texts[-1].endswith("The episode has ended.") and not any(t.startswith("Error") for t in texts)

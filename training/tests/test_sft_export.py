@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from agentenv.models import Episode
-from ehrgym_client.text import SYSTEM_PROMPT, task_text
+from ehrgym_client.text import SYSTEM_PROMPT, first_observation, task_text
 from ehrgym_client.tool_env import tool_schemas
 from harness import evaluation as evaluations
 from harness.agents import agent_get
@@ -39,7 +39,8 @@ def test_it_writes_each_episode_as_a_tool_calling_conversation(oracle_run, tmp_p
     steps = list(episode.steps.order_by("index"))
     messages = rows[0]["messages"]
     assert messages[0] == {"role": "system", "content": SYSTEM_PROMPT}
-    assert messages[1] == {"role": "user", "content": task_text(episode.instruction, episode.step_limit)}
+    first = first_observation(goal=episode.instruction, step_limit=episode.step_limit)
+    assert messages[1] == {"role": "user", "content": task_text(first)}  # what the tool environment's reset says
     calls = [m for m in messages if m.get("tool_calls")]
     assert [call["tool_calls"][0]["function"]["name"] for call in calls] == [s.action["type"] for s in steps]
     assert calls[-1]["tool_calls"][0]["function"]["arguments"] == {"answer": episode.answer}
