@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ehrgym_client.errors import BY_STATUS, ConnectionFailed, EHRGymError, NoEpisode, Unavailable
+from ehrgym_client.errors import BY_STATUS, ConnectionFailed, EHRGymError, NoEpisode, NotFound, Unavailable
 from ehrgym_client.types import ActionSpec, EpisodeState, Observation, ResetResult, StepResult, Task, Trajectory
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -157,7 +157,10 @@ class EHRGymClient(_Base):
         """
         body = _reset_body(task_id=task_id, seed=seed, mode=mode, patient_mrn=patient_mrn, instruction=instruction,
                            step_limit=step_limit, screenshot=screenshot, set_of_marks=set_of_marks, split=split)
-        self.close()
+        try:
+            self.close()
+        except NotFound:  # the previous episode is gone already
+            pass
         data = self._send(_Request("POST", f"{API}/episodes", json=body))
         self.episode_id, self._open = str(data["episode_id"]), True
         return ResetResult(str(data["episode_id"]), Observation.from_json(data["observation"]), data.get("info", {}))
@@ -240,7 +243,10 @@ class AsyncEHRGymClient(_Base):
                     screenshot: bool = False, set_of_marks: bool = False, split: str | None = None) -> ResetResult:
         body = _reset_body(task_id=task_id, seed=seed, mode=mode, patient_mrn=patient_mrn, instruction=instruction,
                            step_limit=step_limit, screenshot=screenshot, set_of_marks=set_of_marks, split=split)
-        await self.close()
+        try:
+            await self.close()
+        except NotFound:
+            pass
         data = await self._send(_Request("POST", f"{API}/episodes", json=body))
         self.episode_id, self._open = str(data["episode_id"]), True
         return ResetResult(str(data["episode_id"]), Observation.from_json(data["observation"]), data.get("info", {}))
