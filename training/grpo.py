@@ -156,8 +156,11 @@ def run(args, *, config_overrides: dict | None = None) -> dict:
     trainer.train()
     trainer.save_model(str(output_dir / "final"))
     tokenizer.save_pretrained(str(output_dir / "final"))
+    lengths = [row["completion_length"] for row in table.rows if row["completion_length"] is not None]
     result = {"kind": "grpo", "steps": trainer.state.global_step, "seconds": round(time.monotonic() - started, 1),
-              **summary(log.rows), "model_dir": str(output_dir / "final")}
+              **summary(log.rows),
+              "completion_length": round(sum(lengths) / len(lengths), 1) if lengths else None,
+              "model_dir": str(output_dir / "final")}
     report = {
         "run": {"kind": "GRPO", "model": args.model, "tasks": sorted(set(datasets["train"]["task_id"])),
                 "note": "reward = episode return (sum of step rewards); monologue = at most one tool call",
