@@ -59,12 +59,13 @@ def episode_sft_json(episode: Episode) -> dict:
     # Imported here: the client package registers its Gymnasium environment on import, which the
     # EHR's pages have no use for.
     from ehrgym_client.text import sft_messages
-    from ehrgym_client.tool_env import tool_schemas
+    from ehrgym_client.tool_env import tool_result_chars, tool_schemas
 
     steps = [{"action": step.action, "observation": step.observation, "terminated": step.terminated,
               "truncated": step.truncated} for step in episode.steps.order_by("index")]
     return {
-        "messages": sft_messages(goal=episode.instruction, step_limit=episode.step_limit, steps=steps),
+        "messages": sft_messages(goal=episode.instruction, step_limit=episode.step_limit, steps=steps,
+                                 result_chars=tool_result_chars()),
         "tools": tool_schemas(),
         "task_id": episode.task_id, "seed": episode.seed, "episode_id": str(episode.pk),
         "success": bool(episode.success), "reward_sum": episode.cumulative_reward,

@@ -56,13 +56,18 @@ def _env_int(name: str, default: int) -> int:
         raise EHRGymError(f"{name} must be a whole number; got {raw!r}.") from None
 
 
+def tool_result_chars() -> int:
+    """The longest tool result (EHRGYM_TOOL_RESULT_CHARS): the SFT export cuts its results the same way."""
+    return _env_int("EHRGYM_TOOL_RESULT_CHARS", DEFAULT_RESULT_CHARS)
+
+
 class EHRGymToolEnv(SemanticActions):
     """One EHRGym episode per rollout; the model acts through the semantic actions as tools."""
 
     def __init__(self):
         base_url, token = settings_from_env()
         self._client = EHRGymClient(base_url, token)
-        self._result_chars = _env_int("EHRGYM_TOOL_RESULT_CHARS", DEFAULT_RESULT_CHARS)
+        self._result_chars = tool_result_chars()
         self._episode: EpisodeStats | None = None
 
     @property
