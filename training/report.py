@@ -70,7 +70,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str, bool]]) -> str:
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
     body = "".join(
         "<tr>" + "".join(f'<td class="num">{html.escape(_fmt(row.get(key), percent))}</td>'
-                         if isinstance(row.get(key), (int, float)) and not isinstance(row.get(key), bool)
+                         if isinstance(row.get(key), int | float) and not isinstance(row.get(key), bool)
                          else f"<td>{html.escape(str(row.get(key, '')))}</td>"
                          for key, _, percent in columns) + "</tr>"
         for row in rows)
