@@ -2,9 +2,10 @@
 
 Each row is `prompt` (the system message and an empty user message: the tool environment's
 `reset` appends the task it starts), `task_id`, `seed` and `split`. Train rows take seeds
-0..train_seeds-1 and ask the server for its train patients (`split="train"`); held-out rows
-take seeds from HELDOUT_SEED_BASE on and its held-out patients (`split="heldout"`), so the
-two never share an instance. The server picks the instance from (task, split, seed).
+0..train_seeds-1 in the server's train split (`split="train"`); held-out rows take seeds from
+HELDOUT_SEED_BASE on in its held-out split (`split="heldout"`, the instances `manage.py
+evaluate` scores by default), so the two never share an instance. The server picks the
+instance from (task, split, seed).
 """
 
 from dataclasses import dataclass
