@@ -76,8 +76,8 @@ class SemanticActions:
         Args:
             loinc: LOINC code, e.g. 4548-4 for hemoglobin A1c.
             mrn: MRN of the patient; defaults to the chart that is open (see open_chart).
-            start: Only results at or after this time (ISO 8601).
-            end: Only results at or before this time (ISO 8601).
+            start: Only results at or after this time (ISO 8601; without an offset, the EHR's local time).
+            end: Only results at or before this time (ISO 8601; without an offset, the EHR's local time).
             limit: Most results to return.
 
         Returns:
