@@ -165,6 +165,8 @@ def note_create(
             "template": note.template_key,
             "text_length": len(note.text),
             "expanded": list(expanded.expanded),
+            # What the author did not write: the template's text and what the smart phrases filled in.
+            "inserted_lines": smartphrases.lines_of(template.body if template else "", *expanded.inserted),
         },
     )
     return note
@@ -181,11 +183,12 @@ def note_edit(
     if title is not None:
         changes["title"] = _title(title)
     expanded: tuple[str, ...] = ()
+    inserted: tuple[str, ...] = ()
     if text is not None:
         text = _text(text)
         if expand:
             expansion = smartphrases.expand(text, note.patient)
-            text, expanded = expansion.text, expansion.expanded
+            text, expanded, inserted = expansion.text, expansion.expanded, expansion.inserted
         changes["text"] = text
     changed = {name: value for name, value in changes.items() if getattr(note, name) != value}
     if not changed:
@@ -202,6 +205,7 @@ def note_edit(
             "fields": sorted(changed),
             "text_length": len(note.text),
             "expanded": list(expanded),
+            "inserted_lines": smartphrases.lines_of(*inserted),
             "autosave": not expand,
         },
     )
@@ -233,6 +237,7 @@ def note_sign(*, note: Note, actor: str, title: str | None = None, text: str | N
             "text_sha256": text_sha256(note.text),
             "signed_at": now.isoformat(),
             "expanded": list(expansion.expanded),
+            "inserted_lines": smartphrases.lines_of(*expansion.inserted),
         },
     )
     return note
@@ -280,6 +285,7 @@ def note_addendum_add(*, note: Note, actor: str, text: str, author_name: str = "
             "text_sha256": text_sha256(addendum.text),
             "signed_at": now.isoformat(),
             "expanded": list(expansion.expanded),
+            "inserted_lines": smartphrases.lines_of(*expansion.inserted),
         },
     )
     return addendum

@@ -64,6 +64,9 @@ class Expansion:
     text: str
     expanded: tuple[str, ...]
     unknown: tuple[str, ...]
+    # The text each phrase was replaced with, so what the author wrote can be told from what the chart
+    # filled in (a note of pasted tables documents nothing by itself).
+    inserted: tuple[str, ...] = ()
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -259,7 +262,12 @@ def expand(text: str, patient: Patient) -> Expansion:
 
     result = TOKEN.sub(replace, text or "")
     found = scan(text)
-    return Expansion(text=result, expanded=found.known, unknown=found.unknown)
+    return Expansion(text=result, expanded=found.known, unknown=found.unknown, inserted=tuple(rendered.values()))
+
+
+def lines_of(*texts: str) -> list[str]:
+    """The non-blank lines of texts, stripped, each once: how inserted text is recorded."""
+    return list(dict.fromkeys(line.strip() for text in texts for line in (text or "").splitlines() if line.strip()))
 
 
 def known_list() -> str:

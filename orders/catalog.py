@@ -8,6 +8,7 @@ it into a database; the data migration calls it with the historical models, and 
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 CATALOG_PATH = Path(__file__).resolve().parent / "catalog.json"
@@ -112,6 +113,17 @@ def _orderable_fields(entry: dict, field_names: set[str]) -> dict:
 def catalog_entries(path: Path = CATALOG_PATH) -> dict:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+@cache
+def order_type_of() -> dict[str, str]:
+    """The order type of each catalog key and code, read from the catalog file (no database needed:
+    rubrics are validated where no catalog table may exist)."""
+    types = {}
+    for entry in catalog_entries()["orderables"]:
+        types[entry["key"]] = entry["type"]
+        types.setdefault(entry["code"], entry["type"])
+    return types
 
 
 def catalog_load(*, orderable_model, order_set_model, order_set_item_model, using: str, path: Path = CATALOG_PATH):

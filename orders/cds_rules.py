@@ -480,3 +480,34 @@ RENAL_RULES = (
     RenalRule("digoxin", "crcl", 50, LOW, "CrCl below 50 mL/min: reduce the digoxin dose and check a level."),
     RenalRule("gabapentin", "crcl", 60, LOW, "CrCl below 60 mL/min: reduce the gabapentin dose."),
 )
+
+
+# --- High-alert medications ----------------------------------------------------------------
+
+# The Institute for Safe Medication Practices' List of High-Alert Medications in Acute Care
+# Settings (ISMP, 2024): drugs whose errors are the most likely to cause significant harm.
+# Matched on the catalog's drug classes and ingredients; some only by the intravenous route
+# (potassium chloride tablets are not on the list, its concentrate for injection is).
+HIGH_ALERT_CLASSES = frozenset({
+    "insulin-short-acting", "insulin-rapid-acting", "insulin-long-acting", "insulin-premixed",  # insulin, SC and IV
+    "lmwh", "heparin", "vka", "doac",  # antithrombotic agents
+    "opioid", "opioid-partial-agonist",  # opioids, IV, transdermal and oral
+})
+HIGH_ALERT_IV_CLASSES = frozenset({
+    "potassium-supplement",  # potassium chloride for injection
+    "magnesium-supplement",  # magnesium sulfate injection
+    "adrenergic",  # adrenergic agonists, IV
+    "benzodiazepine",  # moderate sedation agents, IV
+    "glucose",  # dextrose, hypertonic 20% or more
+    "cardiac-glycoside",  # inotropic medications, IV
+})
+HIGH_ALERT_INGREDIENTS = frozenset({"methotrexate"})  # oral methotrexate, non-oncologic use
+
+
+def is_high_alert(*, drug_class: str, ingredient: str, route: str) -> bool:
+    """Whether a medication order is on ISMP's high-alert list."""
+    return (
+        drug_class in HIGH_ALERT_CLASSES
+        or (route == "IV" and drug_class in HIGH_ALERT_IV_CLASSES)
+        or ingredient.lower() in HIGH_ALERT_INGREDIENTS
+    )

@@ -107,8 +107,7 @@ DEPRESSION_SCREEN_NOTE = template(
     rubric=[
         {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {screen} score of {phq}",
          "note_type": "progress",
-         "findings": [{"name": "{screen}", "terms": "{screen_terms}"},
-                      {"name": "its score", "terms": "{phq_values}"},
+         "findings": [{"name": "{screen} with its score", "terms": "{screen_terms}", "values": "{phq_values}"},
                       {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
                                                                          "reassess", "recheck"]}]},
         {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
@@ -156,8 +155,8 @@ ANXIETY_FOLLOWUP_NOTE = template(
     rubric=[
         {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the GAD-7 score of {gad7}",
          "note_type": "progress",
-         "findings": [{"name": "GAD-7", "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]},
-                      {"name": "its score", "terms": "{gad7_values}"}]},
+         "findings": [{"name": "GAD-7 with its score", "values": "{gad7_values}",
+                       "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]}]},
         {"kind": "section_visited", "section": "medications", "label": "Medication list reviewed"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 10},

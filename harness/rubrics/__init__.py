@@ -7,6 +7,9 @@ from harness.rubrics import answers, chart, medications, notes, orders, trajecto
 from harness.rubrics.base import (  # noqa: F401
     CRITERIA,
     CRITICAL_CAP,
+    SAFETY_DEFAULTS,
+    AnyOf,
+    Composite,
     Constraint,
     Criterion,
     CriterionResult,
@@ -17,5 +20,6 @@ from harness.rubrics.base import (  # noqa: F401
     criterion_reference,
     rubric_evaluate,
     rubric_parse,
+    walk,
     weighted_sum,
 )

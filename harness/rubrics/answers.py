@@ -119,7 +119,8 @@ def match_number(answer: str, expected: float, *, unit: str | None, tolerance: f
     allowed = max(allowed, rel_tolerance * abs(expected))
     if math.isclose(value, expected, abs_tol=allowed + 1e-9):
         return CriterionResult(1.0, True, f"{value:g} matches")
-    return CriterionResult(0.0, False, f"{value:g} does not match the chart ({expected:g})")
+    # The expected value is never quoted: an agent reading its error could answer right on a replay.
+    return CriterionResult(0.0, False, f"{value:g} does not match the chart")
 
 
 def split_list(answer: str) -> list[str]:
@@ -131,25 +132,42 @@ def split_list(answer: str) -> list[str]:
     return items
 
 
+# Words a name may leave out and still name the same thing ("dust mite" for "House dust mite",
+# "penicillin" for "Penicillin V"): qualifiers, not what tells one item from another ("pollen" does not
+# name "Tree pollen", nor "chronic disease" "Chronic kidney disease").
+QUALIFIERS = frozenset({"house", "edible", "cow's", "cows", "allergy", "to", "of", "the", "substance", "finding",
+                        "disorder", "organism", "product"})
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def _same_item(given: str, expected: str) -> bool:
-    """Equal, or one names part of the other ("penicillin" for "Penicillin V", "mold" for
-    "Mold (organism)"): the shorter covers at least half the words and has a real word."""
-    if given == expected:
+    """Equal (plurals aside), or one names the other but for a qualifier ("penicillin" for "Penicillin V",
+    "dust mite" for "House dust mite")."""
+    a, b = ({_stem(w) for w in re.findall(r"[a-z0-9']+", text)} for text in (given, expected))
+    if a == b:
         return True
-    a, b = set(given.split()), set(expected.split())
     shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
-    return bool(shorter) and shorter <= longer and 2 * len(shorter) >= len(longer) and max(map(len, shorter)) >= 4
+    extra = longer - shorter
+    return (any(len(w) >= 3 and w not in QUALIFIERS for w in shorter) and shorter <= longer and len(extra) <= 1
+            and all(word in QUALIFIERS or len(word) <= 2 for word in extra))
 
 
 def match_list(answer: str, expected: list, *, ordered: bool) -> CriterionResult:
     want = [normalize(item) for item in expected]
-    given = split_list(answer)
+    # Naming an item twice names it once ("pollen; pollen" is not two pollen allergies).
+    given = list(dict.fromkeys(split_list(answer)))
     if not want:
         ok = not given
         return CriterionResult(1.0 if ok else 0.0, ok, "none, as expected" if ok else "expected none")
     matched, unmatched_given, remaining = [], [], list(want)
     for item in given:
-        hit = next((w for w in remaining if _same_item(item, w)), None)
+        hits = [w for w in remaining if _same_item(item, w)]
+        exact = [w for w in hits if w == item]
+        # A name that fits several expected items names none of them.
+        hit = exact[0] if exact else (hits[0] if len(hits) == 1 and not _ambiguous(item, want) else None)
         if hit is None:
             unmatched_given.append(item)
         else:
@@ -163,16 +181,36 @@ def match_list(answer: str, expected: list, *, ordered: bool) -> CriterionResult
     if remaining:
         problems.append(f"{len(remaining)} missing")
     if unmatched_given:
-        problems.append(f"{len(unmatched_given)} not expected: {', '.join(unmatched_given[:5])}")
+        problems.append(f"{len(unmatched_given)} not expected or not specific: {', '.join(unmatched_given[:5])}")
     if not in_order:
         problems.append("out of order")
     return CriterionResult(score, ok, "; ".join(problems) if problems else "every item matches")
 
 
+def _ambiguous(item: str, want: list[str]) -> bool:
+    return sum(1 for w in want if _same_item(item, w)) > 1
+
+
+NEGATION = re.compile(r"(?<![a-z0-9])(?:no|not|non|never|without|neither|nor|isn't|is not|aren't|won't)\W+(?:\w+\W+)?$")
+
+
+def _choice_spans(given: str, choices: list[str]) -> list[tuple[int, int, str]]:
+    """Where each choice is named in the answer; a choice inside a longer named choice does not count."""
+    spans = [(m.start(), m.end(), choice) for choice in choices
+             for m in re.finditer(rf"(?<![a-z0-9]){re.escape(normalize(choice))}(?![a-z0-9])", given)]
+    return [span for span in spans if not any(
+        other[0] <= span[0] and span[1] <= other[1] and other[1] - other[0] > span[1] - span[0] for other in spans)]
+
+
 def match_text(answer: str, expected: str, *, accept: list[str], choices: list[str]) -> CriterionResult:
     given = normalize(answer)
     if choices:
-        named = [c for c in choices if re.search(rf"(?<![a-z0-9]){re.escape(normalize(c))}(?![a-z0-9])", given)]
+        spans = _choice_spans(given, choices)
+        negated = [choice for start, _, choice in spans if NEGATION.search(given[:start])]
+        if negated:
+            return CriterionResult(0.0, False, f"\"{given}\" negates {negated[0]}: name the choice that holds, "
+                                               f"one of {', '.join(choices)}")
+        named = list(dict.fromkeys(choice for _, _, choice in spans))
         if len(named) != 1:
             return CriterionResult(0.0, False, f"name exactly one of: {', '.join(choices)}")
         ok = normalize(named[0]) in {normalize(expected), *(normalize(a) for a in accept)}

@@ -1,19 +1,33 @@
-"""Criteria on clinical notes: signed, of the right type, documenting the findings in prose."""
+"""Criteria on clinical notes: signed, of the right type, documenting the findings in the author's own prose.
 
+What counts is what the author wrote: the lines a template or a smart phrase filled in
+(.labs, .vitals, headings) are recorded on the note's audit events and set aside, so a note
+of pasted tables documents nothing. Every note of the type the episode signed is judged
+(a wrong signed note stays in the chart: leaving it there is a documented error), each
+with the addenda the episode signed to it.
+"""
+
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.rubrics import text
+from harness.rubrics.answers import UNIT_SYNONYMS, _unit_key
 from harness.rubrics.base import Criterion, CriterionResult, RubricContext, Texts, _is_ref, texts
 from notes.models import Note
+
+NOTE_EVENTS = ("note.create", "note.edit", "note.sign", "note.addendum")
 
 
 class Finding(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="What the finding is, for the breakdown.")
-    terms: Texts = Field(description="Words or phrases that state it (synonyms, values such as {potassium}).")
+    terms: Texts = Field(description="Words or phrases that name it (synonyms).")
+    values: Texts | None = Field(None, description="Its value(s): one must be stated in the same clause as a term "
+                                                   "(numbers compare at the precision written).")
+    units: Texts | None = Field(None, description="Its unit(s): one must be in that clause too (synonyms count).")
 
 
 def _finding(value):
@@ -24,19 +38,75 @@ def _finding(value):
     return value
 
 
+def _unit_spellings(units: list[str]) -> list[str]:
+    spellings = []
+    for unit in units:
+        key = _unit_key(unit)
+        spellings += [unit, *(UNIT_SYNONYMS.get(key or "", ()))]
+    return list(dict.fromkeys(spellings))
+
+
+@dataclass
+class Document:
+    """A signed note with the addenda the episode signed to it, and the lines its author did not write."""
+
+    note: Note
+    text: str
+    inserted: set[str]
+
+    @property
+    def own_text(self) -> str:
+        return "\n".join(line for line in self.text.splitlines() if line.strip() not in self.inserted)
+
+
+def _inserted_lines(ctx: RubricContext) -> dict[int, set[str]]:
+    """Per note (by id), the template and smart-phrase lines its events recorded."""
+    lines: dict[int, set[str]] = {}
+    for event in ctx.patient_events(*NOTE_EVENTS):
+        if event.target_id.isdigit():
+            lines.setdefault(int(event.target_id), set()).update(event.details.get("inserted_lines", []))
+    return lines
+
+
+def signed_documents(ctx: RubricContext, *, note_types: list[str] | None, include_addenda: bool) -> list[Document]:
+    signed_ids = ctx.targets("note.sign")
+    addendum_ids = ctx.targets("note.addendum") if include_addenda else []
+    rows = Note.objects.filter(pk__in=signed_ids + addendum_ids, status=Note.Status.SIGNED)
+    if note_types:
+        rows = rows.filter(note_type__in=note_types)
+    inserted = _inserted_lines(ctx)
+    notes = sorted(rows, key=lambda note: note.pk)
+    by_parent: dict[int, list[Note]] = {}
+    for note in notes:
+        if note.parent_id in signed_ids:
+            by_parent.setdefault(note.parent_id, []).append(note)
+    documents = []
+    for note in notes:
+        if note.parent_id in signed_ids:
+            continue  # read with the note it adds to
+        parts = [note, *by_parent.get(note.pk, [])]
+        documents.append(Document(note, "\n".join(part.text for part in parts),
+                                  set().union(*(inserted.get(part.pk, set()) for part in parts))))
+    return documents
+
+
 class NoteSigned(Criterion):
-    """A note signed during the episode, of the right type, stating each finding in a real sentence."""
+    """Every note of the type signed during the episode states each finding (and its value) in the author's
+    own sentences."""
 
     kind: Literal["note_signed"] = "note_signed"
     note_type: Texts | None = Field(None, description=f"Note type(s): {', '.join(Note.NoteType.values)} (default any).")
     findings: list[Finding] = Field(
         default_factory=list,
-        description='Findings the note must state: "term", ["term", "synonym" ...] or {"name", "terms"}.',
+        description='Findings the note must state: "term", ["term", "synonym" ...] or '
+                    '{"name", "terms", "values", "units"}.',
     )
     min_sentence_words: int = Field(text.MIN_SENTENCE_WORDS, ge=3, le=30,
                                     description="A sentence needs this many words to count.")
-    min_note_words: int = Field(20, ge=0, le=2000, description="The note needs this many words in all.")
-    include_addenda: bool = Field(True, description="An addendum signed in the episode counts as a note.")
+    min_note_words: int = Field(20, ge=0, le=2000, description="Words of the author's own prose the note needs "
+                                                               "(template and smart-phrase text do not count).")
+    include_addenda: bool = Field(True, description="Addenda signed in the episode count: with their note, or alone "
+                                                    "when they add to a note from before the episode.")
 
     @field_validator("findings", mode="before")
     @classmethod
@@ -53,32 +123,35 @@ class NoteSigned(Criterion):
             raise ValueError(f"unknown note type(s) {', '.join(unknown)}; choose {', '.join(Note.NoteType.values)}")
         return value
 
+    def _judge(self, document: Document, all_terms: list[str]) -> tuple[float, list[str]]:
+        own = document.own_text
+        own_words = text.own_prose_words(own, all_terms=all_terms, min_words=self.min_sentence_words)
+        if own_words < self.min_note_words:
+            return 0.0, [f"note #{document.note.pk} has {own_words} words of its author's own prose "
+                         f"(template and smart-phrase text aside), fewer than {self.min_note_words}"]
+        missing = [
+            finding.name for finding in self.findings
+            if text.documented(own, texts(finding.terms), all_terms=all_terms,
+                               values=texts(finding.values) if finding.values else (),
+                               units=_unit_spellings(texts(finding.units)) if finding.units else (),
+                               min_words=self.min_sentence_words) is None
+        ]
+        score = 1 - len(missing) / len(self.findings) if self.findings else 1.0
+        return score, missing
+
     def check(self, ctx: RubricContext) -> CriterionResult:
-        kinds = ("note.sign", "note.addendum") if self.include_addenda else ("note.sign",)
-        signed = Note.objects.filter(pk__in=ctx.targets(*kinds), status=Note.Status.SIGNED)
-        if self.note_type:
-            signed = signed.filter(note_type__in=texts(self.note_type))
-        notes = list(signed.order_by("pk"))
-        what = " or ".join(texts(self.note_type)) + " note" if self.note_type else "note"
-        if not notes:
+        note_types = texts(self.note_type) if self.note_type else None
+        documents = signed_documents(ctx, note_types=note_types, include_addenda=self.include_addenda)
+        what = " or ".join(note_types) + " note" if note_types else "note"
+        if not documents:
             drafts = Note.objects.filter(pk__in=ctx.targets("note.create"), status=Note.Status.DRAFT).exists()
             hint = " (a draft was written but never signed)" if drafts else ""
             return CriterionResult(0.0, False, f"no {what} signed in this episode{hint}")
         all_terms = [term for finding in self.findings for term in texts(finding.terms)]
-        best: tuple[float, list[str]] = (-1.0, [])
-        for note in notes:
-            if len(text.words(note.text)) < self.min_note_words:
-                score, missing = 0.0, [f"the note is shorter than {self.min_note_words} words"]
-            else:
-                missing = [
-                    finding.name for finding in self.findings
-                    if text.documented(note.text, texts(finding.terms), all_terms=all_terms,
-                                       min_words=self.min_sentence_words) is None
-                ]
-                score = 1 - len(missing) / len(self.findings) if self.findings else 1.0
-            if score > best[0]:
-                best = (score, missing)
-        score, missing = best
+        judged = [(document, *self._judge(document, all_terms)) for document in documents]
+        worst_document, score, missing = min(judged, key=lambda row: row[1])
         if missing:
-            return CriterionResult(score, False, "signed note does not state in sentences: " + "; ".join(missing))
-        return CriterionResult(1.0, True, f"the signed {what} states every finding")
+            which = f"signed {what} #{worst_document.note.pk}" if len(documents) > 1 else f"signed {what}"
+            return CriterionResult(score, False, f"{which} does not state in sentences: " + "; ".join(missing))
+        plural = f"each of the {len(documents)} signed {what}s" if len(documents) > 1 else f"the signed {what}"
+        return CriterionResult(1.0, True, f"{plural} states every finding")

@@ -9,19 +9,22 @@ not an order of the episode and earns nothing.
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from harness.rubrics.base import (
     Constraint,
     Criterion,
     CriterionResult,
     Number,
+    Numbers,
     RubricContext,
     Texts,
     severity_field,
     texts,
+    walk,
 )
-from orders.catalog import FREQUENCY_ALIASES, ROUTE_ALIASES
+from orders.catalog import FREQUENCY_ALIASES, ROUTE_ALIASES, order_type_of
+from orders.cds_rules import is_high_alert
 from orders.models import Order, Orderable, OrderType
 
 SIGNED_STATUSES = (Order.Status.ACTIVE, Order.Status.COMPLETED)
@@ -101,31 +104,90 @@ class OrderIdentity(DrugIdentity):
                                ingredient=orderable.ingredient, order_type=order.order_type, display=order.display)
 
 
+def _within(value: float | None, allowed: list, tolerance: float) -> bool:
+    return value is not None and any(abs(value - float(a)) <= float(tolerance) + 1e-9 for a in allowed)
+
+
+# What an order placed in a hurry gets wrong: each is checked, none is left to chance.
+PARTIAL_CREDIT = 0.25
+
+
 class OrderPlaced(OrderIdentity, Criterion):
-    """An order placed during the episode: the right orderable, dose, route, frequency and priority, signed."""
+    """An order placed and signed during the episode with every detail right: the orderable, its dose,
+    route, frequency, duration and priority.
+
+    Medication criteria must pin dose, route and frequency, and every order criterion its priority (a
+    stat aspirin ordered routine, or four times a day, is a wrong order, not a near miss). Credit is
+    all or nothing beyond a small, constant share for ordering the right thing with a detail wrong or
+    unsigned, which does not tell which detail it was.
+    """
 
     kind: Literal["order_placed"] = "order_placed"
-    dose: Number | None = Field(None, description="Dose in the orderable's unit.")
+    dose: Numbers | None = Field(None, description="Dose in the orderable's unit, or a list of acceptable doses.")
     dose_tolerance: Number = Field(0.0, description="How far off the dose may be (absolute).")
+    dose_min: Number | None = Field(None, description="Lowest acceptable dose (inclusive), instead of `dose`.")
+    dose_max: Number | None = Field(None, description="Highest acceptable dose (inclusive), instead of `dose`.")
     dose_unit: str | None = Field(None)
     route: Texts | None = Field(None, description="Acceptable route(s): PO, IV, SC ... or their names.")
-    frequency: Texts | None = Field(None, description="Acceptable frequency code(s): DAILY, BID, Q8H, ONCE ...")
-    priority: Texts | None = Field(None, description="Acceptable priority(ies): routine, urgent, stat.")
+    frequency: Texts | None = Field(None, description="Acceptable frequency code(s): DAILY, BID, Q8H, ONCE ... "
+                                                      "(orders other than medications: omitted means once).")
+    duration_days: Numbers | None = Field(None, description="Acceptable course length(s) in days (omitted: any).")
+    duration_tolerance: Number = Field(0.0, description="How far off the duration may be (days).")
+    priority: Texts | None = Field(None, description="Acceptable priority(ies): routine, urgent, stat (required).")
     prn: bool | None = Field(None, description="Must (true) or must not (false) be as needed.")
     status: Literal["signed", "pended"] = Field("signed", description="signed: signed and still active or "
                                                                        "completed; pended: at least pended.")
 
+    @model_validator(mode="after")
+    def _pinned(self):
+        """What a rubric must pin: a criterion that leaves a detail open pays for getting it wrong."""
+        if not self.counts:
+            return self
+        missing = []
+        if not self.priority:
+            missing.append("priority")
+        if self.is_medication:
+            if self.dose is None and self.dose_min is None and self.dose_max is None:
+                missing.append("dose (or dose_min/dose_max)")
+            for name in ("route", "frequency"):
+                if not getattr(self, name):
+                    missing.append(name)
+        if missing:
+            kind = "a medication order" if self.is_medication else "an order"
+            raise ValueError(f"{kind} criterion must pin {', '.join(missing)} (list several values to accept "
+                             "any of them)")
+        if self.dose is not None and (self.dose_min is not None or self.dose_max is not None):
+            raise ValueError("give 'dose' (with 'dose_tolerance') or 'dose_min'/'dose_max', not both")
+        return self
+
+    @property
+    def is_medication(self) -> bool:
+        if self.order_type:
+            return self.order_type == "medication"
+        if self.drug_class or self.ingredient:
+            return True
+        types = order_type_of()
+        return any(types.get(code) == "medication" for code in texts(self.code or []))
+
     def _checks(self) -> list[tuple[str, object]]:
         checks = []
         if self.dose is not None:
-            checks.append(("dose", lambda o: o.dose is not None
-                           and abs(o.dose - float(self.dose)) <= float(self.dose_tolerance) + 1e-9))
+            checks.append(("dose", lambda o: _within(o.dose, texts(self.dose), float(self.dose_tolerance))))
+        if self.dose_min is not None:
+            checks.append(("dose", lambda o: o.dose is not None and o.dose >= float(self.dose_min) - 1e-9))
+        if self.dose_max is not None:
+            checks.append(("dose", lambda o: o.dose is not None and o.dose <= float(self.dose_max) + 1e-9))
         if self.dose_unit:
             checks.append(("dose unit", lambda o: o.dose_unit.lower() == self.dose_unit.lower()))
         if self.route:
             checks.append(("route", lambda o: o.route in {_route(r) for r in texts(self.route)}))
         if self.frequency:
             checks.append(("frequency", lambda o: o.frequency in {_frequency(f) for f in texts(self.frequency)}))
+        elif not self.is_medication:
+            checks.append(("frequency", lambda o: o.frequency in ("", "ONCE")))
+        if self.duration_days is not None:
+            checks.append(("duration", lambda o: _within(o.duration_days, texts(self.duration_days),
+                                                         float(self.duration_tolerance))))
         if self.priority:
             checks.append(("priority", lambda o: o.priority in {p.lower() for p in texts(self.priority)}))
         if self.prn is not None:
@@ -136,16 +198,22 @@ class OrderPlaced(OrderIdentity, Criterion):
             checks.append(("pended or signed", lambda o: o.status in (Order.Status.PENDED, *SIGNED_STATUSES)))
         return checks
 
+    def matches(self, order: Order) -> bool:
+        """The order is this criterion's, with every detail right (and signed, if that is asked)."""
+        return self.identifies_order(order) and all(test(order) for _, test in self._checks())
+
     def check(self, ctx: RubricContext) -> CriterionResult:
         candidates = [o for o in ctx.orders if self.identifies_order(o) and o.status != Order.Status.CANCELLED]
         if not candidates:
             return CriterionResult(0.0, False, f"no order of {self.what()} in this episode")
+        right = [o for o in candidates if self.matches(o)]
+        if right:
+            return CriterionResult(1.0, True, f"order #{right[0].pk} {right[0].display}")
         checks = self._checks()
-        best = max(candidates, key=lambda o: (sum(1 for _, test in checks if test(o)), o.pk))
-        missing = [name for name, test in checks if not test(best)]
-        score = (1 + len(checks) - len(missing)) / (1 + len(checks))
-        detail = f"order #{best.pk} {best.display}" + (f"; wrong or missing: {', '.join(missing)}" if missing else "")
-        return CriterionResult(score, not missing, detail)
+        closest = max(candidates, key=lambda o: (sum(1 for _, test in checks if test(o)), o.pk))
+        missing = list(dict.fromkeys(name for name, test in checks if not test(closest)))
+        return CriterionResult(PARTIAL_CREDIT, False,
+                               f"order #{closest.pk} {closest.display}; wrong or missing: {', '.join(missing)}")
 
 
 class OrderAbsent(OrderIdentity, Constraint):
@@ -166,8 +234,41 @@ class OrderAbsent(OrderIdentity, Constraint):
         return CriterionResult(0.0, False, f"unsafe order(s): {names}")
 
 
+def _drug_key(order: Order) -> str:
+    """What "the same drug" means for duplicates: its ingredient, or the code of anything else."""
+    return f"ingredient:{order.orderable.ingredient.lower()}" if order.orderable.ingredient else f"code:{order.code}"
+
+
+def _high_alert(order: Order) -> bool:
+    return order.order_type == OrderType.MEDICATION and is_high_alert(
+        drug_class=order.orderable.drug_class, ingredient=order.orderable.ingredient, route=order.route)
+
+
+def _assign(orders: list[Order], slots: list) -> set[int]:
+    """Indexes of the orders a slot takes, each slot taking at most one order it accepts (a maximum
+    bipartite matching, so overlapping goals, such as "a beta-lactam" and "ceftriaxone", share fairly)."""
+    owner: dict[int, int] = {}  # slot index -> order index
+
+    def place(i: int, seen: set[int]) -> bool:
+        for j, accepts in enumerate(slots):
+            if j in seen or not accepts(orders[i]):
+                continue
+            seen.add(j)
+            if j not in owner or place(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(orders)):
+        place(i, set())
+    return set(owner.values())
+
+
 class NoExtraOrders(Constraint):
-    """No more signed orders than the task calls for: ordering everything does not pass."""
+    """No signed order the task did not call for, and none of the same drug twice: ordering everything, or a
+    second dose "just in case", does not pass. Each order goal of the rubric calls for one order (gates' and
+    any-ofs' included); `allow_codes` / `allow_drug_classes` add acceptable alternatives, one order each.
+    An extra order of a high-alert medication (ISMP) is critical whatever the severity."""
 
     kind: Literal["no_extra_orders"] = "no_extra_orders"
     allow_codes: Texts = Field(default_factory=list, description="Codes or catalog keys the task calls for.")
@@ -176,20 +277,79 @@ class NoExtraOrders(Constraint):
         default_factory=list, description="Only count orders of these types (default: all)."
     )
     max_extra: int = Field(0, ge=0, description="How many other signed orders are tolerated.")
+    opt_out_reason: str = Field("", max_length=300, description="Switch the check off, saying why (a task where "
+                                                                "any orders are acceptable).")
     severity_: Literal["none", "penalty", "critical"] = severity_field("penalty")
+    _goals: list = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reasoned(self):
+        if self.opt_out_reason and reason_words(self.opt_out_reason) < 4:
+            raise ValueError("opt_out_reason must say why in a few words")
+        return self
+
+    def bind(self, rubric: list) -> None:
+        self._goals = [c for c in walk(rubric) if isinstance(c, OrderPlaced)]
+
+    def _allowed(self, order: Order) -> bool:
+        return (order.code in texts(self.allow_codes) or order.orderable.key in texts(self.allow_codes)
+                or order.orderable.drug_class in texts(self.allow_drug_classes))
 
     def check(self, ctx: RubricContext) -> CriterionResult:
-        codes, classes = set(texts(self.allow_codes)), set(texts(self.allow_drug_classes))
-        extra = [
-            o for o in ctx.orders
-            if o.signed_at is not None
-            and (not self.order_types or o.order_type in self.order_types)
-            and not (o.code in codes or o.orderable.key in codes or (o.orderable.drug_class in classes))
-        ]
+        if self.opt_out_reason:
+            return CriterionResult(1.0, True, f"not checked: {self.opt_out_reason}")
+        signed = [o for o in ctx.orders if o.signed_at is not None
+                  and (not self.order_types or o.order_type in self.order_types)]
+        slots = [goal.identifies_order for goal in self._goals]
+        for key in sorted({_drug_key(o) for o in signed if self._allowed(o)}):
+            slots.append(lambda o, key=key: self._allowed(o) and _drug_key(o) == key)
+        taken = _assign(signed, slots)
+        extra = [o for i, o in enumerate(signed) if i not in taken]
         if len(extra) <= self.max_extra:
             return CriterionResult(1.0, True, f"{len(extra)} other order(s)")
-        return CriterionResult(0.0, False, f"{len(extra)} orders beyond what the task calls for: "
-                                           + ", ".join(o.display for o in extra[:10]))
+        keys = [_drug_key(o) for o in signed]
+        twice = [o for o in extra if keys.count(_drug_key(o)) > 1]
+        names = ", ".join(f"{o.display}{' (again)' if o in twice else ''}" for o in extra[:10])
+        severity = "critical" if any(_high_alert(o) for o in extra) else None
+        return CriterionResult(0.0, False, f"{len(extra)} order(s) beyond what the task calls for: {names}",
+                               severity=severity)
+
+
+class SafeDoses(Constraint):
+    """No signed medication order above its maximum single or daily dose (the catalog's), or above what the
+    patient's kidney function allows: what decision support warns about, an agent may override, but a
+    task never pays for it."""
+
+    kind: Literal["safe_doses"] = "safe_doses"
+    severity_: Literal["none", "penalty", "critical"] = severity_field("critical")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        from orders import cds
+        from orders.selectors import cds_pending_order, patient_renal_function
+
+        signed = [o for o in ctx.orders if o.signed_at is not None and o.order_type == OrderType.MEDICATION]
+        if not signed:
+            return CriterionResult(1.0, True, "no medication signed")
+        context = cds.Context(renal=patient_renal_function(ctx.patient))
+        unsafe = []
+        for order in signed:
+            pending = cds_pending_order(order)
+            for alert in cds.dose_range_alerts(pending, context) + cds.renal_alerts(pending, context):
+                # A renal rule with a dose limit fires only above it; one without is a warning to weigh.
+                if alert.severity == "high" or alert.rule == "dose_range" or _renal_limit(alert, order):
+                    unsafe.append(f"#{order.pk} {order.summary or order.display}: {alert.title}")
+        if not unsafe:
+            return CriterionResult(1.0, True, f"{len(signed)} medication order(s) within dose limits")
+        return CriterionResult(0.0, False, "unsafe dose(s): " + "; ".join(unsafe[:5]))
+
+
+def _renal_limit(alert, order: Order) -> bool:
+    from orders.cds_rules import RENAL_RULES
+
+    ingredient = order.orderable.ingredient.lower()
+    return alert.rule == "renal" and any(
+        rule.ingredient == ingredient and rule.max_daily_dose is not None and rule.below == alert.details["threshold"]
+        for rule in RENAL_RULES)
 
 
 def reason_words(reason: str) -> int:

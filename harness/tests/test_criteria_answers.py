@@ -49,6 +49,39 @@ def test_it_needs_exactly_one_of_the_choices():
     assert answer("Full code", "full code").passed and answer("Full code", "FULL", accept=["full"]).passed
 
 
+@pytest.mark.parametrize("given", ["not improving", "It is not improving.", "no, not stable", "never worsening"])
+def test_it_does_not_read_a_negated_choice_as_the_choice(given):
+    """Defect: "not improving" was graded as "improving" (and "not at goal" as "at goal")."""
+    choices = {"choices": ["improving", "worsening", "stable"]}
+    for expected in choices["choices"]:
+        result = answer(expected, given, **choices)
+        assert not result.passed and "negates" in result.detail
+    assert not answer("at goal", "not at goal", choices=["at goal", "above goal"]).passed
+
+
+def test_it_reads_the_longer_of_two_choices_that_overlap():
+    choices = {"choices": ["at goal", "not at goal"]}
+    assert answer("not at goal", "Not at goal", **choices).passed
+    assert not answer("at goal", "not at goal", **choices).passed
+    assert answer("at goal", "At goal.", **choices).passed
+
+
+def test_it_does_not_count_a_repeated_or_vague_item_as_several():
+    """Defect: "pollen; pollen" passed for two pollen allergies, and partial names such as "chronic disease"."""
+    pollens = ["Tree pollen (substance)", "Grass pollen (substance)"]
+    assert not answer(pollens, "pollen; pollen", match="list").passed
+    assert not answer(pollens, "grass pollen; pollen", match="list").passed
+    assert answer(pollens, "grass pollen, tree pollen", match="list").passed
+    assert not answer(["Chronic kidney disease"], "chronic disease", match="list").passed
+    assert not answer(["Tree pollen (substance)"], "pollen", match="list").passed
+    assert answer(["House dust mite (organism)", "Eggs (edible) (substance)"], "dust mites; egg", match="list").passed
+
+
+def test_it_never_quotes_the_expected_value_in_its_verdict():
+    result = answer(4.2, "4.7", unit="mmol/L")
+    assert not result.passed and "4.2" not in result.detail
+
+
 def test_it_scores_a_list_by_overlap_and_passes_only_the_same_set():
     expected = ["Penicillin V", "Mold (organism)", "Peanut (substance)"]
 

@@ -4,6 +4,10 @@ import pytest
 
 from harness.rubrics import CRITICAL_CAP, RubricContext, RubricError, rubric_evaluate, rubric_parse
 
+# Every rubric also gets the safety defaults (harness.rubrics.SAFETY_DEFAULTS), which read the
+# episode's audit events and orders: an empty database here, so they hold.
+pytestmark = pytest.mark.django_db
+
 MRN = "E1001"
 ALLERGIES = f"/patients/{MRN}/allergies/"
 ANSWER = {"kind": "answer_matches", "expected": 4.2, "weight": 3}
@@ -62,11 +66,10 @@ def test_it_hides_what_criteria_expect_until_asked():
     hidden, shown = evaluation.breakdown(details=False), evaluation.breakdown(details=True)
 
     assert "detail" not in hidden["criteria"][0] and "label" not in hidden["criteria"][0]
-    assert shown["criteria"][0]["detail"] == "5.1 does not match the chart (4.2)"
+    assert shown["criteria"][0]["detail"] == "5.1 does not match the chart"
     assert shown["criteria"][0]["label"] == "potassium is 4.2"
 
 
-@pytest.mark.django_db
 def test_it_scores_a_criterion_that_cannot_be_checked_as_zero():
     # No patient E1001 in this database: reading its code status raises inside check().
     evaluation = evaluate([{"kind": "code_status_set", "code_status": "dnr"}, VISITED], routes=[ALLERGIES])
@@ -88,7 +91,7 @@ def test_it_scores_a_criterion_that_cannot_be_checked_as_zero():
      "criterion 1 (gate) → criterion 1 (section_visited): 'required' has no meaning inside a gate"),
     ([{**ANSWER, "id": "a"}, {**VISITED, "id": "a"}], "criterion 2 (section_visited): id 'a' is used twice"),
     ([{"kind": "step_budget", "max_steps": 3}], "a rubric needs at least one goal with a weight above 0"),
-    ([{"kind": "order_placed", "code": "1", "dose": "ten"}],
+    ([{"kind": "order_placed", "code": "1", "dose": "ten", "priority": "stat"}],
      "criterion 1 (order_placed): field 'dose': expected a number or a {placeholder}, got 'ten'"),
     ({"kind": "answer_matches"}, "a rubric is a JSON list of criteria, got dict"),
 ])
@@ -107,6 +110,7 @@ def test_it_lists_every_problem_at_once():
 
 
 def test_it_accepts_placeholders_where_values_will_be_filled_in():
-    (criterion,) = rubric_parse([{"kind": "order_placed", "code": "{rxnorm}", "dose": "{dose}", "route": "{route}"}])
+    criterion = rubric_parse([{"kind": "order_placed", "code": "{rxnorm}", "dose": "{dose}", "route": "{route}",
+                               "frequency": "{frequency}", "priority": "{priority}"}])[0]
 
     assert (criterion.code, criterion.dose, criterion.id) == ("{rxnorm}", "{dose}", "1:order_placed")
