@@ -116,6 +116,11 @@ class KidneyFunctionRule(BaseModel):
         "exclude", description="Patients whose measure cannot be read (no result, no weight for CrCl): "
                                "decision support then applies no renal rule."
     )
+    away_from: list[float] = Field(
+        default_factory=list, description="Thresholds the measure must not lie within `margin` of (where a "
+                                          "rounding in the agent's own calculation would change the answer)."
+    )
+    margin: float = Field(1.0, ge=0, description="How close to a threshold is too close.")
 
 
 class ReducedEgfrRule(BaseModel):
@@ -316,6 +321,8 @@ def _kidney_function_patients(rule: KidneyFunctionRule, patients: QuerySet[Patie
         if value is None:
             if rule.unknown == "include":
                 chosen.append(patient.pk)
+            continue
+        if any(abs(value - threshold) < rule.margin for threshold in rule.away_from):
             continue
         if (rule.min is None or value >= rule.min) and (rule.below is None or value < rule.below):
             chosen.append(patient.pk)

@@ -229,20 +229,22 @@ class CreatinineBandArgs(BandArgs):
 
 
 @fact("egfr_from_creatinine", args=CreatinineBandArgs,
-      fields=("value", "exact", "creatinine", "unit", "age", "date", "accept"))
+      fields=("value", "exact", "creatinine", "unit", "age", "date", "near"))
 def egfr_from_creatinine(patient: Patient, *, loincs: list[str], bands: list, near: float) -> dict:
     """The band of the eGFR calculated from the most recent creatinine by the race-free CKD-EPI 2021
     equation (age on the day of the draw, sex as charted): answer = its label (a KDIGO GFR category);
-    value = the eGFR as a whole number, as labs report it; accept = the labels of bands whose boundary
-    lies within `near` of the eGFR. Labs and Synthea's charts sometimes carry an eGFR that contradicts
-    its own creatinine; this reads the creatinine."""
+    value = the eGFR as a whole number, as labs report it; near = the label across a band boundary that
+    lies within `near` of the eGFR (else the answer itself), which rounding may fairly give. Labs and
+    Synthea's charts sometimes carry an eGFR that contradicts its own creatinine; this reads the
+    creatinine."""
     from orders.cds import ckd_epi_2021
 
     draws = observation_draws(patient, loincs)
     if not draws:
         raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
     latest = draws[0]
-    same_draw = {round(r.value_num, 6) for r in _numeric_results(patient, loincs) if r.effective_at == latest.effective_at}
+    same_draw = {round(r.value_num, 6) for r in _numeric_results(patient, loincs)
+                 if r.effective_at == latest.effective_at}
     if len(same_draw) > 1:
         raise FactError(f"{patient.mrn}'s latest creatinine draw holds {len(same_draw)} different values")
     age = patient.age_on(timezone.localtime(latest.effective_at).date())
@@ -251,9 +253,10 @@ def egfr_from_creatinine(patient: Patient, *, loincs: list[str], bands: list, ne
     egfr = ckd_epi_2021(creatinine=latest.value_num, age=age, sex=patient.sex)
     args = CreatinineBandArgs(loincs=loincs, bands=bands, near=near)
     label = args.label(round(egfr))
-    accept = sorted({args.label(egfr + step) for step in (-near, near)} - {label})
+    across = sorted({args.label(egfr + step) for step in (-near, near)} - {label})
     return {"answer": label, "value": round(egfr), "exact": round(egfr, 2), "creatinine": _number(latest.value_num),
-            "unit": latest.unit, "age": age, "date": _local_date(latest.effective_at), "accept": accept}
+            "unit": latest.unit, "age": age, "date": _local_date(latest.effective_at),
+            "near": across[0] if across else label}
 
 
 class WeightDoseArgs(FactArgs):
