@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentenv import selectors, services
+from agentenv import disclosure, selectors, services
 from agentenv.actions import action_schemas, action_types
 from agentenv.models import Episode, Step
 
@@ -85,6 +85,8 @@ def _episode(request, episode_id: str) -> Episode:
 class EpisodeStateSerializer(serializers.ModelSerializer):
     episode_id = serializers.UUIDField(source="id")
     holds_database = serializers.SerializerMethodField()
+    patient_mrn = serializers.SerializerMethodField(
+        help_text="The patient you named at reset; null for a task (its instruction names the patient).")
 
     class Meta:
         model = Episode
@@ -97,6 +99,9 @@ class EpisodeStateSerializer(serializers.ModelSerializer):
 
     def get_holds_database(self, episode) -> bool:
         return episode.released_at is None
+
+    def get_patient_mrn(self, episode) -> str | None:
+        return disclosure.patient_mrn(episode)
 
 
 class EpisodeCreateApi(APIView):
@@ -117,6 +122,11 @@ class EpisodeCreateApi(APIView):
             required=False, allow_blank=True, help_text="The task instruction (the goal); not with task_id."
         )
         seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**62)
+        split = serializers.ChoiceField(
+            choices=["train", "heldout"], required=False, allow_blank=True,
+            help_text="With task_id: draw the instance from the train split or the held-out split (one in five "
+                      "instances, for evaluation). Default: any instance.",
+        )
         step_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1000)
         mode = serializers.ChoiceField(
             choices=Episode.Mode.values, default=Episode.Mode.API,
@@ -133,7 +143,9 @@ class EpisodeCreateApi(APIView):
 
         status = serializers.CharField()
         task_id = serializers.CharField(allow_blank=True)
-        patient_mrn = serializers.CharField()
+        patient_mrn = serializers.CharField(
+            allow_null=True, help_text="The patient you named at reset; null for a task (its instruction names the "
+                                       "patient, or asks you to find them).")
         seed = serializers.IntegerField()
         from_pool = serializers.BooleanField()
         reset_ms = serializers.FloatField()
@@ -171,7 +183,7 @@ class EpisodeCreateApi(APIView):
         except services.EnvironmentUnavailable as error:
             raise NoCapacity(str(error), wait=services.CapacityError.retry_after_s) from None
         info = self.InfoSerializer({
-            "status": episode.status, "task_id": episode.task_id, "patient_mrn": episode.patient_mrn,
+            "status": episode.status, "task_id": episode.task_id, "patient_mrn": disclosure.patient_mrn(episode),
             "seed": episode.seed,
             "from_pool": episode.from_pool, "reset_ms": episode.reset_ms, "mode": episode.mode,
             "timings_ms": services.episode_reset_timings(episode=episode), "action_types": action_types(),
@@ -245,8 +257,8 @@ class EpisodeStepApi(APIView):
             "cumulative_reward": step.episode.cumulative_reward,
             "timings_ms": {**step.info.get("timings_ms", {}), "step": round(step.duration_ms, 3)},
             **({"events": step.info["events"]} if step.info.get("events") else {}),
-            # Task episodes: the rubric's per-criterion breakdown and the reward's parts.
-            **({"rubric": step.info["rubric"]} if step.info.get("rubric") else {}),
+            # Task episodes: the reward's parts and progress; which criteria passed once the episode ends.
+            **disclosure.step_info({"rubric": step.info.get("rubric")}, ended=step.terminated or step.truncated),
         }
         output = self.OutputSerializer({
             "observation": step.observation, "reward": step.reward, "terminated": step.terminated,
@@ -279,6 +291,8 @@ class EpisodeTrajectoryApi(APIView):
     def get(self, request, episode_id: str):
         episode = _episode(request, episode_id)
         steps = self.StepSerializer(selectors.episode_trajectory(episode), many=True).data
+        for step in steps:  # the rubric as the agent saw it at that step (staff read the whole in harness pages)
+            step["info"] = disclosure.step_info(step["info"] or {}, ended=step["terminated"] or step["truncated"])
         output = self.OutputSerializer({
             "episode_id": episode.id, "status": episode.status, "cumulative_reward": episode.cumulative_reward,
             "steps": steps,

@@ -15,9 +15,9 @@ nothing, and a longer episode never scores more than a shorter one reaching the 
 state. An episode without a task (reset with a patient and an instruction) has no
 rubric: its only signal is the invalid-action penalty.
 
-Each step's info carries the per-criterion breakdown; what a criterion expects (its
-detail text) is left out until the episode ends, so the agent cannot read the
-expected answer from it mid-episode. The last step's verdict is stored on the episode.
+Each step's info keeps the full per-criterion breakdown, for staff and reports; what an
+agent is shown of it, and when, is agentenv.disclosure's business. The last step's
+verdict is stored on the episode.
 """
 
 from dataclasses import dataclass, field
@@ -63,7 +63,7 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     shaping = evaluation.potential - previous.get("potential", 0.0)
     value = shaping + bonus - penalty - unsafe
     info = {
-        **evaluation.breakdown(details=ended),
+        **evaluation.breakdown(details=True),
         "violated": sorted(seen | set(evaluation.violations)),
         "reward": {"shaping": round(shaping, 6), "bonus": bonus, "invalid_action": -penalty, "unsafe": -unsafe},
     }

@@ -183,15 +183,16 @@ def _episode_create(*, owner, patient_mrn: str, instruction: str, seed: int | No
 def episode_reset(
     *, owner, patient_mrn: str = "", instruction: str = "", seed: int | None = None, step_limit: int | None = None,
     mode: str = Episode.Mode.API, screenshot: bool = False, set_of_marks: bool = False,
-    channel: str = Episode.Channel.REST, client_episode_id: str = "", task_id: str = "",
+    channel: str = Episode.Channel.REST, client_episode_id: str = "", task_id: str = "", split: str = "",
     allow_draft_task: bool = False,
 ) -> Episode:
     """Start an episode on its own copy of the golden database; in browser mode, with its
     own browser open at the start page, logged in as `owner`.
 
     With a `task_id` the seed picks the task's instance (its patient, or one of
-    `patient_mrn`'s instances) and the instruction is rendered from the episode's copy
-    of the chart; without one, the patient and the instruction are given.
+    `patient_mrn`'s instances, or one of a `split`'s) and the instruction is rendered
+    from the episode's copy of the chart; without one, the patient and the instruction
+    are given.
 
     Raises CapacityError when every slot is taken, ValidationError when the task or the
     patient is unknown or an option does not fit the mode, EnvironmentUnavailable
@@ -203,11 +204,14 @@ def episode_reset(
         if (instruction or "").strip():
             raise ValidationError({"instruction": "A task renders its own instruction: give task_id or instruction."})
         plan = task_instances.instance_plan(
-            task_id=task_id, seed=seed, patient_mrn=(patient_mrn or "").strip(), mode=mode, allow_draft=allow_draft_task
+            task_id=task_id, seed=seed, patient_mrn=(patient_mrn or "").strip(), mode=mode, split=split,
+            allow_draft=allow_draft_task,
         )
         # The title stands in until the instruction is rendered from the episode's own chart.
         patient_mrn, seed, instruction = plan.patient_mrn, plan.seed, plan.task.title
         step_limit = step_limit or plan.task.step_limit
+    elif split:
+        raise ValidationError({"split": "A split draws a task's instances: give task_id too."})
     patient_mrn = (patient_mrn or "").strip()
     if not patient_mrn:
         raise ValidationError({"patient_mrn": "This field is required."})

@@ -54,8 +54,9 @@ def evaluation_tasks(*, tier: str = "", domain: str = "", task_id: str = "") -> 
     return list(tasks)
 
 
-def evaluation_plan(*, tasks: list[Task], episodes: int, seed: int) -> list[dict]:
-    """Episode index → task and instance seed: every task in turn (shuffled), a fresh seed each."""
+def evaluation_plan(*, tasks: list[Task], episodes: int, seed: int, split: str = "heldout") -> list[dict]:
+    """Episode index → task and instance seed: every task in turn (shuffled), a fresh seed each, drawn in
+    `split` (held-out by default: instances a training run on the train split never saw)."""
     rng = random.Random(seed)
     order = [task.task_id for task in tasks]
     rng.shuffle(order)
@@ -63,21 +64,21 @@ def evaluation_plan(*, tasks: list[Task], episodes: int, seed: int) -> list[dict
     for index in range(episodes):
         if index and index % len(order) == 0:
             rng.shuffle(order)
-        plan.append({"task_id": order[index % len(order)], "seed": rng.randrange(2**31)})
+        plan.append({"task_id": order[index % len(order)], "seed": rng.randrange(2**31), "split": split})
     return plan
 
 
 @transaction.atomic(using="default")
 def evaluation_create(*, agent: str, episodes: int, seed: int, workers: int = 1, backend: str = "threads",
-                      tier: str = "", domain: str = "", task_id: str = "") -> Evaluation:
+                      tier: str = "", domain: str = "", task_id: str = "", split: str = "heldout") -> Evaluation:
     tasks = evaluation_tasks(tier=tier, domain=domain, task_id=task_id)
     if not tasks:
         raise EvaluationError("No published task (with semantic actions) matches "
                               f"tier={tier or '*'} domain={domain or '*'} task={task_id or '*'}.")
     return Evaluation.objects.create(
         agent=agent, seed=seed, workers=workers, backend=backend, owner=evaluator_user(),
-        filters={"tier": tier, "domain": domain, "task": task_id, "episodes": episodes},
-        plan=evaluation_plan(tasks=tasks, episodes=episodes, seed=seed), episodes_planned=episodes,
+        filters={"tier": tier, "domain": domain, "task": task_id, "episodes": episodes, "split": split},
+        plan=evaluation_plan(tasks=tasks, episodes=episodes, seed=seed, split=split), episodes_planned=episodes,
     )
 
 
@@ -128,19 +129,25 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
     task = Task.objects.filter(task_id=item["task_id"]).first()
     started = time.perf_counter()
     episode, driven, problem = None, None, ""
-    try:
-        episode = services.episode_reset(owner=evaluation.owner, task_id=item["task_id"], seed=item["seed"])
-    except Exception as error:  # the report shows an instance that could not start, the run goes on
-        logger.warning("evaluation %s #%s: reset failed: %s", evaluation.pk, index, error)
-        problem = f"{type(error).__name__}: {error}"
-    if episode is not None:
+    if hasattr(agent, "run"):  # an exploit runs its own episodes
+        episode, problem = _exploit_episode(evaluation=evaluation, index=index, item=item, agent=agent)
+    else:
         try:
-            instance = Instance.from_json(episode.task_instance)
-            observation = services.episode_observation(episode=episode)
-            driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
-        finally:
-            episode = services.episode_close(episode=episode)
+            episode = services.episode_reset(owner=evaluation.owner, task_id=item["task_id"], seed=item["seed"],
+                                             split=item.get("split", ""))
+        except Exception as error:  # the report shows an instance that could not start, the run goes on
+            logger.warning("evaluation %s #%s: reset failed: %s", evaluation.pk, index, error)
+            problem = f"{type(error).__name__}: {error}"
+        if episode is not None:
+            try:
+                instance = Instance.from_json(episode.task_instance)
+                observation = services.episode_observation(episode=episode)
+                driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
+            finally:
+                episode = services.episode_close(episode=episode)
     category, detail = failure_reason(episode=episode, driven=driven, problem=problem)
+    if problem.startswith(NOT_APPLICABLE):
+        category, detail = "not applicable", problem
     try:
         return EvaluationEpisode.objects.create(
             evaluation=evaluation, index=index, episode=episode, task_id=item["task_id"],
@@ -149,9 +156,27 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
             score=episode.score if episode else None, reward_sum=episode.cumulative_reward if episode else 0.0,
             steps=episode.step_count if episode else 0, invalid_actions=driven.invalid_actions if driven else 0,
             failure=category[:120], failure_detail=detail, duration_s=round(time.perf_counter() - started, 3),
+            exploit=agent.exploit_for(index) if hasattr(agent, "exploit_for") else "",
         )
     except IntegrityError:  # a redelivered Celery task ran the same index: the first record stands
         return EvaluationEpisode.objects.get(evaluation=evaluation, index=index)
+
+
+NOT_APPLICABLE = "not applicable"
+
+
+def _exploit_episode(*, evaluation: Evaluation, index: int, item: dict, agent) -> tuple[Episode | None, str]:
+    """The episode an exploit agent's run ended on (its best), or why there is none."""
+    name = agent.exploit_for(index)
+    try:
+        result = agent.run(owner=evaluation.owner, task_id=item["task_id"], seed=item["seed"],
+                           split=item.get("split", ""), index=index)
+    except Exception as error:  # the report shows an instance that could not run, the run goes on
+        logger.warning("evaluation %s #%s: exploit %s failed: %s", evaluation.pk, index, name, error)
+        return None, f"{type(error).__name__}: {error}"
+    if result is None:
+        return None, f"{NOT_APPLICABLE}: {name} has nothing to try on this instance"
+    return Episode.objects.get(pk=result.episode_id), ""
 
 
 def evaluation_missing_record(*, evaluation: Evaluation, reason: str) -> list[EvaluationEpisode]:

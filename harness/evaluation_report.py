@@ -54,13 +54,32 @@ def episode_row(result: EvaluationEpisode) -> dict:
         "score": result.score, "reward_sum": round(result.reward_sum, 4), "steps": result.steps,
         "invalid_actions": result.invalid_actions, "failure": result.failure or None,
         "failure_detail": result.failure_detail or None, "duration_s": result.duration_s,
+        "exploit": result.exploit or None,
     }
+
+
+def _by_task(results: list[EvaluationEpisode]) -> dict[str, dict]:
+    """Per template: its bucket, and its best episode's reward (for exploits: the one a training run would
+    find first), which exploit reached it, and how many episodes did not apply."""
+    groups = defaultdict(list)
+    for result in results:
+        groups[result.task_id].append(result)
+    table = {}
+    for task_id, members in sorted(groups.items()):
+        ran = [r for r in members if r.failure != "not applicable"]
+        best = max(ran, key=lambda r: (r.success, r.reward_sum), default=None)
+        table[task_id] = {**_bucket(ran), "not_applicable": len(members) - len(ran),
+                          "best_reward": round(best.reward_sum, 4) if best else None,
+                          "best_success": bool(best and best.success), "best_exploit": best.exploit if best else None}
+    return table
 
 
 def report_data(*, evaluation: Evaluation, results: list[EvaluationEpisode]) -> dict:
     return {
         "evaluation": {
             "id": evaluation.pk, "agent": evaluation.agent, "filters": evaluation.filters, "seed": evaluation.seed,
+            # An exploit succeeding is a defect of the task, not a result of the agent.
+            "adversarial": evaluation.agent.startswith("exploit-"),
             "backend": evaluation.backend, "workers": evaluation.workers, "status": evaluation.status,
             "error": evaluation.error or None, "started_at": evaluation.started_at.isoformat(),
             "finished_at": evaluation.finished_at.isoformat() if evaluation.finished_at else None,
@@ -68,6 +87,7 @@ def report_data(*, evaluation: Evaluation, results: list[EvaluationEpisode]) -> 
         "summary": _bucket(results),
         "by_tier": _grouped(results, "tier"),
         "by_domain": _grouped(results, "domain"),
+        "by_task": _by_task(results),
         "failure_reasons": dict(Counter(r.failure for r in results if not r.success).most_common()),
         "episodes": [episode_row(result) for result in results],
     }

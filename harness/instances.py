@@ -2,14 +2,14 @@
 
 Sampling happens before the episode's database exists: the instance space (every
 variant × every patient its selector admits, in the golden database) is listed in a
-stable order and the seed picks one with `random.Random(seed)`, so the same task and
-seed give the same instance. Rendering happens at reset on the episode's fresh copy
+stable order, grouped by answer class, and the seed picks a class and then an instance
+with `random.Random(seed)` (harness.sampling), so the same task and seed give the same
+instance. Rendering happens at reset on the episode's fresh copy
 (the caller binds it): patient fields and facts are read from the chart there, the
 instruction and the rubric's placeholders filled, and the whole instance kept on the
 episode so scoring never depends on the task being edited later.
 """
 
-import random
 import secrets
 from dataclasses import asdict, dataclass
 
@@ -18,6 +18,7 @@ from django.db import connections
 
 from clinical.models import Patient
 from harness import facts as fact_registry
+from harness import sampling
 from harness.cohorts import cohort, selector_parse
 from harness.models import Task
 from harness.placeholders import PlaceholderError, fill
@@ -87,27 +88,30 @@ def instance_space(task: Task, *, using: str = GOLDEN) -> list[tuple[int, str]]:
     return space
 
 
-def task_plan(*, task: Task, seed: int | None = None, patient_mrn: str = "", using: str = GOLDEN) -> Plan:
-    """The instance of `task` that `seed` names (optionally among one patient's instances)."""
+def task_plan(*, task: Task, seed: int | None = None, patient_mrn: str = "", split: str = "",
+              using: str = GOLDEN) -> Plan:
+    """The instance of `task` that `seed` names (optionally among one patient's instances, or one split's):
+    an answer class chosen uniformly, then an instance of it (harness.sampling)."""
     seed = seed if seed is not None else secrets.randbits(31)
-    try:
-        space = instance_space(task, using=using)
-    finally:
-        # PostgreSQL copies the golden database as a template: nobody may stay connected to it.
-        if not connections[using].in_atomic_block:
-            connections[using].close()
+    candidates = sampling.entries(task, using=using)
+    if split:
+        candidates = sampling.in_split(task.task_id, candidates, split)
+        if not candidates:
+            raise ValidationError({"split": f"Task {task.task_id} has no instance in the {split} split."})
     if patient_mrn:
-        space = [(variant, mrn) for variant, mrn in space if mrn == patient_mrn]
-        if not space:
-            raise ValidationError({"patient_mrn": f"Patient {patient_mrn!r} is not eligible for task {task.task_id}."})
-    if not space:
+        candidates = [entry for entry in candidates if entry.mrn == patient_mrn]
+        if not candidates:
+            where = f" in the {split} split" if split else ""
+            raise ValidationError({"patient_mrn": f"Patient {patient_mrn!r} is not eligible for task "
+                                                  f"{task.task_id}{where}."})
+    if not candidates:
         raise ValidationError({"task_id": f"No patient in the golden database is eligible for task {task.task_id}."})
-    variant, mrn = space[random.Random(seed).randrange(len(space))]
-    return Plan(task=task, seed=seed, variant=variant, patient_mrn=mrn)
+    chosen = sampling.pick(candidates, seed)
+    return Plan(task=task, seed=seed, variant=chosen.variant, patient_mrn=chosen.mrn)
 
 
 def instance_plan(*, task_id: str, seed: int | None = None, patient_mrn: str = "", mode: str = "api",
-                  allow_draft: bool = False, using: str = GOLDEN) -> Plan:
+                  split: str = "", allow_draft: bool = False, using: str = GOLDEN) -> Plan:
     """Pick the instance of the task `task_id` that `seed` names, for a reset in `mode`.
 
     Raises ValidationError with a message for the client: unknown or unpublished task,
@@ -121,7 +125,9 @@ def instance_plan(*, task_id: str, seed: int | None = None, patient_mrn: str = "
         modes = " or ".join(sorted(MODES_FOR_ACTIONS[task.allowed_actions]))
         raise ValidationError({"mode": f"Task {task_id} allows {task.get_allowed_actions_display().lower()}: "
                                        f"reset with mode {modes}."})
-    return task_plan(task=task, seed=seed, patient_mrn=patient_mrn, using=using)
+    if split and split not in sampling.SPLITS:
+        raise ValidationError({"split": f"Unknown split {split!r}: choose {' or '.join(sampling.SPLITS)}."})
+    return task_plan(task=task, seed=seed, patient_mrn=patient_mrn, split=split, using=using)
 
 
 def patient_params(patient: Patient) -> dict:

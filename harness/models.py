@@ -185,6 +185,8 @@ class EvaluationEpisode(models.Model):
     failure = models.CharField(max_length=120, blank=True, db_index=True)
     failure_detail = models.TextField(blank=True)
     duration_s = models.FloatField(default=0.0)
+    # Exploit agents: which exploit this episode ran (exploit-all takes them in turn).
+    exploit = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["evaluation", "index"]

@@ -77,7 +77,7 @@ def drive(episode: Episode, actions: Iterable[dict]) -> Driven:
 
 
 def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, patient_mrn: str = "",
-             allow_draft: bool = False, mode: str | None = None, close: bool = True) -> RunResult:
+             split: str = "", allow_draft: bool = False, mode: str | None = None, close: bool = True) -> RunResult:
     """Run `policy` (default: the task's oracle) on the instance `seed` names, then close the episode.
 
     By default the episode runs in API mode unless the task is done in the browser only
@@ -91,7 +91,7 @@ def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, pa
     if mode is None:
         allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
         mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
-    episode = services.episode_reset(owner=owner, task_id=task_id, seed=seed, patient_mrn=patient_mrn,
+    episode = services.episode_reset(owner=owner, task_id=task_id, seed=seed, patient_mrn=patient_mrn, split=split,
                                      allow_draft_task=allow_draft, mode=mode)
     try:
         instance = Instance.from_json(episode.task_instance)

@@ -1,7 +1,9 @@
-"""How many distinct instances the tasks have: templates × eligible patients × variants."""
+"""How many distinct instances the tasks have (templates × eligible patients × variants), how many are
+held out for evaluation, and how well one constant answer does on each question (harness.sampling)."""
 
 from collections import defaultdict
 
+from harness import sampling
 from harness.cohorts import cohort
 from harness.instances import GOLDEN, variant_selector
 from harness.models import Task
@@ -13,8 +15,13 @@ def task_instance_count(task: Task, *, using: str = GOLDEN) -> dict:
     patients = set()
     for variant in task.variant_list:
         patients.update(cohort(variant_selector(task, variant), using=using).values_list("mrn", flat=True))
+    entries = sampling.entries(task, using=using)
+    constant = sampling.constant_answer_share(entries)
     return {"task_id": task.task_id, "tier": task.tier, "domain": task.domain, "variants": len(per_variant),
-            "patients": len(patients), "instances": sum(per_variant)}
+            "patients": len(patients), "instances": sum(per_variant),
+            "heldout": len(sampling.in_split(task.task_id, entries, "heldout")),
+            "answer_classes": constant["answer_classes"], "best_constant_share": constant["best_constant_share"],
+            "best_constant": constant["best_constant"], "largest_classes": constant["class_sizes"]}
 
 
 def library_stats(tasks, *, using: str = GOLDEN) -> dict:
@@ -28,6 +35,7 @@ def library_stats(tasks, *, using: str = GOLDEN) -> dict:
     return {
         "templates": len(rows),
         "instances": sum(row["instances"] for row in rows),
+        "heldout": sum(row["heldout"] for row in rows),
         "tiers": {tier: tiers[tier] for tier in Task.Tier.values if tier in tiers},
         "domains": dict(sorted(domains.items())),
         "tasks": rows,

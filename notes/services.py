@@ -166,7 +166,8 @@ def note_create(
             "text_length": len(note.text),
             "expanded": list(expanded.expanded),
             # What the author did not write: the template's text and what the smart phrases filled in.
-            "inserted_lines": smartphrases.lines_of(template.body if template else "", *expanded.inserted),
+            "inserted_text": smartphrases.inserted_record(template_body=template.body if template else "",
+                                                          expansions=expanded.inserted),
         },
     )
     return note
@@ -205,7 +206,7 @@ def note_edit(
             "fields": sorted(changed),
             "text_length": len(note.text),
             "expanded": list(expanded),
-            "inserted_lines": smartphrases.lines_of(*inserted),
+            "inserted_text": smartphrases.inserted_record(expansions=inserted),
             "autosave": not expand,
         },
     )
@@ -237,7 +238,7 @@ def note_sign(*, note: Note, actor: str, title: str | None = None, text: str | N
             "text_sha256": text_sha256(note.text),
             "signed_at": now.isoformat(),
             "expanded": list(expansion.expanded),
-            "inserted_lines": smartphrases.lines_of(*expansion.inserted),
+            "inserted_text": smartphrases.inserted_record(expansions=expansion.inserted),
         },
     )
     return note
@@ -285,7 +286,7 @@ def note_addendum_add(*, note: Note, actor: str, text: str, author_name: str = "
             "text_sha256": text_sha256(addendum.text),
             "signed_at": now.isoformat(),
             "expanded": list(expansion.expanded),
-            "inserted_lines": smartphrases.lines_of(*expansion.inserted),
+            "inserted_text": smartphrases.inserted_record(expansions=expansion.inserted),
         },
     )
     return addendum

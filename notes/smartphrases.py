@@ -265,9 +265,11 @@ def expand(text: str, patient: Patient) -> Expansion:
     return Expansion(text=result, expanded=found.known, unknown=found.unknown, inserted=tuple(rendered.values()))
 
 
-def lines_of(*texts: str) -> list[str]:
-    """The non-blank lines of texts, stripped, each once: how inserted text is recorded."""
-    return list(dict.fromkeys(line.strip() for text in texts for line in (text or "").splitlines() if line.strip()))
+def inserted_record(*, template_body: str = "", expansions: tuple[str, ...] = ()) -> list[str]:
+    """What was put into a note without its author typing it, each once: a template's lines (headings,
+    smart-phrase tokens) and each phrase's expansion as a whole."""
+    lines = [line.strip() for line in (template_body or "").splitlines() if line.strip()]
+    return list(dict.fromkeys([*lines, *(text.strip() for text in expansions if text.strip())]))
 
 
 def known_list() -> str:

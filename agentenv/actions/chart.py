@@ -51,8 +51,10 @@ class GetObservations(Action):
     type: Literal["get_observations"] = Field(description="Action type.")
     loinc: str = Field(min_length=1, max_length=20, description="LOINC code, e.g. 4548-4 for hemoglobin A1c.")
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
-    start: datetime | None = Field(None, description="Only results at or after this time (ISO 8601).")
-    end: datetime | None = Field(None, description="Only results at or before this time (ISO 8601).")
+    start: datetime | None = Field(None, description="Only results at or after this time (ISO 8601; without an "
+                                                     "offset, the EHR's local time).")
+    end: datetime | None = Field(None, description="Only results at or before this time (ISO 8601; without an "
+                                                   "offset, the EHR's local time).")
     limit: int = Field(50, ge=1, le=MAX_ROWS, description="Most results to return.")
 
 

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from agentenv.actions.registry import ActionContext, ActionError
 from clinical import selectors
@@ -38,7 +39,9 @@ def route(url_name: str, *, query: dict | None = None, **kwargs) -> str:
 
 
 def iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
+    """A moment in the EHR's own time zone (settings.TIME_ZONE), with its UTC offset: the dates an agent reads
+    are the dates the chart's pages show and its tasks ask about."""
+    return timezone.localtime(moment).isoformat() if moment else None
 
 
 def patient_header(patient: Patient) -> dict:

@@ -47,6 +47,7 @@ class ResetApi(_TokenApi):
             "task_id": serializers.CharField(required=False), "patient_mrn": serializers.CharField(required=False),
             "instruction": serializers.CharField(required=False),
             "seed": serializers.IntegerField(required=False), "step_limit": serializers.IntegerField(required=False),
+            "split": serializers.ChoiceField(["train", "heldout"], required=False),
             "mode": serializers.ChoiceField(["api", "browser"], required=False),
             "screenshot": serializers.BooleanField(required=False),
             "set_of_marks": serializers.BooleanField(required=False),

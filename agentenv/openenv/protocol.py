@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agentenv import services
+from agentenv import disclosure, services
 from agentenv.actions.registry import action_adapter
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
@@ -55,6 +55,8 @@ class ResetParams(BaseModel):
     patient_mrn: str = Field("", max_length=20, description="MRN of the patient (with task_id: optional).")
     instruction: str = Field("", max_length=20000, description="The goal, when no task_id is given.")
     seed: int | None = Field(None, ge=0, le=2**62, description="Seed of the episode's randomness.")
+    split: Literal["", "train", "heldout"] = Field("", description="With task_id: draw from the train or the held-out "
+                                                                   "split (one in five instances, for evaluation).")
     step_limit: int | None = Field(None, ge=1, le=1000, description="Steps before the episode is truncated.")
     mode: Literal["api", "browser"] = Field("api", description="browser: the episode gets its own headless Chromium.")
     screenshot: bool = Field(False, description="Browser mode: a PNG screenshot in every observation.")
@@ -87,7 +89,8 @@ class EpisodeState(BaseModel):
     task_id: str = Field(description="The task the episode instantiates, or empty.")
     done: bool = Field(description="The episode has ended: no more steps.")
     mode: str = Field(description="api or browser.")
-    patient_mrn: str = Field(description="MRN of the task's patient.")
+    patient_mrn: str | None = Field(description="The patient named at reset; null for a task (its instruction "
+                                                "names the patient).")
     instruction: str = Field(description="The task instruction.")
     seed: int | None = Field(description="Seed of the episode.")
     step_limit: int = Field(description="Steps before the episode is truncated.")
@@ -107,7 +110,7 @@ def episode_state(episode: Episode) -> dict:
         task_id=episode.task_id,
         done=episode.status in Episode.ENDED or episode.released_at is not None,
         mode=episode.mode,
-        patient_mrn=episode.patient_mrn,
+        patient_mrn=disclosure.patient_mrn(episode),
         instruction=episode.instruction,
         seed=episode.seed,
         step_limit=episode.step_limit,
@@ -158,7 +161,8 @@ def reset(*, owner, params: ResetParams, channel: str) -> tuple[Episode, dict]:
     try:
         episode = services.episode_reset(
             owner=owner, task_id=params.task_id, patient_mrn=params.patient_mrn, instruction=params.instruction,
-            seed=params.seed, step_limit=params.step_limit, mode=params.mode, screenshot=params.screenshot,
+            seed=params.seed, split=params.split, step_limit=params.step_limit, mode=params.mode,
+            screenshot=params.screenshot,
             set_of_marks=params.set_of_marks, channel=channel, client_episode_id=params.episode_id or "",
         )
     except DjangoValidationError as error:
@@ -176,7 +180,7 @@ def reset(*, owner, params: ResetParams, channel: str) -> tuple[Episode, dict]:
             **_ids(episode),
             "status": episode.status,
             "task_id": episode.task_id,
-            "patient_mrn": episode.patient_mrn,
+            "patient_mrn": disclosure.patient_mrn(episode),
             "mode": episode.mode,
             "seed": episode.seed,
             "timings_ms": services.episode_reset_timings(episode=episode),
@@ -212,8 +216,8 @@ def step(*, episode: Episode | None, action) -> tuple[Step, dict]:
             "cumulative_reward": ended.cumulative_reward,
             "timings_ms": {**taken.info.get("timings_ms", {}), "step": round(taken.duration_ms, 2)},
             **({"events": taken.info["events"]} if taken.info.get("events") else {}),
-            # Task episodes: the rubric's breakdown of this step's reward, and the final verdict.
-            **({"rubric": taken.info["rubric"]} if taken.info.get("rubric") else {}),
+            # Task episodes: the reward's parts and progress; which criteria passed once the episode ends.
+            **disclosure.step_info({"rubric": taken.info.get("rubric")}, ended=taken.terminated or taken.truncated),
             **({"score": ended.score, "success": ended.success} if ended.score is not None else {}),
         },
     }

@@ -63,6 +63,25 @@ def test_it_gets_observations_by_loinc_within_a_time_window(alice):
     assert values == [6.9, 7.4]  # newest first, January's result outside the window
 
 
+def test_it_gives_every_time_in_the_ehrs_own_time_zone(alice, settings):
+    """Defect: the API returned UTC while the pages and the tasks' dates are local, so a late-evening
+    vaccine or result fell on another day for an agent than for a clinician (10 of 40 last-vaccine-date
+    instances)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    episode = start(alice)
+    step = act(episode, type="get_observations", mrn=MARIA_MRN, loinc="4548-4")
+    immunizations = act(episode, type="read_chart_section", section="immunizations", mrn=MARIA_MRN)
+
+    rows = step.observation["last_action_result"]["observations"]
+    rows += immunizations.observation["last_action_result"]["immunizations"]
+    local = ZoneInfo(settings.TIME_ZONE)
+    for row in rows:
+        moment = datetime.fromisoformat(row.get("effective_at") or row["occurred_at"])
+        assert moment.utcoffset() == moment.astimezone(local).utcoffset(), row
+
+
 def test_it_adds_a_problem_with_the_step_number_on_the_audit_event(alice):
     episode = start(alice)
     act(episode, type="open_chart", mrn=MARIA_MRN)

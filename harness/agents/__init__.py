@@ -1,4 +1,4 @@
-"""Baseline agents for `manage.py evaluate`: the oracle, a seeded random agent, and an LLM.
+"""Agents for `manage.py evaluate`: the oracle, a seeded random agent, an LLM, and the exploits.
 
 An agent makes one policy per episode: `agent.policy(instance, observation, seed=...)`
 returns the actions (or a generator that receives each observation, as oracles do),
@@ -22,7 +22,13 @@ class AgentUnavailable(Exception):
     """The agent cannot run here (e.g. the LLM endpoint is not configured)."""
 
 
-AGENT_NAMES = ("oracle", "random", "llm")
+def _exploit_names() -> tuple[str, ...]:
+    from harness.agents.exploit_agent import exploit_agent_names
+
+    return tuple(exploit_agent_names())
+
+
+AGENT_NAMES = ("oracle", "random", "llm", *_exploit_names())
 
 
 def agent_get(name: str) -> Agent:
@@ -39,4 +45,8 @@ def agent_get(name: str) -> Agent:
         from harness.agents.llm import LLMAgent
 
         return LLMAgent.from_environment()
+    if name in AGENT_NAMES and name.startswith("exploit-"):
+        from harness.agents.exploit_agent import exploit_agent_get
+
+        return exploit_agent_get(name)
     raise AgentUnavailable(f"Unknown agent {name!r}; choose one of {', '.join(AGENT_NAMES)}.")

@@ -1,7 +1,7 @@
 """Criteria on clinical notes: signed, of the right type, documenting the findings in the author's own prose.
 
-What counts is what the author wrote: the lines a template or a smart phrase filled in
-(.labs, .vitals, headings) are recorded on the note's audit events and set aside, so a note
+What counts is what the author wrote: the text a template or a smart phrase filled in
+(.labs, .vitals, headings) is recorded on the note's audit events and set aside, so a note
 of pasted tables documents nothing. Every note of the type the episode signed is judged
 (a wrong signed note stays in the chart: leaving it there is a documented error), each
 with the addenda the episode signed to it.
@@ -48,7 +48,7 @@ def _unit_spellings(units: list[str]) -> list[str]:
 
 @dataclass
 class Document:
-    """A signed note with the addenda the episode signed to it, and the lines its author did not write."""
+    """A signed note with the addenda the episode signed to it, and the text its author did not write."""
 
     note: Note
     text: str
@@ -56,16 +56,20 @@ class Document:
 
     @property
     def own_text(self) -> str:
-        return "\n".join(line for line in self.text.splitlines() if line.strip() not in self.inserted)
+        """The text with every inserted piece taken out (the longest first: an expansion may hold a shorter one)."""
+        own = self.text
+        for piece in sorted(self.inserted, key=len, reverse=True):
+            own = own.replace(piece, "\n")
+        return own
 
 
-def _inserted_lines(ctx: RubricContext) -> dict[int, set[str]]:
-    """Per note (by id), the template and smart-phrase lines its events recorded."""
-    lines: dict[int, set[str]] = {}
+def _inserted_text(ctx: RubricContext) -> dict[int, set[str]]:
+    """Per note (by id), the template and smart-phrase text its events recorded."""
+    pieces: dict[int, set[str]] = {}
     for event in ctx.patient_events(*NOTE_EVENTS):
         if event.target_id.isdigit():
-            lines.setdefault(int(event.target_id), set()).update(event.details.get("inserted_lines", []))
-    return lines
+            pieces.setdefault(int(event.target_id), set()).update(event.details.get("inserted_text", []))
+    return pieces
 
 
 def signed_documents(ctx: RubricContext, *, note_types: list[str] | None, include_addenda: bool) -> list[Document]:
@@ -74,7 +78,7 @@ def signed_documents(ctx: RubricContext, *, note_types: list[str] | None, includ
     rows = Note.objects.filter(pk__in=signed_ids + addendum_ids, status=Note.Status.SIGNED)
     if note_types:
         rows = rows.filter(note_type__in=note_types)
-    inserted = _inserted_lines(ctx)
+    inserted = _inserted_text(ctx)
     notes = sorted(rows, key=lambda note: note.pk)
     by_parent: dict[int, list[Note]] = {}
     for note in notes:

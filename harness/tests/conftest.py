@@ -1,8 +1,8 @@
-"""A small real golden database, the task library in the main database, and people to run episodes.
+"""A real golden database, the task library in the main database, and people to run episodes.
 
-The golden database is built once per test session from the first PATIENTS patients of
-the shipped population (real Synthea charts, so every template of the library finds
-eligible patients) into a database of its own; tests that run episodes point the
+The golden database is built once per test session from the shipped population (all of it
+by default: oracles and exploits run against the charts users get; EHRGYM_HARNESS_TEST_PATIENTS
+takes the first N for a quicker run) into a database of its own; tests that run episodes point the
 `golden` alias at it for their duration, so other apps' tests keep their own golden
 database. Criterion unit tests need none of this: they write to the main test database
 with the clinical factories, inside `episode_step_context`, as an episode would.
@@ -31,7 +31,7 @@ from conftest import CHROMEDRIVER, CHROMIUM, episodes_close_all, require_service
 from harness.library import library_load
 from harness.services import task_sync
 
-PATIENTS = int(os.environ.get("EHRGYM_HARNESS_TEST_PATIENTS", "24"))
+PATIENTS = int(os.environ.get("EHRGYM_HARNESS_TEST_PATIENTS", "0"))  # 0: the whole population
 # Env-level tests run in a rolled-back transaction on the main database (no flush between
 # tests); the golden database and the episodes' copies are reached past Django's guard.
 ENV_DBS = pytest.mark.django_db
@@ -104,9 +104,11 @@ def _drop_postgres(name: str) -> None:
 
 @pytest.fixture(scope="session")
 def harness_golden(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
-    """Name of the session's golden database: the first PATIENTS patients of the population."""
-    population = tmp_path_factory.mktemp("harness-population")
-    population_slice(source_dir=Path(settings.EHRGYM_POPULATION_DIR), out_dir=population, patients=PATIENTS)
+    """Name of the session's golden database: the population (or its first PATIENTS patients)."""
+    population = Path(settings.EHRGYM_POPULATION_DIR)
+    if PATIENTS:
+        population = tmp_path_factory.mktemp("harness-population")
+        population_slice(source_dir=Path(settings.EHRGYM_POPULATION_DIR), out_dir=population, patients=PATIENTS)
     name = _harness_golden_name(tmp_path_factory)
     with django_db_blocker.unblock(), golden_pointed_at(name):
         golden_build(force=True, population_dir=population)

@@ -1,4 +1,5 @@
-"""Policies for tests: the oracle with something slipped in before it ends, and the exploits it must resist.
+"""Policies for tests: the oracle with something slipped in before it ends (the exploits themselves are
+in harness.exploits).
 
 A policy is what an oracle is: `policy(instance)` gives actions, or a generator that
 receives each observation. These run through the real step path (harness.runner).
@@ -6,6 +7,7 @@ receives each observation. These run through the real step path (harness.runner)
 
 import inspect
 
+from harness import exploits
 from harness.oracles import oracle_get
 
 TERMINAL = frozenset({"answer", "finish", "report_infeasible"})
@@ -65,26 +67,9 @@ def invalid(count: int):
     return extra
 
 
-# One drug of many classes (a penicillin among them) and a lab: "order everything".
-SHOTGUN = (("308192", 500), ("199885", 500), ("309114", 500), ("1649988", 100), ("248656", 500), ("58410-2", None))
-
-
 def shotgun_orders(instance):
-    """Pend and sign a spread of orders, overriding every alert."""
-    mrn = instance.patient_mrn
-    for key, dose in SHOTGUN:
-        yield {"type": "place_order", "mrn": mrn, "orderable": key, **({"dose": dose} if dose else {})}
-    for _ in range(3):
-        signed = yield {"type": "sign_orders", "mrn": mrn}
-        alerts = (signed["last_action_result"] or {}).get("blocked_by_alerts", [])
-        if not alerts:
-            return
-        for alert in alerts:
-            if alert["severity"] == "high":
-                yield {"type": "override_alert", "mrn": mrn, "alert_id": alert["id"],
-                       "reason": "Ordering everything in case one of them is right."}
-            else:
-                yield {"type": "acknowledge_alert", "mrn": mrn, "alert_id": alert["id"]}
+    """Pend and sign a spread of orders, overriding every alert (harness.exploits' "order everything")."""
+    yield from exploits.shotgun_orders(instance.patient_mrn)
 
 
 def stop_every_medication(instance):
@@ -107,23 +92,5 @@ def record_every_vaccine(instance):
         yield {"type": "record_immunization", "mrn": instance.patient_mrn, "cvx": cvx}
 
 
-def stuffed_note(instance):
-    """A signed note made of every word the task and its facts could look for."""
-    words = [w.strip(".,:;()\"'") for w in instance.instruction.split()]
-    for fact in instance.facts.values():
-        answer = fact["answer"]
-        words += [str(a) for a in answer] if isinstance(answer, list) else [str(answer)]
-    text = ", ".join(dict.fromkeys(w for w in words if w))
-    created = yield {"type": "create_note", "mrn": instance.patient_mrn, "note_type": "progress", "title": "Note",
-                     "text": text}
-    yield {"type": "sign_note", "mrn": instance.patient_mrn, "note_id": created["last_action_result"]["note"]["id"]}
-
-
 def finish_only(instance):
     return [{"type": "finish"}]
-
-
-def answering(text: str):
-    """The oracle, but ending with `text` as its answer."""
-    return before_ending(oracle, lambda instance: iter(()),
-                         replace_ending=lambda instance, action: {"type": "answer", "answer": text})

@@ -19,8 +19,9 @@ def test_it_scores_a_task_worked_in_the_browser(ehr, alice_api):
     reset = alice_api.post("/api/v1/episodes", {"task_id": TRIAGE, "seed": 5, "mode": "browser"}, format="json")
     assert reset.status_code == 201, reset.content
     body = reset.json()
-    episode_id, mrn = body["episode_id"], body["info"]["patient_mrn"]
-    assert f"(MRN {mrn})" in body["observation"]["goal"] and body["observation"]["axtree"]
+    episode_id = body["episode_id"]
+    mrn = body["observation"]["goal"].split("(MRN ", 1)[1].split(")", 1)[0]
+    assert body["info"]["patient_mrn"] is None and body["observation"]["axtree"]
     params = Episode.objects.get(pk=episode_id).task_instance["params"]
 
     allergies = step(alice_api, episode_id, type="goto", url=f"/patients/{mrn}/allergies/")

@@ -145,9 +145,13 @@ POTASSIUM_NOTE = {"kind": "note_signed", "note_type": "progress", "findings": [
      "units": ["mmol/L"]}]}
 
 
-def test_it_does_not_credit_a_note_made_of_smart_phrases(alice):
+@pytest.mark.parametrize("body", [
+    ".vitals\n.labs\n.meds\n.allergies\n.problems",
+    "Vitals today: .vitals\nThe labs are as follows: .labs\nHer medicines are .meds and allergies .allergies",
+], ids=["phrases alone", "phrases after a few words"])
+def test_it_does_not_credit_a_note_made_of_smart_phrases(alice, body):
     """Defect: a note made only of pasted smart-phrase lines passed."""
-    _signed_with(alice, ".vitals\n.labs\n.meds\n.allergies\n.problems")
+    _signed_with(alice, body)
 
     result = check({**POTASSIUM_NOTE, "min_note_words": 20}, alice)
 

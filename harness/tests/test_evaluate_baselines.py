@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from agentenv.models import Episode
+from harness.exploits import EXPLOITS
 from harness.models import Evaluation, EvaluationEpisode
 from harness.tests.conftest import ENV_DBS
 from harness.tests.evaluation_support import evaluate
@@ -12,7 +13,7 @@ from harness.tests.evaluation_support import evaluate
 pytestmark = ENV_DBS
 
 EPISODE_KEYS = {"index", "task_id", "tier", "domain", "seed", "patient_mrn", "episode_id", "success", "score",
-                "reward_sum", "steps", "invalid_actions", "failure", "failure_detail", "duration_s"}
+                "reward_sum", "steps", "invalid_actions", "failure", "failure_detail", "duration_s", "exploit"}
 AGGREGATE_KEYS = {"episodes", "successes", "success_rate", "mean_reward", "mean_score", "mean_steps",
                   "invalid_actions"}
 PLOTS = ("plot-success-by-tier", "plot-reward-by-tier", "plot-success-by-domain", "plot-reward-by-domain",
@@ -26,7 +27,8 @@ def test_it_solves_every_sampled_instance_with_the_oracle_and_writes_the_report(
     assert summary["success_rate"] == 1.0
     assert summary["mean_reward"] > 1.0  # full progress plus the success bonus
     data = summary["data"]
-    assert set(data) == {"evaluation", "summary", "by_tier", "by_domain", "failure_reasons", "episodes"}
+    assert set(data) == {"evaluation", "summary", "by_tier", "by_domain", "by_task", "failure_reasons", "episodes"}
+    assert data["evaluation"]["filters"]["split"] == "heldout" and not data["evaluation"]["adversarial"]
     assert data["evaluation"]["agent"] == "oracle" and data["evaluation"]["seed"] == 11
     assert set(data["summary"]) == AGGREGATE_KEYS
     assert all(set(bucket) == AGGREGATE_KEYS for bucket in [*data["by_tier"].values(), *data["by_domain"].values()])
@@ -76,3 +78,18 @@ def test_it_gives_the_same_results_with_two_worker_threads_as_with_one(chart, tm
         assert summary["data"]["evaluation"]["workers"] == workers
     assert runs[1] == runs[2]
     assert EvaluationEpisode.objects.count() == 8
+
+
+def test_it_runs_every_exploit_as_an_agent_and_reports_the_best_exploit_reward_per_task(chart, tmp_path):
+    summary = evaluate(tmp_path / "exploits", agent="exploit-all", episodes=2 * len(EXPLOITS), seed=4)
+
+    data = summary["data"]
+    ran = [e for e in data["episodes"] if e["failure"] != "not applicable"]
+    assert summary["success_rate"] == 0.0 and ran
+    assert {e["exploit"] for e in data["episodes"]} == set(EXPLOITS)  # each one, in turn
+    assert data["evaluation"]["adversarial"]
+    for task_id, row in data["by_task"].items():
+        assert row["best_success"] is False, task_id
+        assert row["episodes"] + row["not_applicable"] == sum(1 for e in data["episodes"] if e["task_id"] == task_id)
+    html = Path(summary["report_html"]).read_text()
+    assert 'data-testid="report-by-task"' in html and "succeeded" not in html

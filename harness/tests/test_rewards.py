@@ -78,7 +78,7 @@ def test_it_caps_the_score_and_penalises_a_critical_safety_violation(alice):
     assert run.total_reward == pytest.approx(-2 * UNSAFE_ACTION_PENALTY)
 
 
-def test_it_reports_each_criterion_in_info_and_what_it_expects_only_at_the_end(alice):
+def test_it_keeps_each_criterion_and_what_it_expected_in_the_stored_step(alice):
     episode = reset(alice, "ehr/laboratory-medicine.latest-result-v1", seed=2)
     loinc = episode.task_instance["params"]["loincs"][0]
 
@@ -86,8 +86,7 @@ def test_it_reports_each_criterion_in_info_and_what_it_expects_only_at_the_end(a
     answered = act(episode, type="answer", answer="-1")
 
     middle, end = looked.info["rubric"], answered.info["rubric"]
-    assert [row["kind"] for row in middle["criteria"]] == ["answer_matches", "step_budget"]
-    assert all("detail" not in row and "label" not in row for row in middle["criteria"])
+    assert [row["kind"] for row in middle["criteria"]][:2] == ["answer_matches", "step_budget"]
     assert end["criteria"][0]["detail"] and end["success"] is False
     assert end["reward"] == {"shaping": 0.0, "bonus": 0.0, "invalid_action": -0.0, "unsafe": -0.0}
     episode.refresh_from_db()

@@ -30,7 +30,7 @@ def test_it_records_who_created_what_in_the_audit_trail(alice):
     assert (event.actor, event.target_type, event.target_id) == ("drsmith", "notes.note", str(note.pk))
     assert event.patient == alice
     assert event.details == {"note_type": "h_and_p", "title": "Admission H&P", "template": "", "text_length": 0,
-                             "expanded": []}
+                             "expanded": [], "inserted_text": []}
 
 
 def test_it_names_the_author_after_their_practitioner_record(alice):
@@ -45,9 +45,12 @@ def test_it_starts_from_a_template_with_smart_phrases_filled_in(alice, templates
     for section in ("SUBJECTIVE:", "OBJECTIVE:", "ASSESSMENT:", "PLAN:"):
         assert section in note.text
     assert "Patient: Alice Walker" in note.text and "BP 147/87 mmHg (H)" in note.text and ".vitals" not in note.text
-    assert AuditEvent.objects.get(action="note.create").details["expanded"] == [
-        "name", "age", "mrn", "vitals", "labs", "meds", "allergies", "problems"
-    ]
+    details = AuditEvent.objects.get(action="note.create").details
+    assert details["expanded"] == ["name", "age", "mrn", "vitals", "labs", "meds", "allergies", "problems"]
+    # What the author did not write (the template's lines, what the phrases filled in) is recorded, so a
+    # rubric can tell it from the author's own words.
+    assert "SUBJECTIVE:" in details["inserted_text"]
+    assert any("BP 147/87 mmHg (H)" in line for line in details["inserted_text"])
 
 
 def test_it_puts_given_text_after_the_template(alice, templates):

@@ -32,13 +32,15 @@ def test_it_audits_an_edit_with_the_fields_that_changed(alice_draft):
     event = AuditEvent.objects.get(action="note.edit")
     assert (event.actor, event.target_id) == ("drsmith", str(alice_draft.pk))
     assert event.details == {"note_type": "progress", "title": "Telephone follow-up", "fields": ["text"],
-                             "text_length": 17, "expanded": [], "autosave": False}
+                             "text_length": 17, "expanded": [], "inserted_text": [], "autosave": False}
 
 
 def test_it_expands_smart_phrases_when_saving(alice_draft):
     services.note_edit(note=alice_draft, actor="drsmith", text="Allergies: .allergies")
     assert Note.objects.get(pk=alice_draft.pk).text.startswith("Allergies: Peanut (substance) (Hives, moderate)")
-    assert AuditEvent.objects.get(action="note.edit").details["expanded"] == ["allergies"]
+    details = AuditEvent.objects.get(action="note.edit").details
+    assert details["expanded"] == ["allergies"]
+    assert details["inserted_text"] == ["Peanut (substance) (Hives, moderate); Penicillin V (Anaphylaxis, severe)"]
 
 
 def test_it_autosaves_text_exactly_as_typed(alice_draft):

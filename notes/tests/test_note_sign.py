@@ -42,6 +42,7 @@ def test_it_audits_what_was_signed_with_its_length_and_hash(alice_draft):
         "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "signed_at": SIGNING_TIME.isoformat(),
         "expanded": [],
+        "inserted_text": [],
     }
 
 

@@ -1,4 +1,5 @@
-"""`manage.py evaluate --agent {oracle,random,llm}`: run an agent on sampled task instances and report.
+"""`manage.py evaluate --agent {oracle,random,llm,exploit-<name>,exploit-all}`: run an agent on sampled task
+instances (the held-out split by default) and report.
 
 The last stdout line is one JSON object: episodes, success_rate, mean_reward, report
 (report.json's path), report_html, evaluation (the run's id).
@@ -27,7 +28,8 @@ def _positive(text: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Evaluate an agent (oracle, random, llm) on a seeded sample of published task instances."
+    help = ("Evaluate an agent (oracle, random, llm, or an exploit that must fail) on a seeded sample of published "
+            "task instances.")
 
     def add_arguments(self, parser):
         parser.add_argument("--agent", required=True, choices=AGENT_NAMES)
@@ -37,11 +39,14 @@ class Command(BaseCommand):
         parser.add_argument("--episodes", type=_positive, default=10, help="Episodes to run, spread over the tasks.")
         parser.add_argument("--workers", type=_positive, default=1, help="Episodes run at once.")
         parser.add_argument("--seed", type=int, default=None, help="Seed of the sample (default: random, reported).")
+        parser.add_argument("--split", default="heldout", choices=["heldout", "train", "all"],
+                            help="Which instances: the held-out split (default; never in a training set), the "
+                                 "train split, or all.")
         parser.add_argument("--out", default="", help="Report directory (default: var/reports/<timestamp>-<agent>/).")
         parser.add_argument("--backend", default="auto", choices=["auto", *Evaluation.Backend.values],
                             help="threads, or celery (needs a broker, REDIS_URL); auto: celery when a broker is set.")
 
-    def handle(self, *args, agent, tier, domain, task, episodes, workers, seed, out, backend, **options):
+    def handle(self, *args, agent, tier, domain, task, episodes, workers, seed, out, backend, split, **options):
         try:
             chosen = agent_get(agent)
         except AgentUnavailable as error:
@@ -53,7 +58,8 @@ class Command(BaseCommand):
         seed = secrets.randbits(31) if seed is None else seed
         try:
             run = evaluations.evaluation_create(agent=agent, episodes=episodes, seed=seed, workers=workers,
-                                                backend=backend, tier=tier, domain=domain, task_id=task)
+                                                backend=backend, tier=tier, domain=domain, task_id=task,
+                                                split="" if split == "all" else split)
         except evaluations.EvaluationError as error:
             raise CommandError(str(error)) from None
         stamp = timezone.localtime(run.started_at).strftime("%Y%m%d-%H%M%S")

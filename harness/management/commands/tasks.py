@@ -59,19 +59,31 @@ class Command(BaseCommand):
     def _stats(self, *, all, **options):
         tasks = Task.objects.all() if all else Task.objects.filter(status=Task.Status.PUBLISHED)
         summary = stats.library_stats(tasks.order_by("task_id"), using=GOLDEN)
-        self.stdout.write(f"{'task':<60} {'tier':<9} {'variants':>8} {'patients':>8} {'instances':>9}")
+        self.stdout.write(f"{'task':<60} {'tier':<9} {'variants':>8} {'patients':>8} {'instances':>9} "
+                          f"{'held out':>8} {'classes':>7} {'constant':>8}  best constant answer")
         for row in summary["tasks"]:
+            share = row["best_constant_share"]
+            constant = f"{share:>8.0%}  {row['best_constant']!r}" if share is not None else f"{'—':>8}"
+            classes = row["answer_classes"] or "—"
             self.stdout.write(f"{row['task_id']:<60} {row['tier']:<9} {row['variants']:>8} {row['patients']:>8} "
-                              f"{row['instances']:>9}")
+                              f"{row['instances']:>9} {row['heldout']:>8} {classes:>7} {constant}")
         for heading, buckets in (("tier", summary["tiers"]), ("domain", summary["domains"])):
             self.stdout.write("")
             self.stdout.write(f"{heading:<30} {'templates':>9} {'instances':>9}")
             for name, counts in buckets.items():
                 self.stdout.write(f"{name:<30} {counts['templates']:>9} {counts['instances']:>9}")
         self.stdout.write("")
-        self.stdout.write(f"{summary['templates']} templates, {summary['instances']} distinct instances")
-        self.stdout.write(json.dumps({key: summary[key] for key in ("templates", "instances", "tiers", "domains")},
-                                     sort_keys=True))
+        self.stdout.write(f"{summary['templates']} templates, {summary['instances']} distinct instances "
+                          f"({summary['heldout']} held out for evaluation)")
+        self.stdout.write("classes: distinct expected answers of a question, each drawn equally often; constant: the "
+                          "share of a question's instances the best single answer solves.")
+        self.stdout.write(json.dumps({
+            **{key: summary[key] for key in ("templates", "instances", "heldout", "tiers", "domains")},
+            "best_constant_share": {row["task_id"]: row["best_constant_share"] for row in summary["tasks"]
+                                    if row["best_constant_share"] is not None},
+            "answer_classes": {row["task_id"]: row["answer_classes"] for row in summary["tasks"]
+                               if row["answer_classes"]},
+        }, sort_keys=True))
 
     def _validate(self, *, task_ids, instances, browser, **options):
         tasks = Task.objects.filter(task_id__in=task_ids) if task_ids else Task.objects.all()
