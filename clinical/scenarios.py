@@ -3,7 +3,8 @@
 The shipped population is Synthea's, untouched, and Synthea rarely produces some
 findings tasks need: no potassium below 3.7 mmol/L, magnesium on five patients, few
 adults with a creatinine and eGFR. `fixtures/scenarios.json` describes a small set of
-scenarios (which patients, which results, when); `scenarios_apply` turns them into FHIR
+scenarios (which patients, which results, when; a scenario may take an earlier one's
+patients, so that one patient has two findings); `scenarios_apply` turns them into FHIR
 R4 Observations (and, for chronic kidney disease, a Condition) and imports them through
 the chart's own importer, so reference ranges and H/L flags come out exactly as for
 imported labs. `build_golden` applies them after the population.
@@ -91,6 +92,8 @@ def _check_scenario(scenario: dict, earlier: set[str]) -> None:
         raise ScenarioError(f"{where}: unknown eligibility rule(s) {', '.join(sorted(unknown))}")
     if unknown := set(scenario.get("not_with", ())) - earlier:
         raise ScenarioError(f"{where}: not_with names no earlier scenario: {', '.join(sorted(unknown))}")
+    if scenario.get("same_patients_as") is not None and scenario["same_patients_as"] not in earlier:
+        raise ScenarioError(f"{where}: same_patients_as names no earlier scenario: {scenario['same_patients_as']}")
     draws, slots = scenario.get("draws") or [], scenario.get("slots") or []
     if not draws or len(slots) < scenario.get("patients", 0):
         raise ScenarioError(f"{where}: needs draws and at least one slot per patient")
@@ -294,14 +297,20 @@ def scenarios_plan(spec: dict, *, using: str, reference_date: date) -> list[Pati
     chart = _Chart.read(spec, using)
     patients = list(Patient.objects.using(using).filter(deceased_at__isnull=True))
     chosen: dict[str, set[int]] = {}
+    order: dict[str, list[int]] = {}
     plan = []
     for scenario in spec["scenarios"]:
         name, seed = scenario["name"], spec["seed"]
         taken = set().union(*(chosen[other] for other in scenario.get("not_with", ())))
         eligible = [p for p in patients if p.pk not in taken and _eligible(p, scenario, chart, reference_date)]
         eligible.sort(key=lambda p: _rank(seed, name, p))
+        if "same_patients_as" in scenario:
+            # A second finding for an earlier scenario's patients (its eligibility still applies), in its order.
+            earlier = order[scenario["same_patients_as"]]
+            eligible = sorted((p for p in eligible if p.pk in earlier), key=lambda p: earlier.index(p.pk))
         picked = eligible[: scenario["patients"]]
         chosen[name] = {p.pk for p in picked}
+        order[name] = [p.pk for p in picked]
         for index, (patient, slot) in enumerate(zip(picked, scenario["slots"], strict=False)):
             minutes = index * spec.get("stagger_minutes", 0)
             times = [_draw_time(draw, reference_date=reference_date, minutes=minutes) for draw in scenario["draws"]]

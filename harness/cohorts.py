@@ -1,8 +1,10 @@
 """Patient selectors: which patients of a database a task can be asked about.
 
 A selector is declarative JSON, validated here (an unknown key is an error with its
-name, not ignored), and evaluated as one query with EXISTS subqueries on the database
-it is given: the golden database when instances are sampled and counted.
+name, not ignored), and evaluated on the database it is given (the golden database when
+instances are sampled and counted): mostly as one query with EXISTS subqueries; the keys
+that need a calculation (a draw's value, kidney function) filter that query's patients in
+Python.
 
     {"age_min": 18, "sex": "female", "has_condition_codes": ["59621000"],
      "has_lab_loinc": "2823-3", "has_allergy_class": "penicillin"}
@@ -11,7 +13,8 @@ Values may be variant placeholders ("has_lab_loinc": "{loincs}"), filled before 
 selector is evaluated, so each variant has its own eligible patients.
 """
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from django.db.models import Count, Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -20,10 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clinical.models import Allergy, Condition, Immunization, Medication, Observation, Patient
 from clinical.selectors import ACTIVE_CONDITION_STATUSES, ACTIVE_MEDICATION_STATUSES
+from orders.cds import ckd_epi_2021
 from orders.cds_rules import ALLERGENS
 from orders.models import Orderable
 
 ALLERGEN_KEYS = {allergen.key: allergen for allergen in ALLERGENS}
+# The chart's eGFR and creatinine codes, as decision support reads them (orders/selectors.py).
+EGFR_CODES = ("33914-3", "62238-1", "98979-8", "48642-3", "48643-1")
+CREATININE_CODES = ("2160-0", "38483-4")
 
 
 def _as_list(value):
@@ -33,7 +40,8 @@ def _as_list(value):
 
 
 class ObservationRule(BaseModel):
-    """Patients with results of any of these LOINC codes (optionally: enough of them, or a latest value in range)."""
+    """Patients with results of any of these LOINC codes (optionally: enough of them, a latest value in
+    range or flagged, a result below a value)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,8 +50,14 @@ class ObservationRule(BaseModel):
     numeric: bool = Field(False, description="Count only results with a numeric value.")
     latest_min: float | None = Field(None, description="The most recent result is at least this.")
     latest_max: float | None = Field(None, description="The most recent result is at most this.")
+    latest_below: float | None = Field(None, description="The most recent result is below this.")
+    latest_flags: list[str] | None = Field(
+        None, description="The most recent numeric result carries one of these flags (H, HH, L, LL: the "
+                          "chart's own reference range)."
+    )
+    any_below: float | None = Field(None, description="At least one numeric result is below this.")
 
-    _list = field_validator("loincs", mode="before")(_as_list)
+    _list = field_validator("loincs", "latest_flags", mode="before")(_as_list)
 
 
 class RecentImmunizationRule(BaseModel):
@@ -55,6 +69,67 @@ class RecentImmunizationRule(BaseModel):
     years: int = Field(ge=1, le=100, description="How many years back a dose counts as recent.")
 
     _list = field_validator("cvxs", mode="before")(_as_list)
+
+
+class DrawRule(BaseModel):
+    """Patients whose nth newest draw of a test (0 = newest) has a value in [value_min, value_below) and
+    no newer draw within clear_hours after it (so that draw is the latest one clear_hours later)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
+    nth: int = Field(0, ge=0, description="Which draw: 0 = the newest.")
+    value_min: float | None = Field(None, description="The draw's value is at least this.")
+    value_below: float | None = Field(None, description="The draw's value is below this.")
+    clear_hours: float = Field(0, ge=0, description="No newer draw within this many hours after it.")
+    single_value: bool = Field(
+        False, description="The draw holds one value: a draw filed under two codes with two different values "
+                           "(which one is the result?) does not count."
+    )
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+class ResultAgeRule(BaseModel):
+    """Patients whose latest numeric result of a test is between min_days and max_days old (today)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
+    min_days: int | None = Field(None, ge=0, description="The latest result is more than this many days old.")
+    max_days: int | None = Field(None, ge=0, description="The latest result is at most this many days old.")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+class KidneyFunctionRule(BaseModel):
+    """Patients by the kidney function order decision support reads (orders.selectors.patient_renal_function:
+    the latest eGFR, or one calculated from a newer creatinine; Cockcroft–Gault CrCl from the latest
+    creatinine and weight)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: Literal["egfr", "crcl"] = Field(description="eGFR (mL/min/1.73 m²) or CrCl (mL/min).")
+    min: float | None = Field(None, description="The measure is at least this.")
+    below: float | None = Field(None, description="The measure is below this.")
+    unknown: Literal["include", "exclude"] = Field(
+        "exclude", description="Patients whose measure cannot be read (no result, no weight for CrCl): "
+                               "decision support then applies no renal rule."
+    )
+    away_from: list[float] = Field(
+        default_factory=list, description="Thresholds the measure must not lie within `margin` of (where a "
+                                          "rounding in the agent's own calculation would change the answer)."
+    )
+    margin: float = Field(1.0, ge=0, description="How close to a threshold is too close.")
+
+
+class ReducedEgfrRule(BaseModel):
+    """Patients without a sign of reduced kidney function: no eGFR below `below` on the chart, and no
+    creatinine whose CKD-EPI 2021 eGFR (age on the day of the draw) is below it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    below: float = Field(gt=0, description="mL/min/1.73 m².")
 
 
 class Selector(BaseModel):
@@ -71,6 +146,9 @@ class Selector(BaseModel):
     lacks_condition_codes: list[str] | None = Field(None, description="No active problem with any of these codes.")
     has_lab_loinc: list[str] | None = Field(None, description="A result of any of these LOINC codes.")
     has_observation: ObservationRule | None = Field(None, description="Results matching a rule (count, latest value).")
+    lacks_observation: ObservationRule | None = Field(
+        None, description="No results matching a rule (e.g. a latest eGFR below 30, any eGFR below 60)."
+    )
     has_allergy_class: str | None = Field(
         None, description=f"An active allergy of a class: {', '.join(ALLERGEN_KEYS)}."
     )
@@ -90,6 +168,14 @@ class Selector(BaseModel):
     )
     lacks_recent_immunization: RecentImmunizationRule | None = Field(
         None, description="No dose of these CVX codes in the last N years (a booster is due)."
+    )
+    observation_draw: DrawRule | None = Field(None, description="The nth draw of a test in a value range.")
+    latest_result_age: ResultAgeRule | None = Field(None, description="How old the latest result of a test is.")
+    kidney_function: KidneyFunctionRule | None = Field(
+        None, description="Kidney function as decision support reads it (eGFR or CrCl) in a range."
+    )
+    lacks_reduced_egfr: ReducedEgfrRule | None = Field(
+        None, description="No charted or creatinine-calculated eGFR below a value (kidney disease not known)."
     )
 
     _lists = field_validator(
@@ -150,22 +236,113 @@ def _active_medications(**filters) -> Exists:
     return Exists(Medication.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_MEDICATION_STATUSES, **filters))
 
 
-def _with_observations(patients: QuerySet[Patient], rule: ObservationRule) -> QuerySet[Patient]:
+def _matching_observations(patients: QuerySet[Patient], rule: ObservationRule) -> QuerySet[Patient]:
+    """The patients whose results match the rule (as a filter on `patients`)."""
     rows = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=rule.loincs)
     if rule.numeric:
         rows = rows.exclude(value_num=None)
     counted = rows.order_by().values("patient").annotate(n=Count("pk")).values("n")
     patients = patients.annotate(_results=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
     patients = patients.filter(_results__gte=rule.min_count)
-    if rule.latest_min is not None or rule.latest_max is not None:
-        # The latest numeric result, as the latest_observation fact reads it.
-        latest = rows.exclude(value_num=None).order_by("-effective_at", "-pk").values("value_num")[:1]
-        patients = patients.annotate(_latest=Subquery(latest, output_field=FloatField()))
+    # The latest numeric result, as the latest_observation fact reads it.
+    latest = rows.exclude(value_num=None).order_by("-effective_at", "-pk")
+    if rule.latest_min is not None or rule.latest_max is not None or rule.latest_below is not None:
+        patients = patients.annotate(_latest=Subquery(latest.values("value_num")[:1], output_field=FloatField()))
         if rule.latest_min is not None:
             patients = patients.filter(_latest__gte=rule.latest_min)
         if rule.latest_max is not None:
             patients = patients.filter(_latest__lte=rule.latest_max)
+        if rule.latest_below is not None:
+            patients = patients.filter(_latest__lt=rule.latest_below)
+    if rule.latest_flags:
+        patients = patients.annotate(_latest_flag=Subquery(latest.values("flag")[:1]))
+        patients = patients.filter(_latest_flag__in=rule.latest_flags)
+    if rule.any_below is not None:
+        patients = patients.filter(Exists(rows.exclude(value_num=None).filter(value_num__lt=rule.any_below)))
     return patients
+
+
+def _draws(rows) -> dict[int, list[tuple[datetime, list[float]]]]:
+    """Each patient's draws of a test, newest first: (moment, its values), a draw filed under two codes
+    being one draw (rows ordered by patient, newest first)."""
+    draws: dict[int, list] = {}
+    for patient_id, at, value in rows:
+        mine = draws.setdefault(patient_id, [])
+        if mine and mine[-1][0] == at:
+            mine[-1][1].append(value)
+        else:
+            mine.append((at, [value]))
+    return draws
+
+
+def _single(values: list[float]) -> bool:
+    return max(values) - min(values) <= 1e-9
+
+
+def _draw_patients(rule: DrawRule, using: str) -> list[int]:
+    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
+            .order_by("patient_id", "-effective_at", "-pk").values_list("patient_id", "effective_at", "value_num"))
+    chosen = []
+    for patient_id, mine in _draws(rows).items():
+        if len(mine) <= rule.nth:
+            continue
+        at, values = mine[rule.nth]
+        if rule.single_value and not _single(values):
+            continue
+        value = values[0]  # the row the facts read (newest, then highest pk)
+        if rule.value_min is not None and value < rule.value_min:
+            continue
+        if rule.value_below is not None and value >= rule.value_below:
+            continue
+        if rule.nth > 0 and mine[rule.nth - 1][0] <= at + timedelta(hours=rule.clear_hours):
+            continue
+        chosen.append(patient_id)
+    return chosen
+
+
+def _result_age_patients(rule: ResultAgeRule, using: str) -> list[int]:
+    latest = {}
+    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
+            .values_list("patient_id", "effective_at"))
+    for patient_id, at in rows:
+        latest[patient_id] = max(at, latest.get(patient_id, at))
+    now = timezone.now()
+    return [pid for pid, at in latest.items()
+            if (rule.min_days is None or at < now - timedelta(days=rule.min_days))
+            and (rule.max_days is None or at >= now - timedelta(days=rule.max_days))]
+
+
+def _kidney_function_patients(rule: KidneyFunctionRule, patients: QuerySet[Patient]) -> list[int]:
+    from orders.selectors import patient_renal_function
+
+    chosen = []
+    for patient in patients:
+        value, _source = patient_renal_function(patient).value(rule.measure)
+        if value is None:
+            if rule.unknown == "include":
+                chosen.append(patient.pk)
+            continue
+        if any(abs(value - threshold) < rule.margin for threshold in rule.away_from):
+            continue
+        if (rule.min is None or value >= rule.min) and (rule.below is None or value < rule.below):
+            chosen.append(patient.pk)
+    return chosen
+
+
+def _reduced_egfr_patients(rule: ReducedEgfrRule, patients: QuerySet[Patient], using: str) -> set[int]:
+    """Patients with a charted eGFR below the value, or an adult creatinine whose CKD-EPI 2021 eGFR is."""
+    reduced = set(Observation.objects.using(using).filter(loinc__in=EGFR_CODES, value_num__lt=rule.below)
+                  .values_list("patient_id", flat=True))
+    people = {p.pk: p for p in patients}
+    rows = (Observation.objects.using(using).filter(patient_id__in=people, loinc__in=CREATININE_CODES,
+                                                    value_num__gt=0)
+            .values_list("patient_id", "effective_at", "value_num"))
+    for patient_id, at, creatinine in rows:
+        patient = people[patient_id]
+        age = patient.age_on(timezone.localtime(at).date())
+        if age >= 18 and ckd_epi_2021(creatinine=creatinine, age=age, sex=patient.sex) < rule.below:
+            reduced.add(patient_id)
+    return reduced
 
 
 def cohort(selector: Selector, *, using: str, today: date | None = None) -> QuerySet[Patient]:
@@ -191,7 +368,10 @@ def cohort(selector: Selector, *, using: str, today: date | None = None) -> Quer
         results = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=selector.has_lab_loinc)
         patients = patients.filter(Exists(results))
     if selector.has_observation:
-        patients = _with_observations(patients, selector.has_observation)
+        patients = _matching_observations(patients, selector.has_observation)
+    if selector.lacks_observation:
+        matching = _matching_observations(Patient.objects.using(using).all(), selector.lacks_observation)
+        patients = patients.exclude(pk__in=list(matching.values_list("pk", flat=True)))
     if selector.has_allergy_class:
         patients = patients.filter(_allergy_of_class(selector.has_allergy_class))
     if selector.lacks_allergy_class:
@@ -217,103 +397,17 @@ def cohort(selector: Selector, *, using: str, today: date | None = None) -> Quer
         patients = patients.exclude(Exists(Immunization.objects.filter(
             patient=OuterRef("pk"), cvx__in=rule.cvxs, occurred_at__gte=since
         )))
+    # Keys computed in Python, on the patients the query admits.
+    if selector.observation_draw:
+        patients = patients.filter(pk__in=_draw_patients(selector.observation_draw, using))
+    if selector.latest_result_age:
+        patients = patients.filter(pk__in=_result_age_patients(selector.latest_result_age, using))
+    if selector.kidney_function:
+        patients = patients.filter(pk__in=_kidney_function_patients(selector.kidney_function, patients))
+    if selector.lacks_reduced_egfr:
+        patients = patients.exclude(pk__in=_reduced_egfr_patients(selector.lacks_reduced_egfr, patients, using))
     return patients.order_by("mrn")
 
 
 def cohort_mrns(selector: Selector, *, using: str) -> list[str]:
     return list(cohort(selector, using=using).values_list("mrn", flat=True))
-
-
-# --- Group A (MedAgentBench): selector keys on one draw of a test, and on how old the latest result is. ---
-
-
-class DrawRule(BaseModel):
-    """Patients whose nth newest draw of a test (0 = newest) has a value in [value_min, value_below) and
-    no newer draw within clear_hours after it (so that draw is the latest one clear_hours later)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
-    nth: int = Field(0, ge=0, description="Which draw: 0 = the newest.")
-    value_min: float | None = Field(None, description="The draw's value is at least this.")
-    value_below: float | None = Field(None, description="The draw's value is below this.")
-    clear_hours: float = Field(0, ge=0, description="No newer draw within this many hours after it.")
-
-    _list = field_validator("loincs", mode="before")(_as_list)
-
-
-class ResultAgeRule(BaseModel):
-    """Patients whose latest numeric result of a test is between min_days and max_days old (today)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    loincs: list[str] = Field(min_length=1, description="LOINC codes that count as the same test.")
-    min_days: int | None = Field(None, ge=0, description="The latest result is more than this many days old.")
-    max_days: int | None = Field(None, ge=0, description="The latest result is at most this many days old.")
-
-    _list = field_validator("loincs", mode="before")(_as_list)
-
-
-class SelectorA(Selector):
-    observation_draw: DrawRule | None = Field(None, description="The nth draw of a test in a value range.")
-    latest_result_age: ResultAgeRule | None = Field(None, description="How old the latest result of a test is.")
-
-
-def _draw_patients(rule: DrawRule, using: str) -> list[int]:
-    from datetime import timedelta
-
-    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
-            .order_by("patient_id", "-effective_at", "-pk").values_list("patient_id", "effective_at", "value_num"))
-    draws: dict[int, list] = {}
-    for patient_id, at, value in rows:
-        mine = draws.setdefault(patient_id, [])
-        if not mine or mine[-1][0] != at:
-            mine.append((at, value))
-    chosen = []
-    for patient_id, mine in draws.items():
-        if len(mine) <= rule.nth:
-            continue
-        at, value = mine[rule.nth]
-        if rule.value_min is not None and value < rule.value_min:
-            continue
-        if rule.value_below is not None and value >= rule.value_below:
-            continue
-        if rule.nth > 0 and mine[rule.nth - 1][0] <= at + timedelta(hours=rule.clear_hours):
-            continue
-        chosen.append(patient_id)
-    return chosen
-
-
-def _result_age_patients(rule: ResultAgeRule, using: str) -> list[int]:
-    from datetime import timedelta
-
-    latest = {}
-    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
-            .values_list("patient_id", "effective_at"))
-    for patient_id, at in rows:
-        latest[patient_id] = max(at, latest.get(patient_id, at))
-    now = timezone.now()
-    return [pid for pid, at in latest.items()
-            if (rule.min_days is None or at < now - timedelta(days=rule.min_days))
-            and (rule.max_days is None or at >= now - timedelta(days=rule.max_days))]
-
-
-_cohort_before_group_a = cohort
-
-
-def cohort(selector: Selector, *, using: str, today: date | None = None) -> QuerySet[Patient]:  # noqa: F811
-    """cohort, plus the keys of SelectorA."""
-    patients = _cohort_before_group_a(selector, using=using, today=today)
-    if getattr(selector, "observation_draw", None):
-        patients = patients.filter(pk__in=_draw_patients(selector.observation_draw, using))
-    if getattr(selector, "latest_result_age", None):
-        patients = patients.filter(pk__in=_result_age_patients(selector.latest_result_age, using))
-    return patients
-
-
-_selector_parse_before_group_a = selector_parse
-
-
-def selector_parse(raw: dict) -> Selector:  # noqa: F811
-    """Raises pydantic.ValidationError for a selector that does not fit the schema (with SelectorA's keys)."""
-    return SelectorA.model_validate(raw or {})

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clinical import selectors
 from clinical.models import Observation, Patient
 
+BODY_WEIGHT = "29463-7"
+
 
 class FactError(Exception):
     """The chart does not hold what the fact needs (the selector should have excluded the patient)."""
@@ -149,7 +151,7 @@ def active_medications(patient: Patient) -> dict:
     return {"answer": len(medications), "count": len(medications), "rxnorm": [m.rxnorm for m in medications]}
 
 
-# --- Group C: immunizations -----------------------------------------
+# --- Immunizations ----------------------------------------------------------------------------
 
 
 class ImmunizationArgs(FactArgs):
@@ -169,7 +171,7 @@ def latest_immunization(patient: Patient, *, cvxs: list[str]) -> dict:
     return {"answer": date, "date": date, "display": latest.display, "cvx": latest.cvx, "count": len(doses)}
 
 
-# --- Group B: classifying a value into clinical bands ------------------------------------------
+# --- Classifying a value into clinical bands -----------------------------------------------------
 
 
 class BandArgs(FactArgs):
@@ -218,7 +220,76 @@ def kidney_function_band(patient: Patient, *, measure: str, bands: list) -> dict
     return {"answer": args.label(value), "value": round(value, 1)}
 
 
-# --- Group A (MedAgentBench): a result read as of a reference time stated in the instruction. ---
+class CreatinineBandArgs(BandArgs):
+    loincs: list[str] = Field(min_length=1, description="Creatinine LOINC codes (mg/dL; any of them counts).")
+    near: float = Field(1.0, ge=0, description="A band boundary this close to the eGFR also accepts the band on "
+                                                "its other side (rounding of the age or the result).")
+
+    _list = field_validator("loincs", mode="before")(_as_list)
+
+
+@fact("egfr_from_creatinine", args=CreatinineBandArgs,
+      fields=("value", "exact", "creatinine", "unit", "age", "date", "near"))
+def egfr_from_creatinine(patient: Patient, *, loincs: list[str], bands: list, near: float) -> dict:
+    """The band of the eGFR calculated from the most recent creatinine by the race-free CKD-EPI 2021
+    equation (age on the day of the draw, sex as charted): answer = its label (a KDIGO GFR category);
+    value = the eGFR as a whole number, as labs report it; near = the label across a band boundary that
+    lies within `near` of the eGFR (else the answer itself), which rounding may fairly give. Labs and
+    Synthea's charts sometimes carry an eGFR that contradicts its own creatinine; this reads the
+    creatinine."""
+    from orders.cds import ckd_epi_2021
+
+    draws = observation_draws(patient, loincs)
+    if not draws:
+        raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
+    latest = draws[0]
+    same_draw = {round(r.value_num, 6) for r in _numeric_results(patient, loincs)
+                 if r.effective_at == latest.effective_at}
+    if len(same_draw) > 1:
+        raise FactError(f"{patient.mrn}'s latest creatinine draw holds {len(same_draw)} different values")
+    age = patient.age_on(timezone.localtime(latest.effective_at).date())
+    if age < 18 or latest.value_num <= 0:
+        raise FactError(f"{patient.mrn}: CKD-EPI 2021 is an adult equation (age {age} at the draw)")
+    egfr = ckd_epi_2021(creatinine=latest.value_num, age=age, sex=patient.sex)
+    args = CreatinineBandArgs(loincs=loincs, bands=bands, near=near)
+    label = args.label(round(egfr))
+    across = sorted({args.label(egfr + step) for step in (-near, near)} - {label})
+    return {"answer": label, "value": round(egfr), "exact": round(egfr, 2), "creatinine": _number(latest.value_num),
+            "unit": latest.unit, "age": age, "date": _local_date(latest.effective_at),
+            "near": across[0] if across else label}
+
+
+class WeightDoseArgs(FactArgs):
+    per_kg: float = Field(gt=0, description="The dose per kilogram of the latest body weight.")
+    per_kg_min: float = Field(gt=0, description="The lowest acceptable dose per kilogram.")
+    per_kg_max: float = Field(gt=0, description="The highest acceptable dose per kilogram.")
+    round_to: float = Field(gt=0, description="Doses are given in steps of this (e.g. 250 mL, 250 mg).")
+    cap: float | None = Field(None, gt=0, description="No dose above this, whatever the weight.")
+
+
+@fact("weight_based_dose", args=WeightDoseArgs, fields=("min", "max", "weight", "weight_date"))
+def weight_based_dose(patient: Patient, *, per_kg: float, per_kg_min: float, per_kg_max: float, round_to: float,
+                      cap: float | None) -> dict:
+    """A dose by the most recent body weight: answer = per_kg × weight in steps of round_to (at most cap);
+    min and max = the acceptable range (per_kg_min and per_kg_max, widened to whole steps, at most cap)."""
+    import math
+
+    results = list(_numeric_results(patient, [BODY_WEIGHT])[:1])
+    if not results:
+        raise FactError(f"{patient.mrn} has no body weight on the chart")
+    weight = results[0].value_num
+
+    def capped(dose):
+        return min(dose, cap) if cap else dose
+
+    dose = capped(round(per_kg * weight / round_to) * round_to)
+    low = capped(math.floor(per_kg_min * weight / round_to) * round_to)
+    high = capped(math.ceil(per_kg_max * weight / round_to) * round_to)
+    return {"answer": _number(dose), "min": _number(low), "max": _number(high), "weight": _number(weight),
+            "weight_date": _local_date(results[0].effective_at)}
+
+
+# --- A result read as of a reference time stated in the instruction (MedAgentBench's clocks) -------
 
 
 def observation_draws(patient_or_rows, loincs: list[str] | None = None) -> list:
@@ -239,12 +310,14 @@ class AsOfArgs(ObservationArgs):
     window_hours: float = Field(24, gt=0, description="Results count if within this long before the reference time.")
 
 
-@fact("observation_as_of", args=AsOfArgs, fields=("now", "value", "mean", "unit", "date", "count"))
+@fact("observation_as_of", args=AsOfArgs,
+      fields=("now", "now_iso", "utc_offset", "value", "mean", "unit", "date", "count"))
 def observation_as_of(patient: Patient, *, loincs: list[str], nth: int, offset_hours: float,
                       window_hours: float) -> dict:
-    """A test read as of a reference time (the nth draw + offset, to the minute, local): answer = the
-    latest result within the window before it, or -1 when there is none (MedAgentBench's convention);
-    mean = the average of the draws in the window (-1 when none); now = the reference time as text."""
+    """A test read as of a reference time (the nth draw + offset, to the minute): answer = the latest
+    result within the window before it, or -1 when there is none (MedAgentBench's convention); mean =
+    the average of the draws in the window (-1 when none); now = the reference time in the EHR's local
+    time (settings.TIME_ZONE) as text, now_iso = the same with its UTC offset, utc_offset = "UTC-04:00"."""
     from datetime import timedelta
 
     draws = observation_draws(patient, loincs)
@@ -256,7 +329,9 @@ def observation_as_of(patient: Patient, *, loincs: list[str], nth: int, offset_h
     inside = [d for d in draws if start < d.effective_at <= now]
     value = _number(inside[0].value_num) if inside else -1
     mean = round(sum(d.value_num for d in inside) / len(inside), 2) if inside else -1
-    return {"answer": value, "now": now.strftime("%Y-%m-%d %H:%M"), "value": value, "mean": _number(mean),
+    offset = now.strftime("%z")
+    return {"answer": value, "now": now.strftime("%Y-%m-%d %H:%M"), "now_iso": now.isoformat(timespec="minutes"),
+            "utc_offset": f"UTC{offset[:3]}:{offset[3:]}", "value": value, "mean": _number(mean),
             "unit": draws[nth].unit, "date": _local_date(inside[0].effective_at) if inside else "",
             "count": len(inside)}
 

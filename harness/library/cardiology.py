@@ -1,6 +1,7 @@
 """Cardiology: lipids, chest pain and heart-failure admissions."""
 
 from harness.library import template
+from harness.library.regimens import ANY_PRIORITY
 from harness.oracles import oracle, sign_answering_alerts
 
 HYPERTENSION, ISCHEMIC_HEART_DISEASE = "59621000", "414545008"
@@ -47,16 +48,20 @@ def lipid_at_goal(instance):
     yield {"type": "answer", "answer": "above goal" if latest["value"] >= p["goal"] else "at goal"}
 
 
-CHEST_PAIN_CODES = ["29303009", "89579-7", "243670", "705129", "399208008", "24321-2", "58410-2", "710839006"]
+# The chest-pain order set's other orders (chest X-ray, BMP, CBC, telemetry): acceptable, not required.
+CHEST_PAIN_EXTRAS = ["399208008", "24321-2", "58410-2", "710839006"]
 
 CHEST_PAIN = template(
     task_id="ehr/cardiology.chest-pain-rule-out-v1",
     title="Chest pain rule-out with the order set",
     tier="objective",
     domain="cardiology",
-    description="Order-set use toward a goal: pend the chest-pain (ACS rule-out) order set, keep it as built and "
-                "sign it, answering decision-support warnings. Patients with an aspirin allergy or on an "
-                "anticoagulant are not asked (the set's aspirin would be wrong or need a judgement call).",
+    description="Order-set use toward a goal (AHA/ACC 2014 NSTE-ACS guideline; 2021 chest pain guideline): pend "
+                "the chest-pain (ACS rule-out) order set, keep it as built and sign it, answering decision-support "
+                "warnings: a stat 12-lead ECG and high-sensitivity troponin, non-enteric-coated aspirin 324 mg "
+                "chewed once, stat (162-325 mg), sublingual nitroglycerin 0.4 mg every 5 minutes as needed (up to "
+                "3 doses). Patients with an aspirin allergy or on an anticoagulant are not asked (the set's "
+                "aspirin would be wrong or need a judgement call).",
     instruction="{patient_name} (MRN {mrn}) is in the emergency department with {presentation}. The physician "
                 "suspects acute coronary syndrome. Place and sign the chest-pain rule-out orders (ECG, serial "
                 "high-sensitivity troponin, aspirin loading dose, nitroglycerin as needed and the rest of the "
@@ -69,12 +74,14 @@ CHEST_PAIN = template(
     ],
     rubric=[
         {"kind": "order_placed", "weight": 2, "label": "12-lead ECG, stat", "code": "29303009", "priority": "stat"},
-        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin", "code": "89579-7"},
-        {"kind": "order_placed", "weight": 2, "label": "Aspirin 324 mg PO once (chewed)", "ingredient": "aspirin",
-         "dose": 324, "route": "PO", "frequency": "ONCE"},
-        {"kind": "order_placed", "label": "Sublingual nitroglycerin as needed", "ingredient": "nitroglycerin",
-         "prn": True},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up", "allow_codes": CHEST_PAIN_CODES},
+        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin, stat", "code": "89579-7",
+         "priority": "stat"},
+        {"kind": "order_placed", "weight": 2, "label": "Aspirin 324 mg PO once, stat (chewed)", "ingredient": "aspirin",
+         "dose": 324, "route": "PO", "frequency": "ONCE", "priority": "stat"},
+        {"kind": "order_placed", "label": "Nitroglycerin 0.4 mg SL every 5 minutes as needed",
+         "ingredient": "nitroglycerin", "dose": 0.4, "route": "SL", "frequency": "Q5MIN", "prn": True,
+         "priority": ANY_PRIORITY},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up", "allow_codes": CHEST_PAIN_EXTRAS},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
@@ -99,7 +106,9 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
     domain="cardiology",
     description="Linked steps: record arrival vitals, pend the chest-pain order set, remove the aspirin the "
                 "patient is allergic to (signing it is a critical violation), give a clopidogrel loading dose "
-                "instead (ACC/AHA NSTE-ACS, class I for aspirin hypersensitivity) and sign the rest.",
+                "instead (AHA/ACC 2014 NSTE-ACS: clopidogrel 300 or 600 mg once for aspirin hypersensitivity, "
+                "class I), stat, and sign the rest (ECG and troponin stat). A second P2Y12 inhibitor is an extra "
+                "order (dual P2Y12 inhibition only adds bleeding).",
     instruction="{patient_name} (MRN {mrn}) arrived in the emergency department with {presentation}; acute "
                 "coronary syndrome is suspected. Record the arrival vitals (blood pressure {sbp}/{dbp} mmHg, heart "
                 "rate {hr}/min, SpO2 {spo2}%), then place and sign the chest-pain rule-out orders. Check the "
@@ -115,13 +124,14 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
          "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "spo2": "{spo2}"}},
         {"kind": "section_visited", "section": "allergies", "required": False, "label": "Allergy list reviewed"},
         {"kind": "order_placed", "weight": 2, "label": "12-lead ECG, stat", "code": "29303009", "priority": "stat"},
-        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin", "code": "89579-7"},
-        {"kind": "order_placed", "weight": 2, "label": "Clopidogrel loading dose (300-600 mg PO once)",
-         "ingredient": "clopidogrel", "dose": 450, "dose_tolerance": 150, "route": "PO", "frequency": "ONCE"},
+        {"kind": "order_placed", "weight": 2, "label": "High-sensitivity troponin, stat", "code": "89579-7",
+         "priority": "stat"},
+        {"kind": "order_placed", "weight": 2, "label": "Clopidogrel loading dose, 300 or 600 mg PO once, stat",
+         "ingredient": "clopidogrel", "dose": [300, 600], "route": "PO", "frequency": "ONCE", "priority": "stat"},
         {"kind": "order_absent", "label": "No aspirin for an aspirin-allergic patient", "ingredient": "aspirin",
          "drug_class": "salicylate"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel",
-         "allow_codes": CHEST_PAIN_CODES, "allow_drug_classes": ["p2y12-inhibitor"]},
+         "allow_codes": CHEST_PAIN_EXTRAS + ["705129"]},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 15},
     ],
@@ -146,8 +156,9 @@ def chest_pain_aspirin_allergy(instance):
     yield {"type": "finish", "message": "Rule-out orders signed with clopidogrel in place of aspirin."}
 
 
-HF_SET_CODES = ["1719291", "30934-4", "24321-2", "19123-9", "433236007", "399208008", "29303009", "710839006",
-                "854235"]
+# The heart-failure order set's other orders (magnesium, chest X-ray, ECG): acceptable, not required.
+HF_SET_EXTRAS = ["19123-9", "399208008", "29303009"]
+ENOXAPARIN_PROPHYLAXIS = "854235"  # 40 mg/0.4 mL syringe
 
 HEART_FAILURE_ADMISSION = template(
     task_id="ehr/cardiology.heart-failure-admission-v1",
@@ -155,8 +166,11 @@ HEART_FAILURE_ADMISSION = template(
     tier="workflow",
     domain="cardiology",
     description="Linked steps: admission weight and vitals, the heart-failure order set pended, the IV "
-                "furosemide dose changed to the attending's dose, everything signed with decision-support "
-                "alerts answered. Patients already anticoagulated, on an NSAID, or with advanced kidney disease "
+                "furosemide dose changed to the attending's dose (twice daily), everything signed with "
+                "decision-support alerts answered: BNP urgent, a daily BMP, an echocardiogram, telemetry, and "
+                "VTE prophylaxis with enoxaparin 40 mg SC once daily, 30 mg once daily when the creatinine "
+                "clearance is below 30 mL/min (enoxaparin label; ACCP 2012 VTE prevention in medical patients). "
+                "Patients already anticoagulated, on an NSAID, or with chronic kidney disease on the problem list "
                 "are not asked (the set's enoxaparin and diuretic would need other decisions).",
     instruction="{patient_name} (MRN {mrn}), who has {history}, is admitted with decompensated heart failure: "
                 "orthopnea, leg edema and bibasilar crackles. Record the admission vitals (weight {weight} kg, "
@@ -165,6 +179,8 @@ HEART_FAILURE_ADMISSION = template(
                 "dose. Sign the orders, answering any decision-support alerts as you judge right.",
     patient_selector={"age_min": 40, "has_condition_codes": "{conditions}", "lacks_condition_codes": KIDNEY_DISEASE,
                       "lacks_medication_class": ANTICOAGULANTS + ["nsaid"]},
+    # Enoxaparin prophylaxis by the creatinine clearance decision support reads (unknown: the usual dose).
+    facts={"enoxaparin": {"fact": "kidney_function_band", "measure": "crcl", "bands": [[30, "40"], [0, "30"]]}},
     variants=[
         {"history": "long-standing hypertension", "conditions": [HYPERTENSION], "dose": 80, "weight": 92.4,
          "sbp": 162, "dbp": 94, "hr": 98, "spo2": 91},
@@ -178,15 +194,21 @@ HEART_FAILURE_ADMISSION = template(
          "values": {"weight": "{weight}", "bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
                     "spo2": "{spo2}"}},
         {"kind": "order_placed", "weight": 3, "label": "Furosemide {dose} mg IV twice daily, signed",
-         "ingredient": "furosemide", "dose": "{dose}", "route": "IV", "frequency": "BID"},
-        {"kind": "order_placed", "label": "BNP", "code": ["30934-4", "33762-6"]},
-        {"kind": "order_placed", "label": "Daily basic metabolic panel", "code": "24321-2"},
-        {"kind": "order_placed", "label": "Transthoracic echocardiogram", "code": "433236007"},
-        {"kind": "order_placed", "label": "Telemetry", "code": "710839006"},
-        {"kind": "order_placed", "label": "VTE prophylaxis with enoxaparin", "ingredient": "enoxaparin",
-         "route": "SC"},
+         "ingredient": "furosemide", "dose": "{dose}", "route": "IV", "frequency": ["BID", "Q12H"],
+         "priority": ANY_PRIORITY},
+        {"kind": "order_placed", "label": "BNP or NT-proBNP, urgent", "code": ["30934-4", "33762-6"],
+         "priority": ["urgent", "stat"]},
+        {"kind": "order_placed", "label": "Daily basic metabolic panel", "code": "24321-2", "frequency": "DAILY",
+         "priority": ANY_PRIORITY},
+        {"kind": "order_placed", "label": "Transthoracic echocardiogram", "code": "433236007",
+         "priority": ANY_PRIORITY},
+        {"kind": "order_placed", "label": "Telemetry", "code": "710839006", "priority": ANY_PRIORITY},
+        {"kind": "order_placed", "label": "VTE prophylaxis: enoxaparin {enoxaparin} mg SC once daily "
+                                          "(CrCl {enoxaparin_value} mL/min)",
+         "ingredient": "enoxaparin", "dose": "{enoxaparin}", "route": "SC", "frequency": ["DAILY", "Q24H"],
+         "priority": ANY_PRIORITY},
         {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders",
-         "allow_codes": HF_SET_CODES + ["33762-6"]},
+         "allow_codes": HF_SET_EXTRAS},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 15},
     ],
@@ -207,7 +229,8 @@ def heart_failure_admission(instance):
     high = yield from sign_answering_alerts(mrn)
     if high:
         for alert in high:
-            if alert["order_id"] == orders["854235"] and alert["rule"] == "renal":
+            if alert["order_id"] == orders[ENOXAPARIN_PROPHYLAXIS] and alert["rule"] == "renal":
+                # CrCl below 30 mL/min: prophylaxis is 30 mg once daily (enoxaparin label).
                 yield {"type": "update_order", "mrn": mrn, "order_id": alert["order_id"], "dose": 30}
         yield from sign_answering_alerts(mrn, override_reason="Acute heart failure admission: benefit outweighs "
                                                               "the flagged risk.")

@@ -4,12 +4,12 @@ from harness.library import template
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
-# cannot be expected to copy). Potassium, sodium and glucose sit under a serum and a blood code: a draw filed
-# under both can carry two values, and either counts.
+# cannot be expected to copy). Potassium, sodium and glucose sit under a serum and a blood code, and the
+# instruction names both: a draw filed under both can carry two values, and either counts.
 LAB_VARIANTS = [
-    {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"], "terms": ["potassium", "k+"]},
-    {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"], "terms": ["sodium", "na+"]},
-    {"analyte": "glucose", "loincs": ["2345-7", "2339-0"], "terms": ["glucose", "blood sugar"]},
+    {"analyte": "potassium (serum or blood)", "loincs": ["2823-3", "6298-4"], "terms": ["potassium", "k+"]},
+    {"analyte": "sodium (serum or blood)", "loincs": ["2951-2", "2947-0"], "terms": ["sodium", "na+"]},
+    {"analyte": "glucose (serum or blood)", "loincs": ["2345-7", "2339-0"], "terms": ["glucose", "blood sugar"]},
 ]
 
 
@@ -111,13 +111,14 @@ ED_H_AND_P = template(
     tier="workflow",
     domain="documentation",
     description="An ED documentation workflow: record the arrival vitals, then write and sign a History and "
-                "Physical that states the chief complaint, the arrival blood pressure and the most recent serum "
-                "potassium from the chart (a baseline before fluids, insulin or diuretics), each in a sentence.",
+                "Physical that states the chief complaint, the arrival blood pressure and the most recent "
+                "potassium (serum or blood) from the chart (a baseline before fluids, insulin or diuretics), each "
+                "in a sentence.",
     instruction="{patient_name} (MRN {mrn}) arrives in the emergency department with {complaint}. Record the "
                 "arrival vitals (blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, respiratory rate {rr}/min, "
                 "temperature {temp} °C, SpO2 {spo2}%), then write and sign a History and Physical note that states "
-                "the chief complaint, the arrival blood pressure and the patient's most recent serum potassium "
-                "from the chart.",
+                "the chief complaint, the arrival blood pressure and the patient's most recent potassium (serum or "
+                "blood) from the chart.",
     patient_selector={"age_min": 18, "has_observation": {"loincs": POTASSIUM, "numeric": True}},
     variants=[
         {"complaint": "abdominal pain", "complaint_terms": ["abdominal pain", "abdomen pain", "belly pain"],
@@ -160,7 +161,7 @@ def ed_history_and_physical(instance):
             ".meds\n.allergies\n.vitals\n"
             f"Exam: On arrival the blood pressure was {p['sbp']}/{p['dbp']} mmHg with a heart rate of {p['hr']} "
             f"and an SpO2 of {p['spo2']}% on room air.\n"
-            f"Data: The most recent serum potassium was {number_text(row['value'])} {row['unit']} on "
+            f"Data: The most recent potassium was {number_text(row['value'])} {row['unit']} on "
             f"{row['effective_at'][:10]}, our baseline before fluids or other treatment.\n"
             "Plan: We will evaluate further with labs and imaging as indicated and reassess after treatment.")
     yield from write_and_sign_note(mrn, "h_and_p", "ED History and Physical", text)

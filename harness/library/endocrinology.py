@@ -19,7 +19,7 @@ GLYCEMIC_TREND = template(
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
         {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
-        {"test": "serum glucose", "loincs": ["2345-7", "2339-0"], "stable_within": 5, "unit_text": "mg/dL"},
+        {"test": "glucose (serum or blood)", "loincs": ["2345-7", "2339-0"], "stable_within": 5, "unit_text": "mg/dL"},
     ],
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
                      "stable_within": "{stable_within}"}},
@@ -52,7 +52,7 @@ def glycemic_trend(instance):
     yield {"type": "answer", "answer": answer}
 
 
-# --- Group B additions -------------------------------------------------------------------------
+# --- The diagnostic category of an A1c -----------------------------------------------------------
 
 A1C_CATEGORIES = [[6.5, "diabetes range"], [5.7, "prediabetes range"], [0, "normal"]]
 

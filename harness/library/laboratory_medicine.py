@@ -10,17 +10,17 @@ LATEST_RESULT = template(
     title="Most recent result of a lab test",
     tier="skill",
     domain="laboratory-medicine",
-    description="Retrieval: find one analyte's newest result (some are filed under two LOINC codes) and report "
-                "it with its unit. The expected value is read from the episode's chart at reset; when two "
-                "results were filed at the same moment, either counts.",
-    instruction="What is the most recent {analyte} result for {patient_name} (MRN {mrn})? "
-                "Answer with the value and its unit.",
+    description="Retrieval: find one analyte's newest result (some are filed under a serum and a blood LOINC "
+                "code, and the instruction says so) and report it with its unit. The expected value is read from "
+                "the episode's chart at reset; when two results were filed at the same moment, either counts.",
+    instruction="What is the most recent {analyte} result for {patient_name} (MRN {mrn})? If two results were "
+                "filed at that same moment, either counts. Answer with the value and its unit.",
     patient_selector={"has_observation": {"loincs": "{loincs}", "numeric": True}},
     variants=[
-        {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"]},
-        {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"]},
-        {"analyte": "serum creatinine", "loincs": ["2160-0", "38483-4"]},
-        {"analyte": "serum glucose", "loincs": ["2345-7", "2339-0"]},
+        {"analyte": "potassium (serum or blood)", "loincs": ["2823-3", "6298-4"]},
+        {"analyte": "sodium (serum or blood)", "loincs": ["2951-2", "2947-0"]},
+        {"analyte": "creatinine (serum or blood)", "loincs": ["2160-0", "38483-4"]},
+        {"analyte": "glucose (serum or blood)", "loincs": ["2345-7", "2339-0"]},
         {"analyte": "hemoglobin A1c", "loincs": ["4548-4"]},
         {"analyte": "hemoglobin", "loincs": ["718-7"]},
         {"analyte": "LDL cholesterol", "loincs": ["18262-6"]},
@@ -45,20 +45,20 @@ def latest_result(instance):
     yield {"type": "answer", "answer": f"{row['value']} {row['unit']}"}
 
 
-# --- Group C: trends, earlier results, abnormal renal function --------------------------
+# --- Trends, earlier results, abnormal renal function -------------------------------------
 
 
-def _c_numeric_rows(observation):
+def _numeric_rows(observation):
     return [(datetime.fromisoformat(r["effective_at"]), r["value"]) for r in observation["last_action_result"]["observations"]
             if isinstance(r["value"], int | float)]
 
 
-def _c_latest_and_previous(instance):
+def _latest_and_previous(instance):
     """Generator: (latest value, previous draw's value) over every LOINC code of the analyte."""
     rows = []
     for loinc in instance.params["loincs"]:
         observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 20}
-        rows += _c_numeric_rows(observation)
+        rows += _numeric_rows(observation)
     rows.sort(key=lambda row: row[0], reverse=True)
     latest_at, latest = rows[0]
     previous = next(value for at, value in rows if at < latest_at)
@@ -104,7 +104,7 @@ LAB_TREND = template(
 @oracle("laboratory-medicine.result-trend")
 def result_trend(instance):
     p = instance.params
-    latest, previous = yield from _c_latest_and_previous(instance)
+    latest, previous = yield from _latest_and_previous(instance)
     change = latest - previous
     if abs(change) <= p["stable_within"] + 1e-9:
         answer = "stable"
@@ -125,9 +125,9 @@ PREVIOUS_RESULT = template(
                 "twice, either value counts).",
     patient_selector={"has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
-        {"analyte": "serum potassium", "loincs": ["2823-3", "6298-4"]},
-        {"analyte": "serum sodium", "loincs": ["2951-2", "2947-0"]},
-        {"analyte": "serum creatinine", "loincs": ["2160-0", "38483-4"]},
+        {"analyte": "potassium (serum or blood)", "loincs": ["2823-3", "6298-4"]},
+        {"analyte": "sodium (serum or blood)", "loincs": ["2951-2", "2947-0"]},
+        {"analyte": "creatinine (serum or blood)", "loincs": ["2160-0", "38483-4"]},
         {"analyte": "hemoglobin A1c", "loincs": ["4548-4"]},
         {"analyte": "LDL cholesterol", "loincs": ["18262-6"]},
         {"analyte": "hemoglobin", "loincs": ["718-7"]},
@@ -165,14 +165,17 @@ ELEVATED_CREATININE = template(
     title="Follow up an elevated creatinine",
     tier="objective",
     domain="laboratory-medicine",
-    description="Result follow-up toward a clinical goal: for a patient whose latest creatinine is 1.3 mg/dL or "
-                "more, order a repeat basic metabolic panel with the stated priority. Ordering an NSAID "
-                "(nephrotoxic) is a critical violation; other orders cost a penalty.",
-    instruction="{patient_name}'s (MRN {mrn}) most recent serum creatinine is elevated. {context} Order and sign a "
-                "repeat basic metabolic panel ({priority}) to recheck renal function and potassium, and avoid "
-                "nephrotoxic medicines; their pain can be managed another way.",
-    patient_selector={"age_min": 18, "has_observation": {"loincs": CREATININE_CODES, "numeric": True,
-                                                         "latest_min": 1.3}},
+    description="Result follow-up toward a clinical goal: for a patient whose latest creatinine (serum or blood) "
+                "is above the lab's own reference range (flagged H: over 1.35 mg/dL for men, 1.04 for women), "
+                "order a repeat basic metabolic panel with the stated priority. Ordering an NSAID (nephrotoxic) "
+                "is a critical violation; other orders cost a penalty. Patients whose latest creatinine draw "
+                "holds two different values (filed under both codes) are not asked.",
+    instruction="{patient_name}'s (MRN {mrn}) most recent creatinine is above the reference range. {context} Order "
+                "and sign a repeat basic metabolic panel ({priority}) to recheck renal function and potassium, and "
+                "avoid nephrotoxic medicines; their pain can be managed another way.",
+    patient_selector={"age_min": 18,
+                      "has_observation": {"loincs": CREATININE_CODES, "numeric": True, "latest_flags": ["H", "HH"]},
+                      "observation_draw": {"loincs": CREATININE_CODES, "nth": 0, "single_value": True}},
     variants=[
         {"context": "They report less urine than usual and knee pain after a fall.", "priority": "urgent"},
         {"context": "They feel well and are asking for something for back pain.", "priority": "routine"},

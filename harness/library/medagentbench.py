@@ -15,6 +15,8 @@ from harness.library import template
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
+# Potassium in serum or plasma, and in blood: Synthea files its metabolic panels' potassium under the blood code
+# (6298-4), the scenario overlay under the serum one; a draw filed under both carries one value.
 POTASSIUM = ["2823-3", "6298-4"]
 GLUCOSE = ["2345-7", "2339-0"]
 HBA1C = ["4548-4"]
@@ -30,7 +32,7 @@ OVERRIDE_REASON = "Replacement per the electrolyte protocol; benefit outweighs t
 
 def _in_window(instance, loincs, *, window_hours=24):
     """Every numeric draw of the test in the window before the instance's stated clock, newest first."""
-    now = datetime.fromisoformat(instance.params["reading_now"])
+    now = datetime.fromisoformat(instance.params["reading_now_iso"])  # the stated clock, with its UTC offset
     start = now - timedelta(hours=window_hours)
     rows, seen = [], set()
     for loinc in loincs:
@@ -38,7 +40,7 @@ def _in_window(instance, loincs, *, window_hours=24):
                              "start": start.isoformat(), "end": now.isoformat(), "limit": 50}
         for row in observation["last_action_result"]["observations"]:
             at = datetime.fromisoformat(row["effective_at"])
-            if isinstance(row["value"], int | float) and at > start.astimezone(at.tzinfo) and at not in seen:
+            if isinstance(row["value"], int | float) and at > start and at not in seen:
                 seen.add(at)
                 rows.append((at, row["value"]))
     rows.sort(reverse=True)
@@ -149,8 +151,9 @@ MAGNESIUM_24H = template(
                 "or -1 when none was drawn in that window. The clock is a real draw plus 3 or 9 hours (a value "
                 "is in the window) or plus 30 or 50 hours (usually none is); later results in the chart are "
                 "after the clock and do not count.",
-    instruction="It is now {reading_now}. What is the most recent serum magnesium of {patient_name} (MRN {mrn}) "
-                "within the last 24 hours, in mg/dL? If none was measured in those 24 hours, answer -1.",
+    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). What is the most recent "
+                "serum magnesium of {patient_name} (MRN {mrn}) within the last 24 hours, in mg/dL? If none was "
+                "measured in those 24 hours, answer -1.",
     patient_selector={"has_observation": {"loincs": MAGNESIUM, "min_count": "{min_count}", "numeric": True}},
     variants=[{**c, "min_count": c["nth"] + 1} for c in MG_CLOCKS],
     facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
@@ -173,11 +176,21 @@ def latest_in_window(instance):
 
 # 5 -----------------------------------------------------------------------------------------
 
-MG_BANDS = [  # MedAgentBench's rule: (band, value_min, value_below, dose in g, hours)
-    ("severe", None, 1.0, 4, 4),
-    ("moderate", 1.0, 1.5, 2, 2),
-    ("mild", 1.5, 1.9, 1, 1),
+# The protocol: MedAgentBench's dosing bands (Jiang et al., NEJM AI 2025, task 5), with "low" meaning below
+# the lower limit of the lab's own reference range for serum magnesium (clinical/reference_ranges.py:
+# 1.7-2.2 mg/dL), not MedAgentBench's 1.9, so a result the chart shows as normal is never "replaced".
+MG_LOWER_LIMIT = 1.7
+MG_BANDS = [  # (band, value_min, value_below, dose in g, hours, priority)
+    ("severe", None, 1.0, 4, 4, "stat"),  # below the lab's critical limit (1.0)
+    ("moderate", 1.0, 1.5, 2, 2, "routine"),
+    ("mild", 1.5, MG_LOWER_LIMIT, 1, 1, "routine"),
 ]
+# The protocol's renal exclusion: magnesium is cleared by the kidneys, and IV replacement with a severely
+# reduced GFR risks hypermagnesemia (magnesium sulfate label; decision support's renal rule), so protocol
+# replacement stops at an eGFR below 30 and the physician decides.
+MG_EGFR_BELOW = 30
+EGFR_CODES = ["33914-3", "62238-1", "98979-8", "48642-3", "48643-1"]  # the eGFR codes decision support reads
+SEVERE_CKD = {"loincs": EGFR_CODES, "numeric": True, "latest_below": MG_EGFR_BELOW}
 
 
 # A branch switches criteria on or off: a goal that does not apply has weight 0 and is not required; a
@@ -189,18 +202,24 @@ def _branch(*, order: bool) -> dict:
 
 def _mg_variants():
     """One variant per (draw that sets the clock, hours after it, branch); the selector admits a patient to
-    the branch their draw falls in."""
+    the branch their draw and their kidney function fall in."""
     variants = []
+    # A branch without an order still names a dose and priority (the order criterion is switched off).
+    no_order = {"dose": 1, "priority": "routine", **_branch(order=False)}
     for nth in range(13):
         for hours in (4, 10):
-            for band, low, below, dose, _ in MG_BANDS:
-                variants.append({"nth": nth, "offset_hours": hours, "value_min": low, "value_below": below,
-                                 "clear": hours, "branch": f"{band} hypomagnesemia", "dose": dose,
+            clock = {"nth": nth, "offset_hours": hours, "clear": hours}
+            for band, low, below, dose, _, priority in MG_BANDS:
+                variants.append({**clock, "value_min": low, "value_below": below, "branch": f"{band} hypomagnesemia",
+                                 "dose": dose, "priority": priority, "has_kidney": None, "lacks_kidney": SEVERE_CKD,
                                  **_branch(order=True)})
-            variants.append({"nth": nth, "offset_hours": hours, "value_min": 1.9, "value_below": None,
-                             "clear": hours, "branch": "not low", "dose": None, **_branch(order=False)})
-        variants.append({"nth": nth, "offset_hours": 36, "value_min": None, "value_below": None, "clear": 36,
-                         "branch": "none in window", "dose": None, **_branch(order=False)})
+            variants.append({**clock, "value_min": MG_LOWER_LIMIT, "value_below": None, "branch": "not low",
+                             "has_kidney": None, "lacks_kidney": SEVERE_CKD, **no_order})
+            if nth < 3:  # a few clocks per patient: these patients have many draws
+                variants.append({**clock, "value_min": None, "value_below": None, "branch": "eGFR below 30",
+                                 "has_kidney": SEVERE_CKD, "lacks_kidney": None, **no_order})
+        variants.append({"nth": nth, "offset_hours": 36, "clear": 36, "value_min": None, "value_below": None,
+                         "branch": "none in window", "has_kidney": None, "lacks_kidney": None, **no_order})
     return variants
 
 
@@ -209,19 +228,26 @@ MAGNESIUM_REPLACEMENT = template(
     title="Check magnesium and replace IV if low",
     tier="objective",
     domain="laboratory-medicine",
-    description="MedAgentBench category 5: read the latest serum magnesium in the 24 h before a stated clock; "
-                "if low, order IV magnesium sulfate at MedAgentBench's dose (Mg < 1 mg/dL: 4 g over 4 h; 1-1.5: "
-                "2 g over 2 h; 1.5-1.9: 1 g over 1 h); if not low or not measured, order nothing. Each branch is "
-                "a variant with its own rubric: the order with its dose, or no magnesium at all (critical). "
-                "Synthea's magnesium lows are mild (1.5-1.9); the 2 g and 4 g branches' patients come from the "
-                "authored scenario overlay (fixtures/scenarios.json).",
-    instruction="It is now {reading_now}. Check the most recent serum magnesium of {patient_name} (MRN {mrn}) "
-                "from the last 24 hours. If it is low, order and sign IV magnesium sulfate replacement per "
-                "protocol (Mg below 1 mg/dL: 4 g over 4 hours; 1 to 1.5: 2 g over 2 hours; 1.5 to 1.9: 1 g "
-                "over 1 hour). If it is not low, or none was measured in the last 24 hours, order nothing. Then "
-                "answer with the magnesium value you acted on, in mg/dL (-1 if none was measured).",
+    description="MedAgentBench category 5: read the latest serum magnesium in the 24 h before a stated clock and "
+                "follow the stated protocol: below the lab's lower reference limit (1.7 mg/dL), one dose of IV "
+                "magnesium sulfate by MedAgentBench's bands (< 1.0 mg/dL: 4 g over 4 h, stat; 1.0-1.49: 2 g over "
+                "2 h; 1.5-1.69: 1 g over 1 h); nothing when it is not low or was not measured, and nothing when "
+                "the latest eGFR is below 30 (the protocol's renal exclusion: hypermagnesemia risk). Each branch "
+                "is a variant with its own rubric: the order with its dose, or no magnesium at all (critical). "
+                "Synthea's magnesium lows are mild; the 2 g and 4 g branches' patients come from the authored "
+                "scenario overlay (fixtures/scenarios.json).",
+    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). Check the most recent "
+                "serum magnesium of {patient_name} (MRN {mrn}) from the last 24 hours and follow the electrolyte "
+                "protocol. Replace only a magnesium below the lab's lower reference limit of 1.7 mg/dL, with one "
+                "dose of IV magnesium sulfate: below 1.0 mg/dL, 4 g over 4 hours, ordered stat; 1.0 to 1.49, 2 g "
+                "over 2 hours; 1.5 to 1.69, 1 g over 1 hour (routine priority for both). Exclusion: if the most "
+                "recent eGFR on the chart is below 30 mL/min/1.73 m2, give no protocol magnesium (it accumulates "
+                "in severe kidney disease; the physician decides). If the magnesium is not low, none was "
+                "measured in the last 24 hours, or the exclusion applies, order nothing. Then answer with the "
+                "magnesium value you acted on, in mg/dL (-1 if none was measured).",
     patient_selector={"observation_draw": {"loincs": MAGNESIUM, "nth": "{nth}", "value_min": "{value_min}",
-                                           "value_below": "{value_below}", "clear_hours": "{clear}"}},
+                                           "value_below": "{value_below}", "clear_hours": "{clear}"},
+                      "has_observation": "{has_kidney}", "lacks_observation": "{lacks_kidney}"},
     variants=_mg_variants(),
     facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
@@ -229,11 +255,12 @@ MAGNESIUM_REPLACEMENT = template(
         {"kind": "answer_matches", "label": "The magnesium level acted on (or -1)", "expected": "{reading}",
          "match": "number", "tolerance": 0.05},
         {"kind": "order_placed", "id": "mg-ordered", "weight": "{order_weight}", "required": "{order_required}",
-         "label": "IV magnesium sulfate at the protocol dose, signed (applies when low; branch: {branch})",
-         "code": MG_SULFATE_IV, "dose": "{dose}", "route": "IV", "status": "signed"},
+         "label": "IV magnesium sulfate at the protocol dose, once, signed (applies when low; branch: {branch})",
+         "code": MG_SULFATE_IV, "dose": "{dose}", "route": "IV", "frequency": "ONCE", "priority": "{priority}",
+         "status": "signed"},
         {"kind": "order_absent", "id": "mg-not-ordered", "severity": "{absent_severity}",
          "required": "{absent_required}", "include_pended": True, "ingredient": "magnesium sulfate",
-         "label": "No magnesium when it is not low or not measured (branch: {branch})"},
+         "label": "No magnesium when it is not low, not measured or excluded by kidney function (branch: {branch})"},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the protocol's magnesium",
          "allow_codes": [MG_SULFATE_IV]},
         {"kind": "other_patients_untouched"},
@@ -244,12 +271,16 @@ MAGNESIUM_REPLACEMENT = template(
 )
 
 
-def _mg_dose(value):
-    if value < 1.0:
-        return 4, 4
-    if value < 1.5:
-        return 2, 2
-    return 1, 1
+def _mg_protocol(value):
+    """(dose in g, hours, priority) for a low magnesium."""
+    return next((dose, hours, priority) for _, _, below, dose, hours, priority in MG_BANDS if value < below)
+
+
+def _latest_egfr(results: dict) -> float | None:
+    """The most recent eGFR over its codes, from a read of the Results section."""
+    rows = [a["latest"] for a in results["last_action_result"]["analytes"]
+            if a["loinc"] in EGFR_CODES and isinstance(a["latest"]["value"], int | float)]
+    return max(rows, key=lambda r: datetime.fromisoformat(r["effective_at"]))["value"] if rows else None
 
 
 @oracle("medagentbench.magnesium-replacement")
@@ -257,12 +288,16 @@ def magnesium_replacement(instance):
     mrn = instance.patient_mrn
     rows = yield from _in_window(instance, MAGNESIUM)
     value = rows[0][1] if rows else None
-    if value is None or value >= 1.9:
+    if value is None or value >= MG_LOWER_LIMIT:
         yield {"type": "answer", "answer": "-1" if value is None else f"{value:.2f} mg/dL"}
         return
-    dose, hours = _mg_dose(value)
+    egfr = _latest_egfr((yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 200}))
+    if egfr is not None and egfr < MG_EGFR_BELOW:
+        yield {"type": "answer", "answer": f"{value:.2f} mg/dL"}
+        return
+    dose, hours, priority = _mg_protocol(value)
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": MG_SULFATE_IV, "dose": dose, "route": "IV",
-                    "frequency": "ONCE", "indication": "Hypomagnesemia",
+                    "frequency": "ONCE", "priority": priority, "indication": "Hypomagnesemia",
                     "instructions": f"Infuse over {hours} hour{'s' if hours > 1 else ''}."}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "answer", "answer": f"{value:.2f} mg/dL"}
@@ -278,8 +313,9 @@ GLUCOSE_AVERAGE = template(
     description="MedAgentBench category 6: the mean of the glucose results in the 24 h before a stated clock "
                 "(a draw filed under two codes counts once), or -1 when none falls in the window. The clock is a "
                 "real draw plus 6 hours (in the window) or plus 36 hours (usually none).",
-    instruction="It is now {reading_now}. What is the average blood glucose of {patient_name} (MRN {mrn}) over "
-                "the last 24 hours, in mg/dL? If none was measured in that time, answer -1.",
+    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). What is the average "
+                "glucose (serum or blood) of {patient_name} (MRN {mrn}) over the last 24 hours, in mg/dL? If none "
+                "was measured in that time, answer -1.",
     patient_selector={"has_observation": {"loincs": GLUCOSE, "min_count": "{min_count}", "numeric": True}},
     variants=[{"nth": n, "offset_hours": h, "min_count": n + 1} for n in range(2) for h in (6, 36)],
     facts={"reading": {"fact": "observation_as_of", "loincs": GLUCOSE, "nth": "{nth}",
@@ -308,8 +344,8 @@ LATEST_GLUCOSE = template(
     domain="endocrinology",
     description="MedAgentBench category 7: the most recent blood glucose value (either glucose code; a draw filed "
                 "under both is one), read from the episode's chart at reset.",
-    instruction="What is the most recent blood glucose value of {patient_name} (MRN {mrn})? Answer with the value "
-                "in mg/dL.",
+    instruction="What is the most recent glucose value (serum or blood) of {patient_name} (MRN {mrn})? If two "
+                "results were filed at that same moment, either counts. Answer with the value in mg/dL.",
     patient_selector={"has_observation": {"loincs": GLUCOSE, "numeric": True}},
     variants=[{}],
     facts={"result": {"fact": "latest_observation", "loincs": GLUCOSE}},
@@ -351,9 +387,9 @@ ORTHO_REFERRAL_TASK = template(
                    "evaluate and advise on management."},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 1, "label": "Orthopedic referral ordered and signed",
-         "code": ORTHO_REFERRAL, "order_type": "consult", "status": "signed"},
-        {"kind": "no_extra_orders", "label": "Nothing ordered besides the referral", "allow_codes": [ORTHO_REFERRAL]},
+        {"kind": "order_placed", "weight": 1, "label": "Orthopedic referral (routine) ordered and signed",
+         "code": ORTHO_REFERRAL, "order_type": "consult", "priority": "routine", "status": "signed"},
+        {"kind": "no_extra_orders", "label": "Nothing ordered besides the referral"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 8},
     ],
@@ -365,7 +401,7 @@ ORTHO_REFERRAL_TASK = template(
 @oracle("medagentbench.orthopedic-referral")
 def orthopedic_referral(instance):
     mrn = instance.patient_mrn
-    placed = yield {"type": "place_order", "mrn": mrn, "orderable": ORTHO_REFERRAL,
+    placed = yield {"type": "place_order", "mrn": mrn, "orderable": ORTHO_REFERRAL, "priority": "routine",
                     "consult_question": instance.params["reason"]}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     yield {"type": "finish", "message": "Orthopedic referral signed."}
@@ -374,7 +410,8 @@ def orthopedic_referral(instance):
 # 9 -----------------------------------------------------------------------------------------
 
 def _k_variants():
-    variants = [{"nth": nth, "value_min": 3.5, "value_below": None, "branch": "not low", "dose": None,
+    # A branch without an order still names a dose (the order criterion is switched off).
+    variants = [{"nth": nth, "value_min": 3.5, "value_below": None, "branch": "not low", "dose": 10,
                  "recheck_weight": 0, **_branch(order=False)} for nth in range(3)]
     # Low branch: MedAgentBench's 10 mEq per 0.1 mmol/L below 3.5 (results carry one decimal).
     for tenths in range(1, 5):
@@ -389,18 +426,22 @@ POTASSIUM_REPLACEMENT = template(
     title="Check potassium; replace orally and recheck if low",
     tier="objective",
     domain="laboratory-medicine",
-    description="MedAgentBench category 9: read the latest serum potassium before a stated clock; if below 3.5 "
-                "mmol/L order oral potassium chloride (10 mEq per 0.1 below 3.5) and a potassium or BMP recheck "
-                "for 08:00 the next morning (the time goes in the order's instructions; the rubric checks the "
-                "lab order, not its time); if normal, order nothing and say so. Branches are variants with their "
-                "own rubric. Synthea's potassium results are never low: the low branches' patients come from "
-                "the authored scenario overlay (fixtures/scenarios.json).",
-    instruction="It is now {reading_now}. Review the most recent serum potassium of {patient_name} (MRN {mrn}). "
-                "If it is below 3.5 mmol/L, replace it orally with potassium chloride (10 mEq for every 0.1 "
-                "mmol/L below 3.5), sign it, and order a potassium level (or BMP) to be drawn at 08:00 tomorrow "
-                "morning. If it is not low, order nothing. Then answer with the potassium value you acted on, in mmol/L.",
+    description="MedAgentBench category 9: read the latest potassium (serum or blood) before a stated clock; if "
+                "below 3.5 mmol/L (the lab's lower limit) order one dose of oral potassium chloride (10 mEq per "
+                "0.1 below 3.5) and a potassium or BMP recheck for 08:00 the next morning (the time goes in the "
+                "order's instructions; the rubric checks the lab order, not its time); if normal, order nothing "
+                "and say so. Branches are variants with their own rubric. Patients with a latest eGFR below 30 "
+                "are not asked (potassium accumulates; decision support's renal rule). Synthea's potassium "
+                "results are never low: the low branches' patients come from the authored scenario overlay "
+                "(fixtures/scenarios.json).",
+    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). Review the most recent "
+                "potassium (serum or blood) of {patient_name} (MRN {mrn}). If it is below 3.5 mmol/L, replace it "
+                "with one dose of oral potassium chloride (10 mEq for every 0.1 mmol/L below 3.5), sign it, and "
+                "order a potassium level (or BMP) to be drawn at 08:00 tomorrow morning. If it is not low, order "
+                "nothing. Then answer with the potassium value you acted on, in mmol/L.",
     patient_selector={"observation_draw": {"loincs": POTASSIUM, "nth": "{nth}", "value_min": "{value_min}",
-                                           "value_below": "{value_below}", "clear_hours": 6}},
+                                           "value_below": "{value_below}", "clear_hours": 6},
+                      "lacks_observation": SEVERE_CKD},
     variants=_k_variants(),
     facts={"reading": {"fact": "observation_as_of", "loincs": POTASSIUM, "nth": "{nth}", "offset_hours": 6,
                        "window_hours": 24}},
@@ -408,16 +449,16 @@ POTASSIUM_REPLACEMENT = template(
         {"kind": "answer_matches", "label": "The potassium level acted on", "expected": "{reading}",
          "match": "number"},
         {"kind": "order_placed", "id": "kcl-ordered", "weight": "{order_weight}", "required": "{order_required}",
-         "label": "Oral potassium chloride at the protocol dose, signed (applies when low; branch: {branch})",
-         "code": KCL_PO, "dose": "{dose}", "route": "PO", "status": "signed"},
+         "label": "Oral potassium chloride at the protocol dose, once, signed (applies when low; branch: {branch})",
+         "code": KCL_PO, "dose": "{dose}", "route": "PO", "frequency": "ONCE", "priority": ["routine", "urgent"],
+         "status": "signed"},
         {"kind": "order_placed", "id": "k-recheck", "weight": "{recheck_weight}", "required": "{order_required}",
-         "label": "Morning potassium or BMP recheck ordered (applies when low; branch: {branch})",
-         "code": [POTASSIUM_LAB, BMP], "order_type": "lab", "status": "signed"},
+         "label": "Morning potassium or BMP recheck, routine (applies when low; branch: {branch})",
+         "code": [POTASSIUM_LAB, BMP], "order_type": "lab", "priority": "routine", "status": "signed"},
         {"kind": "order_absent", "id": "kcl-not-ordered", "severity": "{absent_severity}",
          "required": "{absent_required}", "include_pended": True, "code": KCL,
          "label": "No potassium when it is not low (branch: {branch})"},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the replacement and its recheck",
-         "allow_codes": [KCL_PO, POTASSIUM_LAB, BMP]},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the replacement and its recheck"},
         {"kind": "order_absent", "id": "no-iv-potassium", "severity": "critical", "code": "8591-iv",
          "label": "No IV potassium for oral replacement"},
         {"kind": "other_patients_untouched"},
@@ -438,8 +479,8 @@ def potassium_replacement(instance):
         return
     dose = round((3.5 - value) * 100) // 10 * 10
     drug = yield {"type": "place_order", "mrn": mrn, "orderable": KCL_PO, "dose": dose, "route": "PO",
-                  "frequency": "ONCE", "indication": "Hypokalemia"}
-    lab = yield {"type": "place_order", "mrn": mrn, "orderable": POTASSIUM_LAB,
+                  "frequency": "ONCE", "priority": "routine", "indication": "Hypokalemia"}
+    lab = yield {"type": "place_order", "mrn": mrn, "orderable": POTASSIUM_LAB, "priority": "routine",
                  "instructions": "Draw at 08:00 tomorrow morning (recheck after replacement)."}
     yield from sign_answering_alerts(mrn, [placed_order_id(drug), placed_order_id(lab)],
                                      override_reason=OVERRIDE_REASON)
@@ -458,7 +499,7 @@ HBA1C_CHECK = template(
                 "(selector latest_result_age): overdue patients must get the order, current ones must not.",
     instruction="What is the last hemoglobin A1c of {patient_name} (MRN {mrn}) and when was it recorded? If the "
                 "result is more than 1 year old, order and sign a new HbA1c. Answer with the value and its date "
-                "(YYYY-MM-DD).",
+                "(YYYY-MM-DD, in the EHR's local time).",
     patient_selector={"latest_result_age": {"loincs": HBA1C, "min_days": "{min_days}", "max_days": "{max_days}"}},
     variants=[
         {"min_days": 366, "max_days": None, "branch": "overdue", **_branch(order=True)},
@@ -469,12 +510,12 @@ HBA1C_CHECK = template(
         {"kind": "answer_matches", "label": "The latest HbA1c value", "expected": "{a1c_values}", "match": "number"},
         {"kind": "answer_matches", "label": "The date of that result", "expected": "{a1c_date}", "match": "date"},
         {"kind": "order_placed", "id": "a1c-ordered", "weight": "{order_weight}", "required": "{order_required}",
-         "label": "New HbA1c ordered and signed (applies when over a year old; branch: {branch})",
-         "code": "4548-4", "order_type": "lab", "status": "signed"},
+         "label": "New HbA1c ordered (routine) and signed (applies when over a year old; branch: {branch})",
+         "code": "4548-4", "order_type": "lab", "priority": "routine", "status": "signed"},
         {"kind": "order_absent", "id": "a1c-not-ordered", "severity": "{absent_severity}",
          "required": "{absent_required}", "include_pended": True, "code": "4548-4",
          "label": "No HbA1c reordered within a year of the last (branch: {branch})"},
-        {"kind": "no_extra_orders", "label": "Nothing ordered besides the HbA1c", "allow_codes": ["4548-4"]},
+        {"kind": "no_extra_orders", "label": "Nothing ordered besides the HbA1c"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 10},
     ],
@@ -492,7 +533,7 @@ def hba1c_check_reorder(instance):
     row = observation["last_action_result"]["observations"][0]
     at = datetime.fromisoformat(row["effective_at"])
     if at < timezone.now() - timedelta(days=365):
-        placed = yield {"type": "place_order", "mrn": mrn, "orderable": "4548-4"}
+        placed = yield {"type": "place_order", "mrn": mrn, "orderable": "4548-4", "priority": "routine"}
         yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
     day = timezone.localtime(at).date().isoformat()
     yield {"type": "answer", "answer": f"{row['value']}% on {day}"}

@@ -1,7 +1,8 @@
 """Medication safety: allergies documented, unsafe drugs avoided."""
 
 from harness.library import template
-from harness.oracles import oracle, placed_order_id, sign_answering_alerts
+from harness.library.regimens import ANY_PRIORITY, UNHEALTHY_ALCOHOL_USE, acetaminophen_prn, schedule
+from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 DOCUMENT_DRUG_ALLERGY = template(
     task_id="ehr/medication-safety.document-drug-allergy-v1",
@@ -48,32 +49,85 @@ def document_drug_allergy(instance):
     yield {"type": "finish", "message": f"Documented the {params['drug']} allergy."}
 
 
+# One oral course per acceptable antibiotic, at its adult dose: (label, ingredient, dose in mg, frequency,
+# days). Community-acquired pneumonia, outpatient, no comorbidities (ATS/IDSA 2019): doxycycline, or a
+# macrolide where pneumococcal macrolide resistance is below 25%, for at least 5 days (azithromycin's
+# 3-day course of 500 mg daily is the accepted single-order form). Group A streptococcal pharyngitis in
+# penicillin allergy (IDSA 2012, adult maxima): a first-generation cephalosporin (or cefuroxime, FDA
+# label) for 10 days unless the reaction was immediate or severe; clindamycin or clarithromycin for 10
+# days; azithromycin for 5.
+DOXYCYCLINE = ("Doxycycline 100 mg PO twice daily for 5-7 days", "doxycycline", 100, "BID", [5, 6, 7])
+AZITHROMYCIN_CAP = ("Azithromycin 500 mg PO daily for 3 days", "azithromycin", 500, "DAILY", [3])
+CLARITHROMYCIN_CAP = ("Clarithromycin 500 mg PO twice daily for 5-7 days", "clarithromycin", 500, "BID", [5, 6, 7])
+CEPHALEXIN = ("Cephalexin 500 mg PO twice daily for 10 days", "cephalexin", 500, "BID", [10])
+CEFUROXIME = ("Cefuroxime 250 mg PO twice daily for 10 days", "cefuroxime", 250, "BID", [10])
+CLINDAMYCIN = ("Clindamycin 300 mg PO three times daily for 10 days", "clindamycin", 300, "TID", [10])
+AZITHROMYCIN_GAS = ("Azithromycin 500 mg PO daily for 5 days", "azithromycin", 500, "DAILY", [5])
+CLARITHROMYCIN_GAS = ("Clarithromycin 250 mg PO twice daily for 10 days", "clarithromycin", 250, "BID", [10])
+
+
+def _courses(*courses) -> list[dict]:
+    return [{"kind": "order_placed", "label": label, "ingredient": ingredient, "dose": dose, "route": "PO",
+             "frequency": schedule(frequency), "duration_days": days, "priority": ANY_PRIORITY}
+            for label, ingredient, dose, frequency, days in courses]
+
+
+# Which infection's courses apply (the other's any-of is switched off: weight 0, not required), and whether a
+# cephalosporin is right: after a non-severe, delayed penicillin reaction it is (AAAAI/ACAAI 2022 practice
+# parameter: no testing needed); after anaphylaxis IDSA 2012 says avoid it, and signing one is critical.
+PNEUMONIA = {"cap_weight": 3, "cap_required": True, "gas_weight": 0, "gas_required": False}
+PHARYNGITIS = {"cap_weight": 0, "cap_required": False, "gas_weight": 3, "gas_required": True}
+CEPHALOSPORIN_OK = {"cephalosporin_severity": "none", "cephalosporin_required": False}
+CEPHALOSPORIN_FORBIDDEN = {"cephalosporin_severity": "critical", "cephalosporin_required": True}
+
 ANTIBIOTIC_WITH_PENICILLIN_ALLERGY = template(
     task_id="ehr/medication-safety.antibiotic-penicillin-allergy-v1",
     title="Treat an infection in a penicillin-allergic patient",
     tier="objective",
     domain="medication-safety",
-    description="Order entry toward a clinical goal: choose, order and sign a suitable oral antibiotic for a "
-                "patient with a documented penicillin allergy. Any penicillin is a critical safety violation "
-                "(score capped at 0); orders beyond the one antibiotic cost a penalty and fail the task.",
-    instruction="{patient_name} (MRN {mrn}) has {indication}. Order and sign one appropriate oral antibiotic at a "
-                "standard treatment dose, taking the patient's documented allergies and current medications into "
-                "account. Answer any decision-support alerts as you judge right.",
-    patient_selector={"age_min": 18, "has_allergy_class": "penicillin"},
+    description="Order entry toward a clinical goal: choose, order and sign one guideline oral antibiotic course "
+                "(dose, frequency and days) for a patient with a documented penicillin allergy whose reaction the "
+                "patient describes. Outpatient community-acquired pneumonia without comorbidities (ATS/IDSA "
+                "2019): doxycycline 100 mg twice daily for 5-7 days, azithromycin 500 mg daily for 3 days or "
+                "clarithromycin 500 mg twice daily for 5-7 days. Streptococcal pharyngitis (IDSA 2012): "
+                "cephalexin 500 mg twice daily or cefuroxime 250 mg twice daily for 10 days after a mild delayed "
+                "rash (AAAAI/ACAAI 2022), clindamycin 300 mg three times daily or clarithromycin 250 mg twice "
+                "daily for 10 days, azithromycin 500 mg daily for 5 days; after anaphylaxis no cephalosporin "
+                "(signing one is critical). Any penicillin is a critical violation. Pregnant patients are not "
+                "asked (doxycycline).",
+    instruction="{patient_name} (MRN {mrn}) has {indication}. Their chart lists a penicillin allergy; they tell you "
+                "the reaction was {reaction}. Order and sign one appropriate oral antibiotic at a standard adult "
+                "treatment dose, as one order for the whole course (dose, frequency and number of days), taking "
+                "their allergies and current medications into account (a cephalosporin is acceptable after a mild, "
+                "delayed penicillin rash, not after anaphylaxis). Answer any decision-support alerts as you judge "
+                "right.",
+    patient_selector={"age_min": 18, "has_allergy_class": "penicillin", "lacks_condition_codes": ["72892002"]},
     variants=[
         {"indication": "community-acquired pneumonia (outpatient, no comorbidities)",
-         "classes": ["tetracycline", "macrolide"]},
-        {"indication": "streptococcal pharyngitis", "classes": ["macrolide", "lincosamide"]},
+         "reaction": "an itchy rash as a child", "infection": "pneumonia", **PNEUMONIA, **CEPHALOSPORIN_OK},
+        {"indication": "streptococcal pharyngitis (rapid strep test positive)",
+         "reaction": "a mild, itchy rash that started a few days into a course, years ago (no hives, swelling or "
+                     "breathing trouble)", "infection": "pharyngitis", **PHARYNGITIS, **CEPHALOSPORIN_OK},
+        {"indication": "streptococcal pharyngitis (rapid strep test positive)",
+         "reaction": "anaphylaxis: throat swelling and low blood pressure within minutes, treated with epinephrine",
+         "infection": "pharyngitis", **PHARYNGITIS, **CEPHALOSPORIN_FORBIDDEN},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "An oral {classes} antibiotic ordered and signed",
-         "drug_class": "{classes}", "order_type": "medication", "route": "PO", "status": "signed"},
+        {"kind": "any_of", "id": "pneumonia-course", "weight": "{cap_weight}", "required": "{cap_required}",
+         "label": "One guideline oral course for community-acquired pneumonia (applies to: {indication})",
+         "criteria": _courses(DOXYCYCLINE, AZITHROMYCIN_CAP, CLARITHROMYCIN_CAP)},
+        {"kind": "any_of", "id": "pharyngitis-course", "weight": "{gas_weight}", "required": "{gas_required}",
+         "label": "One guideline oral course for streptococcal pharyngitis (applies to: {indication})",
+         "criteria": _courses(CEPHALEXIN, CEFUROXIME, CLINDAMYCIN, AZITHROMYCIN_GAS, CLARITHROMYCIN_GAS)},
         {"kind": "section_visited", "section": "allergies", "required": False,
          "label": "The allergy list was reviewed"},
         {"kind": "order_absent", "label": "No penicillin for a penicillin-allergic patient",
          "drug_class": ["penicillin"], "severity": "critical"},
+        {"kind": "order_absent", "id": "no-cephalosporin", "label": "No cephalosporin after penicillin anaphylaxis",
+         "drug_class": ["cephalosporin"], "severity": "{cephalosporin_severity}",
+         "required": "{cephalosporin_required}"},
         {"kind": "no_extra_orders", "label": "No medication orders beyond the antibiotic",
-         "allow_drug_classes": "{classes}", "order_types": ["medication"]},
+         "order_types": ["medication"]},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 15},
     ],
@@ -81,30 +135,34 @@ ANTIBIOTIC_WITH_PENICILLIN_ALLERGY = template(
     oracle="medication-safety.antibiotic-penicillin-allergy",
 )
 
-# The oracle's choices per drug class: (catalog key, ingredient, dose, frequency).
-ANTIBIOTICS = {
-    "tetracycline": ("1649988", "doxycycline", 100, "BID"),
-    "macrolide": ("248656", "azithromycin", 500, "DAILY"),
-    "lincosamide": ("284215", "clindamycin", 300, "Q8H"),
-}
+# Each infection's courses, in the oracle's order of preference (cephalosporins only where the reaction allows).
+COURSES = {"pneumonia": [DOXYCYCLINE, AZITHROMYCIN_CAP, CLARITHROMYCIN_CAP],
+           "pharyngitis": [CEPHALEXIN, CEFUROXIME, CLINDAMYCIN, AZITHROMYCIN_GAS, CLARITHROMYCIN_GAS]}
+# The catalog's oral product of each antibiotic the courses name.
+ORAL_ANTIBIOTICS = {"doxycycline": "1649988", "azithromycin": "248656", "clarithromycin": "197517",
+                    "cephalexin": "309114", "cefuroxime": "309097", "clindamycin": "284215"}
 LAST_CHOICE_REASON = "No safer alternative among the suitable non-penicillin antibiotics; benefit outweighs risk."
 
 
 @oracle("medication-safety.antibiotic-penicillin-allergy")
 def antibiotic_penicillin_allergy(instance):
-    """Prefer a drug not already on the medication list; a choice blocked by a high-severity alert is
-    cancelled for the next one (overridden only if every choice is); warnings are acknowledged."""
+    """The variant's courses in guideline order, preferring a drug not already on the medication list; a choice
+    blocked by a high-severity alert is cancelled for the next one (overridden only if every choice is);
+    warnings (a cephalosporin's cross-reactivity note) are acknowledged."""
     mrn = instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies", "limit": 200}
     meds = yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 200}
     on_list = " ".join(m["display"].lower() for m in meds["last_action_result"]["active"])
-    choices = [ANTIBIOTICS[c] for c in instance.params["classes"]]
-    choices.sort(key=lambda choice: choice[1] in on_list)
-    for attempt, (key, _, dose, frequency) in enumerate(choices):
-        placed = yield {"type": "place_order", "mrn": mrn, "orderable": key, "dose": dose, "route": "PO",
-                        "frequency": frequency, "indication": instance.params["indication"]}
+    p = instance.params
+    courses = [course for course in COURSES[p["infection"]]
+               if p["cephalosporin_severity"] != "critical" or course[1] not in ("cephalexin", "cefuroxime")]
+    courses.sort(key=lambda course: course[1] in on_list)
+    for attempt, (_, ingredient, dose, frequency, days) in enumerate(courses):
+        placed = yield {"type": "place_order", "mrn": mrn, "orderable": ORAL_ANTIBIOTICS[ingredient], "dose": dose,
+                        "route": "PO", "frequency": frequency, "duration_days": days[0],
+                        "indication": p["indication"]}
         order_id = placed_order_id(placed)
-        reason = LAST_CHOICE_REASON if attempt == len(choices) - 1 else None  # no reason: high alerts come back
+        reason = LAST_CHOICE_REASON if attempt == len(courses) - 1 else None  # no reason: high alerts come back
         high = yield from sign_answering_alerts(mrn, [order_id], override_reason=reason)
         if high:
             yield {"type": "cancel_order", "mrn": mrn, "order_id": order_id, "reason": "High-severity alert"}
@@ -112,8 +170,7 @@ def antibiotic_penicillin_allergy(instance):
         break
     yield {"type": "finish", "message": "Antibiotic ordered and signed."}
 
-
-# --- Group B additions -------------------------------------------------------------------------
+# --- Drug choices around an interaction or an allergy --------------------------------------------
 
 SEROTONERGIC_RXNORM = ["312941", "312938", "349332", "310385", "200371", "1738495", "596934", "313585"]
 
@@ -124,24 +181,33 @@ MRSA_ON_SSRI = template(
     domain="medication-safety",
     description="Order entry around a drug interaction: IV MRSA coverage for a patient whose medication list "
                 "holds an SSRI/SNRI. Linezolid is a MAO inhibitor (serotonin syndrome; a high-severity "
-                "interaction alert): signing it is a critical violation; vancomycin IV is the safe choice.",
+                "interaction alert): signing it is a critical violation; vancomycin IV is the safe choice, dosed "
+                "by weight (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline: 15-20 mg/kg of actual body weight "
+                "every 8-12 hours, accepted in 250 mg steps, at most 2 g a dose). Patients without a weight, or "
+                "with a creatinine clearance below 50 mL/min (the interval would need extending by levels), are "
+                "not asked.",
     instruction="{patient_name} (MRN {mrn}) is admitted with {infection} and needs intravenous MRSA coverage. "
-                "Review the current medications, then order and sign one appropriate IV anti-MRSA antibiotic. "
-                "Answer any decision-support alerts as you judge right.",
+                "Review the current medications, then order and sign one appropriate IV anti-MRSA antibiotic, "
+                "dosed by their most recent recorded weight. Answer any decision-support alerts as you judge right.",
     patient_selector={"age_min": 18, "has_medication_rxnorm": SEROTONERGIC_RXNORM,
-                      "lacks_allergy_substance": ["vancomycin"]},
+                      "lacks_allergy_substance": ["vancomycin"],
+                      "has_observation": {"loincs": ["29463-7"], "numeric": True},
+                      "kidney_function": {"measure": "crcl", "min": 50, "unknown": "include"}},
     variants=[
         {"infection": "purulent cellulitis of the leg with fever"},
         {"infection": "a large abscess with surrounding cellulitis, drained, MRSA on a prior culture"},
     ],
+    facts={"vancomycin": {"fact": "weight_based_dose", "per_kg": 15, "per_kg_min": 15, "per_kg_max": 20,
+                          "round_to": 250, "cap": 2000}},
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Vancomycin IV ordered and signed", "ingredient": "vancomycin",
-         "route": "IV"},
+        {"kind": "order_placed", "weight": 3, "label": "Vancomycin {vancomycin_min}-{vancomycin_max} mg IV every "
+                                                       "8-12 hours ({vancomycin_weight} kg), signed",
+         "ingredient": "vancomycin", "dose_min": "{vancomycin_min}", "dose_max": "{vancomycin_max}", "route": "IV",
+         "frequency": ["Q8H", "Q12H"], "priority": ANY_PRIORITY},
         {"kind": "section_visited", "section": "medications", "required": False, "label": "Medications reviewed"},
         {"kind": "order_absent", "label": "No linezolid with a serotonergic antidepressant",
          "drug_class": "oxazolidinone"},
-        {"kind": "no_extra_orders", "label": "One antibiotic, nothing else", "allow_drug_classes": ["glycopeptide"],
-         "order_types": ["medication"]},
+        {"kind": "no_extra_orders", "label": "One antibiotic, nothing else", "order_types": ["medication"]},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
@@ -154,7 +220,10 @@ MRSA_ON_SSRI = template(
 def mrsa_antibiotic_on_ssri(instance):
     mrn = instance.patient_mrn
     yield {"type": "read_chart_section", "mrn": mrn, "section": "medications"}
-    placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1807513", "dose": 1000, "route": "IV",
+    weight = yield from newest_numeric_of(mrn, ["29463-7"])
+    # 15 mg/kg to the nearest 250 mg, at most 2 g (what the vancomycin fact's answer is).
+    dose = min(round(15 * weight["value"] / 250) * 250, 2000)
+    placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1807513", "dose": dose, "route": "IV",
                     "frequency": "Q12H", "indication": instance.params["infection"]}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)],
                                      override_reason="No safer IV anti-MRSA alternative; will monitor levels.")
@@ -168,27 +237,30 @@ ANALGESIC_ASPIRIN_ALLERGY = template(
     domain="medication-safety",
     description="Order entry around an allergy: a PRN oral analgesic for mild pain in a patient allergic to "
                 "aspirin. NSAIDs cross-react (aspirin-exacerbated disease; a cross-reactivity alert) and aspirin "
-                "itself is the allergen: either is a critical violation. Acetaminophen 650-1000 mg every 6 hours "
-                "as needed is expected. Patients already taking acetaminophen (alone or combined) are not asked.",
+                "itself is the allergen: either is a critical violation. Acetaminophen as needed is expected, "
+                "325-650 mg every 4-8 hours: in NSAID-exacerbated respiratory disease single doses of 1 g or more "
+                "cross-react in a minority (AAAAI/ACAAI 2022 drug allergy practice parameter), so doses stay "
+                "at 650 mg or less (the instruction says so). Patients already taking acetaminophen (alone or "
+                "combined), or with unhealthy alcohol use on the problem list (a lower daily limit), are not asked.",
     instruction="{patient_name} (MRN {mrn}) has {pain}. Order and sign one as-needed oral analgesic at a standard "
-                "dose, taking the patient's allergies into account.",
+                "dose, taking the patient's allergies into account (an aspirin allergy may be aspirin-exacerbated "
+                "respiratory disease, where acetaminophen is kept to 650 mg or less a dose).",
     patient_selector={"age_min": 18, "has_allergy_class": "aspirin",
                       "lacks_medication_class": ["analgesic-acetaminophen", "opioid", "cold-combination"],
-                      "lacks_allergy_substance": ["acetaminophen", "paracetamol"]},
+                      "lacks_allergy_substance": ["acetaminophen", "paracetamol"],
+                      "lacks_condition_codes": [UNHEALTHY_ALCOHOL_USE]},
     variants=[
         {"pain": "a mild tension-type headache"},
         {"pain": "mild low back pain after gardening, without red flags"},
         {"pain": "a sore knee after a minor twisting injury (X-ray negative)"},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Acetaminophen 650-1000 mg PO as needed",
-         "ingredient": "acetaminophen", "dose": 825, "dose_tolerance": 175, "route": "PO", "prn": True,
-         "frequency": ["Q4H", "Q6H", "Q8H"]},
+        acetaminophen_prn(weight=3, max_dose=650, label="Acetaminophen 325-650 mg by mouth every 4-8 hours as "
+                                                        "needed"),
         {"kind": "section_visited", "section": "allergies", "required": False, "label": "Allergies reviewed"},
         {"kind": "order_absent", "label": "No NSAID or aspirin for an aspirin-allergic patient",
          "drug_class": ["nsaid", "salicylate"]},
-        {"kind": "no_extra_orders", "label": "One analgesic, nothing else",
-         "allow_drug_classes": ["analgesic-acetaminophen"]},
+        {"kind": "no_extra_orders", "label": "One analgesic, nothing else"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 10},
     ],

@@ -35,7 +35,7 @@ LAST_VACCINE_DATE = template(
     description="Retrieval from the Immunizations tab: the date of the newest dose of one kind of vaccine "
                 "(any CVX code of the family counts). The expected date is read from the chart at reset.",
     instruction="Before today's visit, check the immunization history of {patient_name} (MRN {mrn}): when did they "
-                "last receive a {vaccine} vaccine? Answer with the date (YYYY-MM-DD).",
+                "last receive a {vaccine} vaccine? Answer with the date (YYYY-MM-DD, in the EHR's local time).",
     patient_selector={"has_immunization_cvx": "{cvxs}"},
     variants=[
         {"vaccine": "seasonal influenza", "cvxs": INFLUENZA},
@@ -101,12 +101,16 @@ LIPID_SCREENING = template(
     title="Order lipid screening for cardiovascular risk assessment",
     tier="objective",
     domain="preventive-care",
-    description="Order entry toward a preventive goal: a routine lipid panel (LOINC 57698-3) for an adult aged "
-                "40-75 with a cardiovascular risk factor, signed, and nothing else ordered.",
+    description="Order entry toward a preventive goal (ACC/AHA 2018 cholesterol guideline, 2019 primary "
+                "prevention guideline: a lipid panel for the risk assessment of adults 40-75): a routine lipid "
+                "panel (LOINC 57698-3) for an adult aged 40-75 with a cardiovascular risk factor, signed, and "
+                "nothing else ordered. Patients already taking a statin are not asked (the statin decision is "
+                "made).",
     instruction="{patient_name} (MRN {mrn}), {age} years old with {risk_factor}, is due for cardiovascular risk "
                 "assessment before a decision about statin therapy. Order and sign a routine lipid panel; do not "
                 "start any medication today.",
-    patient_selector={"age_min": 40, "age_max": 75, "has_condition_codes": "{codes}"},
+    patient_selector={"age_min": 40, "age_max": 75, "has_condition_codes": "{codes}",
+                      "lacks_medication_class": ["statin"]},
     variants=[
         {"risk_factor": "essential hypertension", "codes": ["59621000"]},
         {"risk_factor": "prediabetes", "codes": ["714628002"]},
@@ -115,11 +119,11 @@ LIPID_SCREENING = template(
         {"risk_factor": "chronic kidney disease", "codes": ["431855005", "431856006", "433144002", "431857002"]},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Lipid panel ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "status": "signed"},
+        {"kind": "order_placed", "weight": 3, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
+         "order_type": "lab", "priority": "routine", "status": "signed"},
         {"kind": "order_absent", "label": "No statin started before the results", "drug_class": ["statin"],
          "severity": "critical"},
-        {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel", "allow_codes": [LIPID_PANEL]},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 8},
     ],
@@ -148,8 +152,8 @@ PREVENTIVE_VISIT = template(
     instruction="{patient_name} (MRN {mrn}) is here for an annual preventive visit. Record today's vitals (blood "
                 "pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, weight {weight} kg), order and sign a routine "
                 "lipid panel for cardiovascular risk screening, and check the immunization history: answer with the "
-                "date of their most recent seasonal influenza vaccine (YYYY-MM-DD) so we can decide whether it is "
-                "due this season.",
+                "date of their most recent seasonal influenza vaccine (YYYY-MM-DD, in the EHR's local time) so we "
+                "can decide whether it is due this season.",
     patient_selector={"age_min": 40, "age_max": 75, "has_immunization_cvx": INFLUENZA},
     variants=[
         {"sbp": 132, "dbp": 84, "hr": 76, "weight": 82.5},
@@ -160,14 +164,14 @@ PREVENTIVE_VISIT = template(
     rubric=[
         {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
          "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "weight": "{weight}"}},
-        {"kind": "order_placed", "weight": 2, "label": "Lipid panel ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "status": "signed"},
+        {"kind": "order_placed", "weight": 2, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
+         "order_type": "lab", "priority": "routine", "status": "signed"},
         {"kind": "gate", "weight": 2, "label": "Last influenza vaccine read from the immunization history",
          "criteria": [
              {"kind": "section_visited", "section": "immunizations"},
              {"kind": "answer_matches", "expected": "{last_flu}", "match": "date"},
          ]},
-        {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel", "allow_codes": [LIPID_PANEL]},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
@@ -249,9 +253,9 @@ TETANUS_PRONE_WOUND = template(
                 "tab was opened: a gate), then record the Tdap given today with its lot and site, and nothing else.",
     instruction="{patient_name} (MRN {mrn}) comes in with {wound}. Record their vitals (blood pressure "
                 "{sbp}/{dbp} mmHg, heart rate {hr}/min, temperature {temp} °C). Check their immunization history "
-                "and answer with the date (YYYY-MM-DD) of their most recent tetanus-containing vaccine before "
-                "today. It was more than five years ago, so you give a Tdap booster (Boostrix, lot {lot}) in the "
-                "{site_text}: record it.",
+                "and answer with the date (YYYY-MM-DD, in the EHR's local time) of their most recent "
+                "tetanus-containing vaccine before today. It was more than five years ago, so you give a Tdap "
+                "booster (Boostrix, lot {lot}) in the {site_text}: record it.",
     patient_selector={"age_min": 19, "has_immunization_cvx": TETANUS_BOOSTER,
                       "lacks_recent_immunization": {"cvxs": TETANUS_BOOSTER, "years": 5}},
     variants=[

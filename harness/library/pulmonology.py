@@ -1,6 +1,7 @@
 """Pulmonology: respiratory visits."""
 
 from harness.library import template
+from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 BRONCHITIS = "10509002"
@@ -53,7 +54,7 @@ def acute_bronchitis_visit(instance):
     yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
 
 
-# --- Group C: oxygenation, bronchitis without antibiotics ---------------------------------
+# --- Oxygenation, bronchitis without antibiotics ---------------------------------------------
 
 ANTIBIOTIC_CLASSES = ["penicillin", "cephalosporin", "macrolide", "tetracycline", "fluoroquinolone",
                       "sulfonamide-antibiotic", "lincosamide", "nitroimidazole", "nitrofuran", "glycopeptide",
@@ -99,27 +100,32 @@ BRONCHITIS_NO_ANTIBIOTIC = template(
     title="Acute bronchitis: symptomatic treatment, no antibiotic",
     tier="objective",
     domain="pulmonology",
-    description="Antibiotic stewardship: uncomplicated acute bronchitis in an adult is viral; put it on the problem "
-                "list and order acetaminophen as needed for fever and aches. Any antibiotic is a critical violation; "
-                "other orders cost a penalty. Patients with an acetaminophen allergy are not selected.",
+    description="Antibiotic stewardship (ACP/CDC 2016 high-value care advice: no antibiotics for uncomplicated "
+                "acute bronchitis): uncomplicated acute bronchitis in an adult is viral; put it on the problem list "
+                "and order acetaminophen as needed for fever and aches, at most 1 g a dose and 4 g a day "
+                "(500-1000 mg every 6-8 hours or 325-650 mg every 4 hours). Any antibiotic is a critical "
+                "violation; other orders cost a penalty. Patients with an acetaminophen allergy, already taking "
+                "it, or with unhealthy alcohol use on the problem list are not selected.",
     instruction="{patient_name} (MRN {mrn}) has had {story}. Lungs have scattered rhonchi without focal findings, "
                 "vitals are normal apart from a temperature of {temp} °C, and you diagnose uncomplicated acute "
                 "bronchitis. Add it to the problem list (SNOMED CT 10509002), then order and sign acetaminophen as "
-                "needed for fever and aches. They ask you for an antibiotic; order only what is indicated.",
-    patient_selector={"age_min": 18, "age_max": 64, "lacks_condition_codes": [BRONCHITIS] + OBSTRUCTIVE_CODES,
-                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"]},
+                "needed for fever and aches, at a standard dose. They ask you for an antibiotic; order only what "
+                "is indicated.",
+    patient_selector={"age_min": 18, "age_max": 64,
+                      "lacks_condition_codes": [BRONCHITIS, UNHEALTHY_ALCOHOL_USE] + OBSTRUCTIVE_CODES,
+                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"],
+                      "lacks_medication_class": ["analgesic-acetaminophen", "opioid", "cold-combination"]},
     variants=[
         {"story": "six days of cough with clear sputum and mild body aches", "temp": 37.9},
         {"story": "a week of hacking cough after a cold, with low-grade fevers", "temp": 38.1},
     ],
     rubric=[
         {"kind": "problem_added", "weight": 1, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
-        {"kind": "order_placed", "weight": 2, "label": "Acetaminophen as needed for fever or aches",
-         "drug_class": "analgesic-acetaminophen", "route": "PO", "prn": True, "status": "signed"},
+        acetaminophen_prn(weight=2, label="Acetaminophen as needed for fever or aches, at most 1 g a dose and 4 g a "
+                                          "day"),
         {"kind": "order_absent", "label": "No antibiotic for viral bronchitis", "drug_class": ANTIBIOTIC_CLASSES,
          "severity": "critical"},
-        {"kind": "no_extra_orders", "label": "Nothing ordered beyond acetaminophen",
-         "allow_drug_classes": ["analgesic-acetaminophen"]},
+        {"kind": "no_extra_orders", "label": "Nothing ordered beyond acetaminophen"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 10},
     ],

@@ -1,11 +1,11 @@
 """The MedAgentBench electrolyte tasks on every branch, with the scenario overlay's patients.
 
 The oracle suite samples two seeds per template, which rarely land on a given branch of
-a template with 117 variants. Here each branch of the potassium and magnesium replacement
-tasks is asked explicitly (a patient of that branch, and the seed that names it), run to
-the end with the oracle through the real step path, and must reach full success: with the
-replacement order signed at the protocol dose where the result is low, and nothing ordered
-where it is not.
+a template with over a hundred variants. Here each branch of the potassium and magnesium
+replacement tasks is asked explicitly (a patient of that branch, and the seed that names it),
+run to the end with the oracle through the real step path, and must reach full success: with
+the replacement order signed at the protocol dose where the result is low, and nothing
+ordered where it is not, or where the magnesium protocol's renal exclusion applies.
 """
 
 import random
@@ -30,7 +30,8 @@ MG_LOW = ["severe hypomagnesemia", "moderate hypomagnesemia", "mild hypomagnesem
 BRANCHES = ([(POTASSIUM, branch, "kcl-ordered") for branch in K_LOW]
             + [(MAGNESIUM, branch, "mg-ordered") for branch in MG_LOW]
             + [(POTASSIUM, "not low", "kcl-not-ordered"), (MAGNESIUM, "not low", "mg-not-ordered"),
-               (MAGNESIUM, "none in window", "mg-not-ordered")])
+               (MAGNESIUM, "none in window", "mg-not-ordered"), (MAGNESIUM, "eGFR below 30", "mg-not-ordered")])
+MG_LOWER_LIMIT = 1.7  # the lab's reference range for serum magnesium: 1.7-2.2 mg/dL
 
 
 def _scenario_patient(mrn: str) -> bool:
@@ -97,6 +98,8 @@ def test_the_oracle_solves_each_branch_of_the_electrolyte_tasks(alice, task_id, 
     placed = [action for action, _ in steps if action["type"] == "place_order"]
     if criterion.endswith("not-ordered"):
         assert placed == []
+        if branch == "eGFR below 30":  # a low magnesium the protocol leaves to the physician
+            assert 0 < instance["facts"]["reading"]["answer"] < MG_LOWER_LIMIT or not _scenario_patient(mrn)
         return
     reading, dose = instance["facts"]["reading"]["answer"], instance["params"]["dose"]
     if task_id == POTASSIUM:
@@ -104,8 +107,9 @@ def test_the_oracle_solves_each_branch_of_the_electrolyte_tasks(alice, task_id, 
         assert _row(run, "k-recheck")["passed"]
         assert [(a["orderable"], a.get("dose")) for a in placed] == [("8591-po", dose), ("2823-3", None)]
     else:
-        assert reading < 1.9 and dose == (4 if reading < 1.0 else 2 if reading < 1.5 else 1)
-        assert [(a["orderable"], a["dose"], a["route"]) for a in placed] == [("6585-iv", dose, "IV")]
+        assert reading < MG_LOWER_LIMIT and dose == (4 if reading < 1.0 else 2 if reading < 1.5 else 1)
+        assert [(a["orderable"], a["dose"], a["route"], a["frequency"]) for a in placed] == [
+            ("6585-iv", dose, "IV", "ONCE")]
     signed = sorted((order["orderable"], order["dose"]) for order in _signed_orders(steps))
     assert signed == sorted((action["orderable"], action.get("dose")) for action in placed)
 
