@@ -15,10 +15,11 @@ LIPID_AT_GOAL = template(
     tier="objective",
     domain="cardiology",
     description="Interpretation: find the newest {analyte} result and compare it with the stated goal. The "
-                "expected call is computed from the episode's chart at reset.",
+                "expected value and call are computed from the episode's chart at reset; the answer gives both "
+                "(a two-way call alone would be solved half the time by one constant answer).",
     instruction="{patient_name} (MRN {mrn}) asks whether their cholesterol is under control. Their {analyte} goal "
-                "is below {goal} mg/dL. Is the most recent {analyte} result at goal or above goal? Answer "
-                "\"at goal\" or \"above goal\".",
+                "is below {goal} mg/dL. What is their most recent {analyte}, and is it at goal or above goal? "
+                "Answer with the value and the call, for example \"112 mg/dL, above goal\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "numeric": True}},
     variants=[
         {"analyte": "LDL cholesterol", "loincs": ["18262-6"], "goal": 100},
@@ -27,9 +28,10 @@ LIPID_AT_GOAL = template(
     facts={"status": {"fact": "observation_band", "loincs": "{loincs}",
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
     rubric=[
-        {"kind": "answer_matches", "label": "The latest {analyte} ({status_value} {status_unit}) called against "
-                                            "the goal of < {goal}", "expected": "{status}",
-         "choices": ["at goal", "above goal"]},
+        {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
+         "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+        {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
+         "expected": "{status}", "choices": ["at goal", "above goal"]},
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -45,7 +47,8 @@ def lipid_at_goal(instance):
         observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc, "limit": 5}
         rows += [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
     latest = max(rows, key=lambda r: r["effective_at"])
-    yield {"type": "answer", "answer": "above goal" if latest["value"] >= p["goal"] else "at goal"}
+    call = "above goal" if latest["value"] >= p["goal"] else "at goal"
+    yield {"type": "answer", "answer": f"{latest['value']} mg/dL, {call}"}
 
 
 # The chest-pain order set's other orders (chest X-ray, BMP, CBC, telemetry): acceptable, not required.
