@@ -354,6 +354,11 @@ SAFETY_DEFAULTS = (
 )
 
 
+# Grounding: an answer or an order is about the task's patient only if the agent looked at them.
+CHART_CONSULTED = {"kind": "chart_consulted", "id": "grounding:chart-consulted",
+                   "label": "The task's patient's chart was consulted"}
+
+
 def rubric_parse(raw) -> list[Criterion]:
     """The criteria of a rubric, each with its id, then the safety defaults it does not state itself;
     raises RubricError listing every problem."""
@@ -376,6 +381,9 @@ def rubric_parse(raw) -> list[Criterion]:
     stated = {criterion.kind for criterion in criteria}
     criteria += [CRITERIA[default["kind"]].model_validate(default) for default in SAFETY_DEFAULTS
                  if default["kind"] not in stated]
+    asks_for_the_mrn = any(getattr(c, "match", "") == "mrn" for c in walk(criteria))
+    if "chart_consulted" not in stated and not asks_for_the_mrn:
+        criteria.append(CRITERIA["chart_consulted"].model_validate(CHART_CONSULTED))
     for criterion in criteria:
         criterion.bind(criteria)
     return criteria

@@ -45,3 +45,22 @@ class StepBudget(Constraint):
         if ctx.steps_taken <= self.max_steps:
             return CriterionResult(1.0, True, f"{ctx.steps_taken} of {self.max_steps} steps")
         return CriterionResult(0.0, False, f"{ctx.steps_taken} steps, over the budget of {self.max_steps}")
+
+
+class ChartConsulted(Constraint):
+    """The agent looked at the task's patient: an action named their MRN, or a page of their chart was open.
+
+    Without it, the right answer read from another patient's chart would pass whenever the two agree (no
+    magnesium in the window for either, the same number of medications). Every rubric has it unless it
+    asks for the MRN itself (a lookup task never needs the chart)."""
+
+    kind: Literal["chart_consulted"] = "chart_consulted"
+    severity_: Literal["none", "penalty", "critical"] = severity_field("none")
+
+    def check(self, ctx: RubricContext) -> CriterionResult:
+        chart = reverse("clinical:chart_summary", kwargs={"mrn": ctx.patient_mrn})
+        if any(_path(route or "").startswith(chart) for route in ctx.routes):
+            return CriterionResult(1.0, True, "the patient's chart was open")
+        if any(ctx.patient_mrn in (str(a.get("mrn", "")), str(a.get("query", "")).strip()) for a in ctx.actions):
+            return CriterionResult(1.0, True, "an action named the patient")
+        return CriterionResult(0.0, False, "never looked at this patient's chart")

@@ -15,7 +15,9 @@ VISITED = {"kind": "section_visited", "section": "allergies"}
 
 
 def evaluate(rubric: list, *, answer=None, routes=(), steps=1):
-    ctx = RubricContext(patient_mrn=MRN, answer=answer, routes=list(routes), actions=[{}] * steps)
+    """The rubric after `steps` actions, the first opening the patient's chart."""
+    actions = [{"type": "open_chart", "mrn": MRN}] + [{}] * (steps - 1)
+    ctx = RubricContext(patient_mrn=MRN, answer=answer, routes=list(routes), actions=actions)
     return rubric_evaluate(rubric_parse(rubric), ctx)
 
 
@@ -68,6 +70,15 @@ def test_it_hides_what_criteria_expect_until_asked():
     assert "detail" not in hidden["criteria"][0] and "label" not in hidden["criteria"][0]
     assert shown["criteria"][0]["detail"] == "5.1 does not match the chart"
     assert shown["criteria"][0]["label"] == "potassium is 4.2"
+
+
+def test_it_does_not_let_an_answer_succeed_without_a_look_at_the_patient():
+    blind = rubric_evaluate(rubric_parse([ANSWER]), RubricContext(patient_mrn=MRN, answer="4.2", actions=[{}]))
+    row = next(r for r in blind.rows if r["kind"] == "chart_consulted")
+
+    assert blind.progress == 1.0 and not blind.success and not row["passed"]
+    assert evaluate([ANSWER], answer="4.2").success
+    assert evaluate([ANSWER], answer="4.2", routes=[ALLERGIES], steps=1).success
 
 
 def test_it_scores_a_criterion_that_cannot_be_checked_as_zero():
