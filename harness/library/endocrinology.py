@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import oracle
 
 GLYCEMIC_TREND = template(
@@ -11,11 +11,13 @@ GLYCEMIC_TREND = template(
     tier="objective",
     domain="endocrinology",
     description="Interpretation: compare the two most recent draws of a glycemic marker (lower is better) and "
-                "call the trend by the stated rule. The expected call is computed from the episode's chart at "
-                "reset; the same draw filed under two codes is one draw.",
+                "call the trend by the stated rule (ADA Standards of Care 2025, section 6). The expected call and "
+                "the latest value are computed from the episode's chart at reset (both are asked, read from this "
+                "patient's results); the same draw filed under two codes is one draw.",
     instruction="Compare the two most recent {test} results of {patient_name} (MRN {mrn}). Is their glycemic "
                 "control improving, worsening or stable (a change of {stable_within} {unit_text} or less counts "
-                "as stable)? Answer with one word: improving, worsening or stable.",
+                "as stable)? Answer with one word (improving, worsening or stable) and the most recent value, "
+                "e.g. \"worsening, 7.4\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
         {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
@@ -24,8 +26,12 @@ GLYCEMIC_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The direction of the {test} trend", "expected": "{trend}",
-         "choices": ["improving", "worsening", "stable"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The direction of the {test} trend", "expected": "{trend}",
+                       "choices": ["improving", "worsening", "stable"]},
+                      {"kind": "answer_matches", "label": "The most recent {test}", "expected": "{trend_latest}",
+                       "match": "number"},
+                      label="The {test} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
@@ -49,7 +55,7 @@ def glycemic_trend(instance):
         answer = "stable"
     else:
         answer = "improving" if change < 0 else "worsening"
-    yield {"type": "answer", "answer": answer}
+    yield {"type": "answer", "answer": f"{answer}, {latest}"}
 
 
 # --- The diagnostic category of an A1c -----------------------------------------------------------
@@ -61,11 +67,13 @@ A1C_CATEGORY = template(
     title="Diagnostic category of the latest hemoglobin A1c",
     tier="objective",
     domain="endocrinology",
-    description="Interpretation: classify the newest hemoglobin A1c by the ADA cut-offs (< 5.7% normal, "
-                "5.7-6.4% prediabetes range, >= 6.5% diabetes range). The expected category is computed from the "
-                "episode's chart at reset.",
-    instruction="{patient_name} (MRN {mrn}) {context}. By the ADA criteria, which range does their most recent "
-                "hemoglobin A1c fall in? Answer \"normal\", \"prediabetes range\" or \"diabetes range\".",
+    description="Interpretation: classify the newest hemoglobin A1c by the ADA cut-offs (ADA Standards of Care "
+                "2025, section 2: < 5.7% normal, 5.7-6.4% prediabetes range, >= 6.5% diabetes range). The "
+                "expected value and category are computed from the episode's chart at reset (both are asked, "
+                "read from this patient's results).",
+    instruction="{patient_name} (MRN {mrn}) {context}. What is their most recent hemoglobin A1c, and by the ADA "
+                "criteria which range does it fall in? Answer with the value (%) and \"normal\", \"prediabetes "
+                "range\" or \"diabetes range\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": ["4548-4"], "numeric": True}},
     variants=[
         {"context": "asks at a wellness visit whether they have diabetes"},
@@ -73,8 +81,13 @@ A1C_CATEGORY = template(
     ],
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
     rubric=[
-        {"kind": "answer_matches", "label": "ADA range of the latest A1c ({category_value}{category_unit})",
-         "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The latest A1c", "expected": "{category_value}",
+                       "match": "number"},
+                      {"kind": "answer_matches", "label": "ADA range of the latest A1c "
+                                                          "({category_value}{category_unit})",
+                       "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
+                      label="The latest A1c and its ADA range, read from the chart"),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -87,4 +100,4 @@ def a1c_diagnostic_category(instance):
     observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": "4548-4", "limit": 5}
     rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
     value = max(rows, key=lambda r: r["effective_at"])["value"]
-    yield {"type": "answer", "answer": next(label for bound, label in A1C_CATEGORIES if value >= bound)}
+    yield {"type": "answer", "answer": f"{value}%, {next(label for bound, label in A1C_CATEGORIES if value >= bound)}"}

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 LATEST_RESULT = template(
@@ -72,10 +72,12 @@ LAB_TREND = template(
     domain="laboratory-medicine",
     description="Interpretation: compare the two most recent draws of an analyte (the same draw filed under two "
                 "codes is one draw) and call the trend by the stated direction and stability threshold. The expected "
-                "call is computed from the chart at reset.",
+                "call and latest value are computed from the chart at reset (both are asked, read from this "
+                "patient's results).",
     instruction="Compare the two most recent {analyte} results of {patient_name} (MRN {mrn}). For this patient "
                 "{better} is better, and a change of {stable_within} {unit_text} or less counts as stable. Is it "
-                "improving, worsening or stable? Answer with one word.",
+                "improving, worsening or stable? Answer with one word and the most recent value, e.g. "
+                "\"improving, 13.2\".",
     patient_selector={"has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
         {"analyte": "hemoglobin", "loincs": ["718-7"], "better": "higher",
@@ -92,8 +94,12 @@ LAB_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The direction of the {analyte} trend", "expected": "{trend}",
-         "choices": ["improving", "worsening", "stable"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The direction of the {analyte} trend",
+                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
+                      {"kind": "answer_matches", "label": "The most recent {analyte}", "expected": "{trend_latest}",
+                       "match": "number"},
+                      label="The {analyte} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
@@ -110,7 +116,7 @@ def result_trend(instance):
         answer = "stable"
     else:
         answer = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
-    yield {"type": "answer", "answer": answer}
+    yield {"type": "answer", "answer": f"{answer}, {latest}"}
 
 
 PREVIOUS_RESULT = template(
@@ -134,8 +140,8 @@ PREVIOUS_RESULT = template(
     ],
     facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The {analyte} of the earlier draw", "expected": "{earlier_values}",
-         "match": "number", "unit": "{earlier_unit}"},
+        answered_from("results", {"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
+                                  "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
