@@ -1,13 +1,14 @@
-# EHRGym: `make run` serves the EHR, `make test` runs the whole test suite.
+# EHRGym: `make run` serves the EHR, `make test` runs the whole test suite,
+# `make train-smoke` trains a tiny model with SFT and GRPO against live episodes.
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000
 PY     := $(VENV)/bin/python
 
-.PHONY: run test install golden population bench clean
+.PHONY: run test install golden population bench clean train-install train-smoke train-test
 
 # The virtual environment is rebuilt when a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt client/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -27,6 +28,22 @@ run: install
 
 test: install
 	PY=$(PY) scripts/run_tests.sh
+
+# Training extras (torch CPU, TRL, transformers, datasets), pinned; the EHR itself runs without them.
+$(VENV)/.train-installed: $(VENV)/.installed requirements-train.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
+	touch $@
+
+train-install: $(VENV)/.train-installed
+
+# SFT then GRPO on a tiny model against live episodes (starts a server unless EHRGYM_BASE_URL is set);
+# its last line is one JSON object. Nothing is downloaded from a model hub.
+train-smoke: train-install
+	HF_HUB_OFFLINE=1 $(PY) -m training.smoke
+
+# The tests that need the training extras (make test skips them when the extras are missing).
+train-test: train-install
+	env -u DATABASE_URL HF_HUB_OFFLINE=1 $(PY) -m pytest training -q
 
 # Regenerate the shipped default population (needs the optional Synthea generator).
 population: install

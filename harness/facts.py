@@ -107,7 +107,7 @@ class TrendArgs(ObservationArgs):
 
 
 @fact("observation_trend", args=TrendArgs,
-      fields=("latest", "previous", "change", "unit", "latest_date", "previous_date"))
+      fields=("latest", "latest_values", "previous", "change", "unit", "latest_date", "previous_date"))
 def observation_trend(patient: Patient, *, loincs: list[str], better: str, stable_within: float) -> dict:
     """Latest against previous result of a test (an earlier draw): answer = improving, worsening or stable."""
     results = list(_numeric_results(patient, loincs)[:50])
@@ -121,7 +121,10 @@ def observation_trend(patient: Patient, *, loincs: list[str], better: str, stabl
         answer = "stable"
     else:
         answer = "improving" if (change < 0) == (better == "lower") else "worsening"
-    return {"answer": answer, "latest": _number(latest.value_num), "previous": _number(previous.value_num),
+    # A draw filed under two codes may carry two values: either is the latest result.
+    latest_values = sorted({_number(r.value_num) for r in results if r.effective_at == latest.effective_at})
+    return {"answer": answer, "latest": _number(latest.value_num), "latest_values": latest_values,
+            "previous": _number(previous.value_num),
             "change": round(change, 4), "unit": latest.unit, "latest_date": _local_date(latest.effective_at),
             "previous_date": _local_date(previous.effective_at)}
 

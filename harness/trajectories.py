@@ -1,11 +1,14 @@
 """Trajectories as JSON: one object per episode (its metadata, its result, and its steps in order).
 
 The JSONL export (per run: one line per episode; per episode: one line) and the episode
-page read the same shape, from the environment's stored steps.
+page read the same shape, from the environment's stored steps. The SFT export writes each
+episode as a tool-calling conversation instead, in TRL's conversational format (`messages`
+with `tool_calls`, and `tools`): the text a model meets in the TRL tool environment
+(ehrgym_client.text), so a model fine-tuned on it is at home there.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from agentenv.models import Episode, Step
 from harness.models import Evaluation, EvaluationEpisode
@@ -49,3 +52,43 @@ def evaluation_jsonl(evaluation: Evaluation) -> Iterator[str]:
 def episode_jsonl(episode: Episode) -> Iterator[str]:
     result = EvaluationEpisode.objects.select_related("evaluation").filter(episode=episode).first()
     yield json.dumps(episode_json(episode, result)) + "\n"
+
+
+def episode_sft_json(episode: Episode) -> dict:
+    """One episode as a TRL conversational tool-calling example: `messages`, `tools`, and where it came from."""
+    # Imported here: the client package registers its Gymnasium environment on import, which the
+    # EHR's pages have no use for.
+    from ehrgym_client.text import sft_messages
+    from ehrgym_client.tool_env import tool_result_chars, tool_schemas
+
+    steps = [{"action": step.action, "observation": step.observation, "terminated": step.terminated,
+              "truncated": step.truncated} for step in episode.steps.order_by("index")]
+    return {
+        "messages": sft_messages(goal=episode.instruction, step_limit=episode.step_limit, steps=steps,
+                                 result_chars=tool_result_chars()),
+        "tools": tool_schemas(),
+        "task_id": episode.task_id, "seed": episode.seed, "episode_id": str(episode.pk),
+        "success": bool(episode.success), "reward_sum": episode.cumulative_reward,
+    }
+
+
+def sft_jsonl(episodes: Iterable[Episode], *, successful_only: bool = False,
+              skipped: list | None = None) -> Iterator[str]:
+    """One line per episode that fits a tool-calling conversation: API mode (semantic actions), with
+    steps, and successful when asked. Each left-out episode is appended to `skipped` with the reason."""
+    for episode in episodes:
+        reason = ("browser mode" if episode.mode == Episode.Mode.BROWSER else
+                  "no steps" if not episode.step_count else
+                  "not successful" if successful_only and not episode.success else "")
+        if reason:
+            if skipped is not None:
+                skipped.append((str(episode.pk), reason))
+            continue
+        yield json.dumps(episode_sft_json(episode)) + "\n"
+
+
+def evaluation_episodes(evaluation: Evaluation) -> Iterator[Episode]:
+    """The run's episodes in plan order (those that never started are left out)."""
+    results = evaluation.results.select_related("episode").filter(episode__isnull=False).order_by("index")
+    for result in results.iterator(chunk_size=50):
+        yield result.episode

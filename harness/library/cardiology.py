@@ -16,12 +16,12 @@ LIPID_AT_GOAL = template(
     domain="cardiology",
     description="Interpretation: find the newest {analyte} result and compare it with the stated goal (ACC/AHA "
                 "2018 cholesterol guideline; the goal is the instruction's). The expected value and call are "
-                "computed from the episode's chart at reset; both are asked, so a guess of the call alone earns "
-                "nothing, and they count only if the results were read from this patient's chart.",
+                "computed from the episode's chart at reset; the answer gives both (a two-way call alone would be "
+                "solved half the time by one constant answer), read from this patient's chart.",
     instruction="{patient_name} (MRN {mrn}) asks whether their cholesterol is under control. Their {analyte} goal "
-                "is below {goal} mg/dL. What is the most recent {analyte} result, and is it at goal or above goal "
-                "(a result of {goal} or more is above goal)? Answer with the value in mg/dL and \"at goal\" or "
-                "\"above goal\".",
+                "is below {goal} mg/dL. What is their most recent {analyte}, and is it at goal or above goal (a "
+                "result of {goal} or more is above goal)? Answer with the value and the call, for example "
+                "\"112 mg/dL, above goal\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "numeric": True}},
     variants=[
         {"analyte": "LDL cholesterol", "loincs": ["18262-6"], "goal": 100},
@@ -31,12 +31,11 @@ LIPID_AT_GOAL = template(
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
     rubric=[
         answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest {analyte} value", "expected": "{status_value}",
-                       "match": "number"},
-                      {"kind": "answer_matches", "label": "The latest {analyte} ({status_value} {status_unit}) "
-                                                          "called against the goal of < {goal}",
+                      {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
+                       "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+                      {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
                        "expected": "{status}", "choices": ["at goal", "above goal"]},
-                      label="The latest {analyte} and whether it is at goal, read from the chart"),
+                      weight=3, label="The latest {analyte} and whether it is at goal, read from the chart"),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,

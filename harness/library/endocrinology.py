@@ -11,13 +11,12 @@ GLYCEMIC_TREND = template(
     tier="objective",
     domain="endocrinology",
     description="Interpretation: compare the two most recent draws of a glycemic marker (lower is better) and "
-                "call the trend by the stated rule (ADA Standards of Care 2025, section 6). The expected call and "
-                "the latest value are computed from the episode's chart at reset (both are asked, read from this "
-                "patient's results); the same draw filed under two codes is one draw.",
+                "call the trend by the stated rule. The expected value and call are computed from the episode's "
+                "chart at reset; the same draw filed under two codes is one draw (either value counts). The answer "
+                "gives the latest value with the call: a three-way call alone would be a third solved by a constant.",
     instruction="Compare the two most recent {test} results of {patient_name} (MRN {mrn}). Is their glycemic "
                 "control improving, worsening or stable (a change of {stable_within} {unit_text} or less counts "
-                "as stable)? Answer with one word (improving, worsening or stable) and the most recent value, "
-                "e.g. \"worsening, 7.4\".",
+                "as stable)? Answer with the most recent value and one word, for example \"7.2, improving\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
         {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
@@ -27,10 +26,10 @@ GLYCEMIC_TREND = template(
                      "stable_within": "{stable_within}"}},
     rubric=[
         answered_from("results",
-                      {"kind": "answer_matches", "label": "The direction of the {test} trend", "expected": "{trend}",
-                       "choices": ["improving", "worsening", "stable"]},
-                      {"kind": "answer_matches", "label": "The most recent {test}", "expected": "{trend_latest}",
-                       "match": "number"},
+                      {"kind": "answer_matches", "label": "The most recent {test} value",
+                       "expected": "{trend_latest_values}", "match": "number"},
+                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {test} trend",
+                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
                       label="The {test} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
@@ -52,10 +51,10 @@ def glycemic_trend(instance):
     previous = next(value for at, value in rows if at < latest_at)
     change = latest - previous
     if abs(change) <= instance.params["stable_within"] + 1e-9:
-        answer = "stable"
+        call = "stable"
     else:
-        answer = "improving" if change < 0 else "worsening"
-    yield {"type": "answer", "answer": f"{answer}, {latest}"}
+        call = "improving" if change < 0 else "worsening"
+    yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 
 # --- The diagnostic category of an A1c -----------------------------------------------------------
@@ -67,13 +66,13 @@ A1C_CATEGORY = template(
     title="Diagnostic category of the latest hemoglobin A1c",
     tier="objective",
     domain="endocrinology",
-    description="Interpretation: classify the newest hemoglobin A1c by the ADA cut-offs (ADA Standards of Care "
-                "2025, section 2: < 5.7% normal, 5.7-6.4% prediabetes range, >= 6.5% diabetes range). The "
-                "expected value and category are computed from the episode's chart at reset (both are asked, "
-                "read from this patient's results).",
+    description="Interpretation: classify the newest hemoglobin A1c by the ADA cut-offs (< 5.7% normal, "
+                "5.7-6.4% prediabetes range, >= 6.5% diabetes range; ADA Standards of Care 2025, section 2). The "
+                "expected value and category are computed from the episode's chart at reset; the answer gives both "
+                "(a three-way category alone would be a third solved by a constant answer).",
     instruction="{patient_name} (MRN {mrn}) {context}. What is their most recent hemoglobin A1c, and by the ADA "
-                "criteria which range does it fall in? Answer with the value (%) and \"normal\", \"prediabetes "
-                "range\" or \"diabetes range\".",
+                "criteria which range does it fall in: normal, prediabetes range or diabetes range? Answer with the "
+                "value and the range, for example \"6.1%, prediabetes range\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": ["4548-4"], "numeric": True}},
     variants=[
         {"context": "asks at a wellness visit whether they have diabetes"},
@@ -82,10 +81,9 @@ A1C_CATEGORY = template(
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
     rubric=[
         answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest A1c", "expected": "{category_value}",
-                       "match": "number"},
-                      {"kind": "answer_matches", "label": "ADA range of the latest A1c "
-                                                          "({category_value}{category_unit})",
+                      {"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
+                       "expected": "{category_value}", "match": "number", "unit": "%"},
+                      {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
                        "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
                       label="The latest A1c and its ADA range, read from the chart"),
         {"kind": "step_budget", "max_steps": 8},
@@ -100,4 +98,5 @@ def a1c_diagnostic_category(instance):
     observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": "4548-4", "limit": 5}
     rows = [r for r in observation["last_action_result"]["observations"] if isinstance(r["value"], int | float)]
     value = max(rows, key=lambda r: r["effective_at"])["value"]
-    yield {"type": "answer", "answer": f"{value}%, {next(label for bound, label in A1C_CATEGORIES if value >= bound)}"}
+    category = next(label for bound, label in A1C_CATEGORIES if value >= bound)
+    yield {"type": "answer", "answer": f"{value}%, {category}"}

@@ -72,12 +72,12 @@ LAB_TREND = template(
     domain="laboratory-medicine",
     description="Interpretation: compare the two most recent draws of an analyte (the same draw filed under two "
                 "codes is one draw) and call the trend by the stated direction and stability threshold. The expected "
-                "call and latest value are computed from the chart at reset (both are asked, read from this "
-                "patient's results).",
+                "value and call are computed from the chart at reset; the answer gives the latest value with the "
+                "call (a three-way call alone would be a third solved by a constant answer).",
     instruction="Compare the two most recent {analyte} results of {patient_name} (MRN {mrn}). For this patient "
                 "{better} is better, and a change of {stable_within} {unit_text} or less counts as stable. Is it "
-                "improving, worsening or stable? Answer with one word and the most recent value, e.g. "
-                "\"improving, 13.2\".",
+                "improving, worsening or stable? Answer with the most recent value and one word, for example "
+                "\"13.2, stable\".",
     patient_selector={"has_observation": {"loincs": "{loincs}", "min_count": 2, "numeric": True}},
     variants=[
         {"analyte": "hemoglobin", "loincs": ["718-7"], "better": "higher",
@@ -95,10 +95,10 @@ LAB_TREND = template(
                      "stable_within": "{stable_within}"}},
     rubric=[
         answered_from("results",
-                      {"kind": "answer_matches", "label": "The direction of the {analyte} trend",
+                      {"kind": "answer_matches", "label": "The most recent {analyte} value",
+                       "expected": "{trend_latest_values}", "match": "number"},
+                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {analyte} trend",
                        "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
-                      {"kind": "answer_matches", "label": "The most recent {analyte}", "expected": "{trend_latest}",
-                       "match": "number"},
                       label="The {analyte} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
@@ -113,10 +113,10 @@ def result_trend(instance):
     latest, previous = yield from _latest_and_previous(instance)
     change = latest - previous
     if abs(change) <= p["stable_within"] + 1e-9:
-        answer = "stable"
+        call = "stable"
     else:
-        answer = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
-    yield {"type": "answer", "answer": f"{answer}, {latest}"}
+        call = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
+    yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 
 PREVIOUS_RESULT = template(
