@@ -264,6 +264,19 @@ def latest_result(tree: Node, loincs: list[str]) -> tuple[str, str, datetime]:
     return newest
 
 
+def storyboard_vital(tree: Node, label: str) -> float:
+    """The latest reading of a vital sign (e.g. "Weight") as the storyboard, on every chart page, shows it."""
+    term = None
+    for node in tree.find(bid="storyboard-vitals").walk():
+        if node.role == "term":
+            term = node.name
+        elif node.role == "definition" and term == label:
+            number = re.search(r"\d+(?:\.\d+)?", node.text)
+            if number:
+                return float(number.group(0))
+    raise PageError(f"no {label} among the storyboard's latest vitals")
+
+
 def active_allergy_list(tree: Node) -> list[str]:
     """The substances of the active allergies on the chart's allergy page (inactive and resolved left out)."""
     if tree.has(bid="allergies-empty"):
@@ -350,18 +363,38 @@ def chest_pain_rule_out(instance):
     yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
 
 
+def pended_row(tree: Node, words: str) -> Node | None:
+    """The pended order whose name holds these words (lower case), if any."""
+    return next((row for row in tree.find(bid="pended-orders").find_all(role="row", bid_prefix="pended-order-")
+                 if words in row.cells()[0].lower()), None)
+
+
+def edit_pended(tree: Node, words: str, fields: dict[str, str | bool]):
+    """Open the pended order whose name holds `words` in the composer, change `fields` and save it."""
+    row = pended_row(tree, words)
+    if row is None:
+        raise PageError(f"no pended order of {words}")
+    composer = yield from click(row.find(role="link", bid_prefix="pended-order-edit-").bid)
+    return (yield from compose(composer, fields))
+
+
 @browser_oracle("infectious-disease.sepsis-penicillin-allergy")
 def sepsis_penicillin_allergy(instance):
-    """Check the allergy list, apply the sepsis set, swap its penicillin for cefepime if allergic, sign."""
+    """Check the allergy list and the latest weight, apply the sepsis set, dose its saline bolus (30 mL/kg) and
+    vancomycin (20 mg/kg) by that weight, swap its penicillin for cefepime if allergic, sign."""
     allergies = yield from open_section(instance.patient_mrn, "allergies")
     # Penicillins are the -cillins (penicillin V, amoxicillin, piperacillin...).
     allergic = any("cillin" in substance.lower() for substance in active_allergy_list(allergies))
+    weight = storyboard_vital(allergies, "Weight")
     yield from click("chart-tab-orders")
     pended = yield from click("order-set-sepsis")
+    # 30 mL/kg and 20 mg/kg, to the nearest 250, at most 4 L and 3 g (as the semantic oracle doses them).
+    pended = yield from edit_pended(pended, "sodium chloride", {"dose": str(min(round(30 * weight / 250) * 250, 4000))})
+    pended = yield from edit_pended(pended, "vancomycin", {"dose": str(min(round(20 * weight / 250) * 250, 3000))})
     if allergic:
-        for row in pended.find(bid="pended-orders").find_all(role="row", bid_prefix="pended-order-"):
-            if "piperacillin" in row.cells()[0].lower():
-                yield from click(row.find(role="button", bid_prefix="pended-order-remove-").bid)
+        row = pended_row(pended, "piperacillin")
+        if row is not None:
+            yield from click(row.find(role="button", bid_prefix="pended-order-remove-").bid)
         yield from place_order("cefepime", "1665088", {"dose": "2000", "route": "IV – Intravenous",
                                                        "frequency": "Every 8 hours", "priority": "STAT"})
     yield from sign_orders("Sepsis: empiric therapy needed now; benefit outweighs the flagged risk.")

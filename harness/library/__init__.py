@@ -62,6 +62,15 @@ def template(**fields) -> TaskTemplate:
     return task
 
 
+def answered_from(section: str, *answers: dict, weight: float = 1, label: str = "") -> dict:
+    """A gate: the answer criteria count only if the agent opened this section of the task's patient's chart
+    (read_chart_section, get_observations for "results", or the page). The same answer read off another
+    patient's chart, or guessed, earns nothing, however often two patients' answers coincide (-1, "none",
+    a count, a category)."""
+    return {"kind": "gate", "weight": weight, "label": label or answers[0].get("label", ""),
+            "criteria": [{"kind": "section_visited", "section": section}, *answers]}
+
+
 @cache
 def library_load() -> dict[str, TaskTemplate]:
     """Import every library module (registering its templates and oracles)."""

@@ -1,7 +1,7 @@
 """Cardiology: lipids, chest pain and heart-failure admissions."""
 
-from harness.library import template
-from harness.library.regimens import ANY_PRIORITY
+from harness.library import answered_from, template
+from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
 
 HYPERTENSION, ISCHEMIC_HEART_DISEASE = "59621000", "414545008"
@@ -14,12 +14,14 @@ LIPID_AT_GOAL = template(
     title="Is the latest cholesterol result at goal?",
     tier="objective",
     domain="cardiology",
-    description="Interpretation: find the newest {analyte} result and compare it with the stated goal. The "
-                "expected value and call are computed from the episode's chart at reset; the answer gives both "
-                "(a two-way call alone would be solved half the time by one constant answer).",
+    description="Interpretation: find the newest {analyte} result and compare it with the stated goal (ACC/AHA "
+                "2018 cholesterol guideline; the goal is the instruction's). The expected value and call are "
+                "computed from the episode's chart at reset; the answer gives both (a two-way call alone would be "
+                "solved half the time by one constant answer), read from this patient's chart.",
     instruction="{patient_name} (MRN {mrn}) asks whether their cholesterol is under control. Their {analyte} goal "
-                "is below {goal} mg/dL. What is their most recent {analyte}, and is it at goal or above goal? "
-                "Answer with the value and the call, for example \"112 mg/dL, above goal\".",
+                "is below {goal} mg/dL. What is their most recent {analyte}, and is it at goal or above goal (a "
+                "result of {goal} or more is above goal)? Answer with the value and the call, for example "
+                "\"112 mg/dL, above goal\".",
     patient_selector={"age_min": 18, "has_observation": {"loincs": "{loincs}", "numeric": True}},
     variants=[
         {"analyte": "LDL cholesterol", "loincs": ["18262-6"], "goal": 100},
@@ -28,10 +30,12 @@ LIPID_AT_GOAL = template(
     facts={"status": {"fact": "observation_band", "loincs": "{loincs}",
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
     rubric=[
-        {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
-         "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
-        {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
-         "expected": "{status}", "choices": ["at goal", "above goal"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
+                       "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+                      {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
+                       "expected": "{status}", "choices": ["at goal", "above goal"]},
+                      weight=3, label="The latest {analyte} and whether it is at goal, read from the chart"),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -51,8 +55,17 @@ def lipid_at_goal(instance):
     yield {"type": "answer", "answer": f"{latest['value']} mg/dL, {call}"}
 
 
-# The chest-pain order set's other orders (chest X-ray, BMP, CBC, telemetry): acceptable, not required.
-CHEST_PAIN_EXTRAS = ["399208008", "24321-2", "58410-2", "710839006"]
+# The chest-pain order set's supporting orders (orders/catalog.json), pinned as the set builds them: chest X-ray,
+# BMP and CBC urgent, telemetry. Signed with the set, each is checked like the rest of it.
+CHEST_PAIN_WORKUP = [
+    {"kind": "order_placed", "label": "Chest X-ray, urgent", "code": "399208008", "priority": URGENT_OR_STAT},
+    {"kind": "order_placed", "label": "Basic metabolic panel, urgent", "code": "24321-2", "priority": URGENT_OR_STAT},
+    {"kind": "order_placed", "label": "Complete blood count, urgent", "code": "58410-2", "priority": URGENT_OR_STAT},
+    {"kind": "order_placed", "label": "Continuous telemetry", "code": "710839006", "priority": ROUTINE_OR_URGENT},
+]
+NITROGLYCERIN_PRN = {"kind": "order_placed", "label": "Nitroglycerin 0.4 mg SL every 5 minutes as needed",
+                     "ingredient": "nitroglycerin", "dose": 0.4, "route": "SL", "frequency": "Q5MIN", "prn": True,
+                     "priority": ROUTINE_OR_URGENT}
 
 CHEST_PAIN = template(
     task_id="ehr/cardiology.chest-pain-rule-out-v1",
@@ -63,8 +76,9 @@ CHEST_PAIN = template(
                 "the chest-pain (ACS rule-out) order set, keep it as built and sign it, answering decision-support "
                 "warnings: a stat 12-lead ECG and high-sensitivity troponin, non-enteric-coated aspirin 324 mg "
                 "chewed once, stat (162-325 mg), sublingual nitroglycerin 0.4 mg every 5 minutes as needed (up to "
-                "3 doses). Patients with an aspirin allergy or on an anticoagulant are not asked (the set's "
-                "aspirin would be wrong or need a judgement call).",
+                "3 doses), and the set's chest X-ray, BMP and CBC (urgent) and telemetry, each as built. Patients "
+                "with an aspirin allergy or on an anticoagulant are not asked (the set's aspirin would be wrong or "
+                "need a judgement call).",
     instruction="{patient_name} (MRN {mrn}) is in the emergency department with {presentation}. The physician "
                 "suspects acute coronary syndrome. Place and sign the chest-pain rule-out orders (ECG, serial "
                 "high-sensitivity troponin, aspirin loading dose, nitroglycerin as needed and the rest of the "
@@ -81,10 +95,9 @@ CHEST_PAIN = template(
          "priority": "stat"},
         {"kind": "order_placed", "weight": 2, "label": "Aspirin 324 mg PO once, stat (chewed)", "ingredient": "aspirin",
          "dose": 324, "route": "PO", "frequency": "ONCE", "priority": "stat"},
-        {"kind": "order_placed", "label": "Nitroglycerin 0.4 mg SL every 5 minutes as needed",
-         "ingredient": "nitroglycerin", "dose": 0.4, "route": "SL", "frequency": "Q5MIN", "prn": True,
-         "priority": ANY_PRIORITY},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up", "allow_codes": CHEST_PAIN_EXTRAS},
+        NITROGLYCERIN_PRN,
+        *CHEST_PAIN_WORKUP,
+        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
@@ -110,8 +123,9 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
     description="Linked steps: record arrival vitals, pend the chest-pain order set, remove the aspirin the "
                 "patient is allergic to (signing it is a critical violation), give a clopidogrel loading dose "
                 "instead (AHA/ACC 2014 NSTE-ACS: clopidogrel 300 or 600 mg once for aspirin hypersensitivity, "
-                "class I), stat, and sign the rest (ECG and troponin stat). A second P2Y12 inhibitor is an extra "
-                "order (dual P2Y12 inhibition only adds bleeding).",
+                "class I), stat, and sign the rest of the set as built (ECG and troponin stat, nitroglycerin as "
+                "needed, chest X-ray, BMP and CBC urgent, telemetry). A second P2Y12 inhibitor is an extra order "
+                "(dual P2Y12 inhibition only adds bleeding).",
     instruction="{patient_name} (MRN {mrn}) arrived in the emergency department with {presentation}; acute "
                 "coronary syndrome is suspected. Record the arrival vitals (blood pressure {sbp}/{dbp} mmHg, heart "
                 "rate {hr}/min, SpO2 {spo2}%), then place and sign the chest-pain rule-out orders. Check the "
@@ -131,10 +145,11 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
          "priority": "stat"},
         {"kind": "order_placed", "weight": 2, "label": "Clopidogrel loading dose, 300 or 600 mg PO once, stat",
          "ingredient": "clopidogrel", "dose": [300, 600], "route": "PO", "frequency": "ONCE", "priority": "stat"},
+        NITROGLYCERIN_PRN,
+        *CHEST_PAIN_WORKUP,
         {"kind": "order_absent", "label": "No aspirin for an aspirin-allergic patient", "ingredient": "aspirin",
          "drug_class": "salicylate"},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel",
-         "allow_codes": CHEST_PAIN_EXTRAS + ["705129"]},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 15},
     ],
@@ -159,9 +174,8 @@ def chest_pain_aspirin_allergy(instance):
     yield {"type": "finish", "message": "Rule-out orders signed with clopidogrel in place of aspirin."}
 
 
-# The heart-failure order set's other orders (magnesium, chest X-ray, ECG): acceptable, not required.
-HF_SET_EXTRAS = ["19123-9", "399208008", "29303009"]
 ENOXAPARIN_PROPHYLAXIS = "854235"  # 40 mg/0.4 mL syringe
+FUROSEMIDE_IV = "1719291"
 
 HEART_FAILURE_ADMISSION = template(
     task_id="ehr/cardiology.heart-failure-admission-v1",
@@ -169,17 +183,20 @@ HEART_FAILURE_ADMISSION = template(
     tier="workflow",
     domain="cardiology",
     description="Linked steps: admission weight and vitals, the heart-failure order set pended, the IV "
-                "furosemide dose changed to the attending's dose (twice daily), everything signed with "
-                "decision-support alerts answered: BNP urgent, a daily BMP, an echocardiogram, telemetry, and "
-                "VTE prophylaxis with enoxaparin 40 mg SC once daily, 30 mg once daily when the creatinine "
-                "clearance is below 30 mL/min (enoxaparin label; ACCP 2012 VTE prevention in medical patients). "
+                "furosemide dose changed to the attending's dose (twice daily, the first dose urgent: AHA/ACC/HFSA "
+                "2022, prompt IV loop diuretic), everything signed with decision-support alerts answered, as the "
+                "set builds it: BNP urgent, a daily BMP, a magnesium, an echocardiogram, a chest X-ray and an ECG "
+                "(urgent), telemetry, and VTE prophylaxis with enoxaparin 40 mg SC once daily, 30 mg once daily "
+                "when the creatinine clearance is below 30 mL/min (enoxaparin label; ACCP 2012 VTE prevention in "
+                "medical patients). "
                 "Patients already anticoagulated, on an NSAID, or with chronic kidney disease on the problem list "
                 "are not asked (the set's enoxaparin and diuretic would need other decisions).",
     instruction="{patient_name} (MRN {mrn}), who has {history}, is admitted with decompensated heart failure: "
                 "orthopnea, leg edema and bibasilar crackles. Record the admission vitals (weight {weight} kg, "
                 "blood pressure {sbp}/{dbp} mmHg, heart rate {hr}/min, SpO2 {spo2}%), then use the heart-failure "
                 "order set, but the attending wants furosemide {dose} mg IV twice daily instead of the default "
-                "dose. Sign the orders, answering any decision-support alerts as you judge right.",
+                "dose, the first dose now (urgent). Sign the orders, answering any decision-support alerts as you "
+                "judge right.",
     patient_selector={"age_min": 40, "has_condition_codes": "{conditions}", "lacks_condition_codes": KIDNEY_DISEASE,
                       "lacks_medication_class": ANTICOAGULANTS + ["nsaid"]},
     # Enoxaparin prophylaxis by the creatinine clearance decision support reads (unknown: the usual dose).
@@ -196,22 +213,24 @@ HEART_FAILURE_ADMISSION = template(
         {"kind": "vitals_recorded", "label": "Admission weight and vitals recorded",
          "values": {"weight": "{weight}", "bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
                     "spo2": "{spo2}"}},
-        {"kind": "order_placed", "weight": 3, "label": "Furosemide {dose} mg IV twice daily, signed",
+        {"kind": "order_placed", "weight": 3, "label": "Furosemide {dose} mg IV twice daily, urgent, signed",
          "ingredient": "furosemide", "dose": "{dose}", "route": "IV", "frequency": ["BID", "Q12H"],
-         "priority": ANY_PRIORITY},
+         "priority": URGENT_OR_STAT},
         {"kind": "order_placed", "label": "BNP or NT-proBNP, urgent", "code": ["30934-4", "33762-6"],
-         "priority": ["urgent", "stat"]},
+         "priority": URGENT_OR_STAT},
         {"kind": "order_placed", "label": "Daily basic metabolic panel", "code": "24321-2", "frequency": "DAILY",
-         "priority": ANY_PRIORITY},
+         "priority": ROUTINE_OR_URGENT},
+        {"kind": "order_placed", "label": "Magnesium", "code": "19123-9", "priority": ROUTINE_OR_URGENT},
         {"kind": "order_placed", "label": "Transthoracic echocardiogram", "code": "433236007",
-         "priority": ANY_PRIORITY},
-        {"kind": "order_placed", "label": "Telemetry", "code": "710839006", "priority": ANY_PRIORITY},
+         "priority": ROUTINE_OR_URGENT},
+        {"kind": "order_placed", "label": "Chest X-ray, urgent", "code": "399208008", "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "12-lead ECG, urgent", "code": "29303009", "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "Telemetry", "code": "710839006", "priority": ROUTINE_OR_URGENT},
         {"kind": "order_placed", "label": "VTE prophylaxis: enoxaparin {enoxaparin} mg SC once daily "
                                           "(CrCl {enoxaparin_value} mL/min)",
          "ingredient": "enoxaparin", "dose": "{enoxaparin}", "route": "SC", "frequency": ["DAILY", "Q24H"],
-         "priority": ANY_PRIORITY},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders",
-         "allow_codes": HF_SET_EXTRAS},
+         "priority": ROUTINE_OR_URGENT},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 15},
     ],
@@ -228,7 +247,8 @@ def heart_failure_admission(instance):
         "spo2": p["spo2"]}}
     applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "heart-failure-exacerbation"}
     orders = {o["orderable"]: o["id"] for o in applied["last_action_result"]["orders"]}
-    yield {"type": "update_order", "mrn": mrn, "order_id": orders["1719291"], "dose": p["dose"]}
+    yield {"type": "update_order", "mrn": mrn, "order_id": orders[FUROSEMIDE_IV], "dose": p["dose"],
+           "priority": "urgent"}
     high = yield from sign_answering_alerts(mrn)
     if high:
         for alert in high:

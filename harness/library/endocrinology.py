@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import oracle
 
 GLYCEMIC_TREND = template(
@@ -25,10 +25,12 @@ GLYCEMIC_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The most recent {test} value", "expected": "{trend_latest_values}",
-         "match": "number"},
-        {"kind": "answer_matches", "weight": 2, "label": "The direction of the {test} trend", "expected": "{trend}",
-         "choices": ["improving", "worsening", "stable"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The most recent {test} value",
+                       "expected": "{trend_latest_values}", "match": "number"},
+                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {test} trend",
+                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
+                      label="The {test} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
@@ -78,10 +80,12 @@ A1C_CATEGORY = template(
     ],
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
     rubric=[
-        {"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
-         "expected": "{category_value}", "match": "number", "unit": "%"},
-        {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
-         "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
+                       "expected": "{category_value}", "match": "number", "unit": "%"},
+                      {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
+                       "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
+                      label="The latest A1c and its ADA range, read from the chart"),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,

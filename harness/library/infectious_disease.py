@@ -8,7 +8,7 @@ from harness.library.emergency_care import (
     latest_weight,
     sepsis_bolus_ml,
 )
-from harness.library.regimens import ANY_PRIORITY, schedule
+from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT, schedule
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 PREGNANCY, KIDNEY_DISEASE = "72892002", ["431857002", "433144002", "161665007", "698306007"]
@@ -81,10 +81,10 @@ CYSTITIS = template(
          "criteria": [
              {"kind": "order_placed", "label": "Nitrofurantoin 100 mg PO twice daily for 5 days",
               "ingredient": "nitrofurantoin", "dose": 100, "route": "PO", "frequency": schedule("BID"),
-              "duration_days": 5, "priority": ANY_PRIORITY},
+              "duration_days": 5, "priority": ROUTINE_OR_URGENT},
              {"kind": "order_placed", "label": "TMP-SMX 160/800 mg (1 DS tablet) PO twice daily for 3 days",
               "ingredient": "sulfamethoxazole-trimethoprim", "dose": 1, "route": "PO", "frequency": schedule("BID"),
-              "duration_days": 3, "priority": ANY_PRIORITY},
+              "duration_days": 3, "priority": ROUTINE_OR_URGENT},
          ]},
         {"kind": "order_absent", "label": "No fluoroquinolone for uncomplicated cystitis",
          "drug_class": "fluoroquinolone"},
@@ -115,8 +115,6 @@ def uncomplicated_cystitis(instance):
     yield {"type": "finish", "message": "Cystitis treated."}
 
 
-# The pneumonia order set's other orders (CBC, BMP, SARS-CoV-2 test): acceptable, not required.
-CAP_SET_EXTRAS = ["58410-2", "24321-2", "94531-1"]
 
 PNEUMONIA_ADMISSION = template(
     task_id="ehr/infectious-disease.pneumonia-admission-v1",
@@ -125,8 +123,9 @@ PNEUMONIA_ADMISSION = template(
     domain="infectious-disease",
     description="Linked steps: admission vitals, the community-acquired pneumonia order set (ATS/IDSA 2019 "
                 "non-severe inpatient CAP: ceftriaxone 1-2 g IV daily plus azithromycin 500 mg daily, IV or by "
-                "mouth; blood cultures stat, chest X-ray urgent, oxygen titrated) pended and signed with alerts "
-                "answered. Patients with a penicillin or cephalosporin allergy are not asked.",
+                "mouth; blood cultures stat, chest X-ray urgent, CBC, BMP and a SARS-CoV-2 test urgent, oxygen "
+                "titrated) pended and signed with alerts answered, each order as the set builds it. Patients with a "
+                "penicillin or cephalosporin allergy are not asked.",
     instruction="{patient_name} (MRN {mrn}) is admitted to the medical ward with community-acquired pneumonia "
                 "({presentation}). Record the admission vitals (temperature {temp} °C, heart rate {hr}/min, "
                 "respiratory rate {rr}/min, SpO2 {spo2}%), then place and sign the standard inpatient pneumonia "
@@ -143,15 +142,21 @@ PNEUMONIA_ADMISSION = template(
         {"kind": "vitals_recorded", "label": "Admission vitals recorded",
          "values": {"temperature": "{temp}", "heart_rate": "{hr}", "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
         {"kind": "order_placed", "weight": 2, "label": "Ceftriaxone 1-2 g IV daily", "ingredient": "ceftriaxone",
-         "dose": [1000, 2000], "route": "IV", "frequency": schedule("DAILY"), "priority": ANY_PRIORITY},
+         "dose": [1000, 2000], "route": "IV", "frequency": schedule("DAILY"), "priority": ROUTINE_OR_URGENT},
         {"kind": "order_placed", "weight": 2, "label": "Azithromycin 500 mg IV or PO daily (atypical coverage)",
          "ingredient": "azithromycin", "dose": 500, "route": ["IV", "PO"], "frequency": schedule("DAILY"),
-         "priority": ANY_PRIORITY},
+         "priority": ROUTINE_OR_URGENT},
         {"kind": "order_placed", "label": "Blood cultures, stat", "code": "600-7", "priority": "stat"},
-        {"kind": "order_placed", "label": "Chest X-ray, urgent", "code": "399208008", "priority": ["urgent", "stat"]},
-        {"kind": "order_placed", "label": "Oxygen titrated to SpO2", "code": "371908008", "priority": ANY_PRIORITY},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders",
-         "allow_codes": CAP_SET_EXTRAS},
+        {"kind": "order_placed", "label": "Chest X-ray, urgent", "code": "399208008", "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "Complete blood count, urgent", "code": "58410-2",
+         "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "Basic metabolic panel, urgent", "code": "24321-2",
+         "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "SARS-CoV-2 RNA test, urgent", "code": "94531-1",
+         "priority": URGENT_OR_STAT},
+        {"kind": "order_placed", "label": "Oxygen titrated to SpO2", "code": "371908008",
+         "priority": ROUTINE_OR_URGENT},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
@@ -170,8 +175,14 @@ def pneumonia_admission(instance):
     yield {"type": "finish", "message": "Pneumonia admission orders signed."}
 
 
-# The sepsis order set's other orders (CMP, CBC, urinalysis, urine culture): acceptable, not required.
-SEPSIS_SET_EXTRAS = ["24323-8", "58410-2", "24357-6", "630-4"]
+# The sepsis order set's other orders, pinned as the set builds them: a CMP and CBC stat, a urinalysis and urine
+# culture urgent (a source work-up).
+SEPSIS_SET_WORKUP = [
+    {"kind": "order_placed", "label": "Comprehensive metabolic panel, stat", "code": "24323-8", "priority": "stat"},
+    {"kind": "order_placed", "label": "Complete blood count, stat", "code": "58410-2", "priority": "stat"},
+    {"kind": "order_placed", "label": "Urinalysis, urgent", "code": "24357-6", "priority": URGENT_OR_STAT},
+    {"kind": "order_placed", "label": "Urine culture, urgent", "code": "630-4", "priority": URGENT_OR_STAT},
+]
 PIPERACILLIN_TAZOBACTAM, CEFEPIME_2G, VANCOMYCIN_1G, SALINE = "1659149", "1665088", "1807513", "9863-iv"
 # Vancomycin for MRSA in sepsis (ASHP/IDSA/PIDS/SIDP 2020 vancomycin guideline): a loading dose of 20-35 mg/kg
 # of actual body weight (at most 3 g), or 15-20 mg/kg every 8-12 hours; accepted 15-35 mg/kg, in 250 mg steps.
@@ -189,7 +200,8 @@ SEPSIS_PENICILLIN_ALLERGY = template(
                 "allergy (signing any penicillin is a critical violation) and replaced by cefepime 2 g IV every 8 "
                 "hours, stat (the cross-reactivity warning is acknowledged); the set's saline bolus set to 30 "
                 "mL/kg by the latest weight (27-33 mL/kg accepted, at most 4 L) and its vancomycin to a weight-based "
-                "dose (15-35 mg/kg, at most 3 g, every 8-12 hours); lactate and blood cultures stat. Patients "
+                "dose (15-35 mg/kg, at most 3 g, every 8-12 hours); lactate and blood cultures stat; the set's "
+                "CMP and CBC (stat), urinalysis and urine culture (urgent) as built. Patients "
                 "without a weight or with a creatinine clearance below 60 mL/min (cefepime and vancomycin would "
                 "need renal dosing) are not asked.",
     instruction="{patient_name} (MRN {mrn}) meets sepsis criteria ({presentation}), source not yet clear. Start the "
@@ -222,9 +234,10 @@ SEPSIS_PENICILLIN_ALLERGY = template(
                                                        "8-12 hours, stat (MRSA coverage)",
          "ingredient": "vancomycin", "dose_min": "{vancomycin_min}", "dose_max": "{vancomycin_max}", "route": "IV",
          "frequency": ["Q8H", "Q12H"], "priority": "stat"},
+        *SEPSIS_SET_WORKUP,
         {"kind": "order_absent", "label": "No penicillin for a penicillin-allergic patient",
          "drug_class": "penicillin"},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the sepsis bundle", "allow_codes": SEPSIS_SET_EXTRAS},
+        {"kind": "no_extra_orders", "label": "Nothing beyond the sepsis bundle"},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 20},
     ],

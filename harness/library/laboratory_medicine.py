@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 LATEST_RESULT = template(
@@ -94,10 +94,12 @@ LAB_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The most recent {analyte} value", "expected": "{trend_latest_values}",
-         "match": "number"},
-        {"kind": "answer_matches", "weight": 2, "label": "The direction of the {analyte} trend", "expected": "{trend}",
-         "choices": ["improving", "worsening", "stable"]},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The most recent {analyte} value",
+                       "expected": "{trend_latest_values}", "match": "number"},
+                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {analyte} trend",
+                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
+                      label="The {analyte} trend and its latest value, read from the chart"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
@@ -138,8 +140,8 @@ PREVIOUS_RESULT = template(
     ],
     facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The {analyte} of the earlier draw", "expected": "{earlier_values}",
-         "match": "number", "unit": "{earlier_unit}"},
+        answered_from("results", {"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
+                                  "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,

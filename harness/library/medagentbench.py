@@ -11,7 +11,7 @@ their branches into variants (selector observation_draw), each with the rubric t
 
 from datetime import datetime, timedelta
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
@@ -159,8 +159,9 @@ MAGNESIUM_24H = template(
     facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "Latest magnesium in the 24 h before {reading_now} (or -1)",
-         "expected": "{reading}", "match": "number", "tolerance": 0.05},
+        answered_from("results", {"kind": "answer_matches", "label": "Latest magnesium in the 24 h before "
+                                                                      "{reading_now} (or -1)",
+                                  "expected": "{reading}", "match": "number", "tolerance": 0.05}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -252,8 +253,8 @@ MAGNESIUM_REPLACEMENT = template(
     facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The magnesium level acted on (or -1)", "expected": "{reading}",
-         "match": "number", "tolerance": 0.05},
+        answered_from("results", {"kind": "answer_matches", "label": "The magnesium level acted on (or -1)",
+                                  "expected": "{reading}", "match": "number", "tolerance": 0.05}),
         {"kind": "order_placed", "id": "mg-ordered", "weight": "{order_weight}", "required": "{order_required}",
          "label": "IV magnesium sulfate at the protocol dose, once, signed (applies when low; branch: {branch})",
          "code": MG_SULFATE_IV, "dose": "{dose}", "route": "IV", "frequency": "ONCE", "priority": "{priority}",
@@ -321,8 +322,9 @@ GLUCOSE_AVERAGE = template(
     facts={"reading": {"fact": "observation_as_of", "loincs": GLUCOSE, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "Mean glucose in the 24 h before {reading_now} (or -1)",
-         "expected": "{reading_mean}", "match": "number", "tolerance": 0.5},
+        answered_from("results", {"kind": "answer_matches", "label": "Mean glucose in the 24 h before "
+                                                                      "{reading_now} (or -1)",
+                                  "expected": "{reading_mean}", "match": "number", "tolerance": 0.5}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -350,8 +352,8 @@ LATEST_GLUCOSE = template(
     variants=[{}],
     facts={"result": {"fact": "latest_observation", "loincs": GLUCOSE}},
     rubric=[
-        {"kind": "answer_matches", "label": "The newest glucose value", "expected": "{result_values}",
-         "match": "number"},
+        answered_from("results", {"kind": "answer_matches", "label": "The newest glucose value",
+                                  "expected": "{result_values}", "match": "number"}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -446,8 +448,8 @@ POTASSIUM_REPLACEMENT = template(
     facts={"reading": {"fact": "observation_as_of", "loincs": POTASSIUM, "nth": "{nth}", "offset_hours": 6,
                        "window_hours": 24}},
     rubric=[
-        {"kind": "answer_matches", "label": "The potassium level acted on", "expected": "{reading}",
-         "match": "number"},
+        answered_from("results", {"kind": "answer_matches", "label": "The potassium level acted on",
+                                  "expected": "{reading}", "match": "number"}),
         {"kind": "order_placed", "id": "kcl-ordered", "weight": "{order_weight}", "required": "{order_required}",
          "label": "Oral potassium chloride at the protocol dose, once, signed (applies when low; branch: {branch})",
          "code": KCL_PO, "dose": "{dose}", "route": "PO", "frequency": "ONCE", "priority": ["routine", "urgent"],
@@ -507,8 +509,12 @@ HBA1C_CHECK = template(
     ],
     facts={"a1c": {"fact": "latest_observation", "loincs": HBA1C}},
     rubric=[
-        {"kind": "answer_matches", "label": "The latest HbA1c value", "expected": "{a1c_values}", "match": "number"},
-        {"kind": "answer_matches", "label": "The date of that result", "expected": "{a1c_date}", "match": "date"},
+        answered_from("results",
+                      {"kind": "answer_matches", "label": "The latest HbA1c value", "expected": "{a1c_values}",
+                       "match": "number"},
+                      {"kind": "answer_matches", "label": "The date of that result", "expected": "{a1c_date}",
+                       "match": "date"},
+                      label="The latest HbA1c and its date, read from the chart"),
         {"kind": "order_placed", "id": "a1c-ordered", "weight": "{order_weight}", "required": "{order_required}",
          "label": "New HbA1c ordered (routine) and signed (applies when over a year old; branch: {branch})",
          "code": "4548-4", "order_type": "lab", "priority": "routine", "status": "signed"},

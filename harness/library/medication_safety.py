@@ -1,7 +1,7 @@
 """Medication safety: allergies documented, unsafe drugs avoided."""
 
 from harness.library import template
-from harness.library.regimens import ANY_PRIORITY, UNHEALTHY_ALCOHOL_USE, acetaminophen_prn, schedule
+from harness.library.regimens import ROUTINE_OR_URGENT, UNHEALTHY_ALCOHOL_USE, acetaminophen_prn, schedule
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 DOCUMENT_DRUG_ALLERGY = template(
@@ -68,7 +68,7 @@ CLARITHROMYCIN_GAS = ("Clarithromycin 250 mg PO twice daily for 10 days", "clari
 
 def _courses(*courses) -> list[dict]:
     return [{"kind": "order_placed", "label": label, "ingredient": ingredient, "dose": dose, "route": "PO",
-             "frequency": schedule(frequency), "duration_days": days, "priority": ANY_PRIORITY}
+             "frequency": schedule(frequency), "duration_days": days, "priority": ROUTINE_OR_URGENT}
             for label, ingredient, dose, frequency, days in courses]
 
 
@@ -203,7 +203,7 @@ MRSA_ON_SSRI = template(
         {"kind": "order_placed", "weight": 3, "label": "Vancomycin {vancomycin_min}-{vancomycin_max} mg IV every "
                                                        "8-12 hours ({vancomycin_weight} kg), signed",
          "ingredient": "vancomycin", "dose_min": "{vancomycin_min}", "dose_max": "{vancomycin_max}", "route": "IV",
-         "frequency": ["Q8H", "Q12H"], "priority": ANY_PRIORITY},
+         "frequency": ["Q8H", "Q12H"], "priority": ROUTINE_OR_URGENT},
         {"kind": "section_visited", "section": "medications", "required": False, "label": "Medications reviewed"},
         {"kind": "order_absent", "label": "No linezolid with a serotonergic antidepressant",
          "drug_class": "oxazolidinone"},

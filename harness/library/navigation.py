@@ -1,6 +1,6 @@
 """Navigation and chart review: finding what the chart says, and acting on it."""
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import oracle
 
 ACTIVE_MEDICATION_COUNT = template(
@@ -15,8 +15,8 @@ ACTIVE_MEDICATION_COUNT = template(
     variants=[{}],
     facts={"medications": {"fact": "active_medications"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The number of active medications", "expected": "{medications}",
-         "match": "number", "tolerance": 0},
+        answered_from("medications", {"kind": "answer_matches", "label": "The number of active medications",
+                                      "expected": "{medications}", "match": "number", "tolerance": 0}),
         {"kind": "step_budget", "max_steps": 6},
     ],
     step_limit=12,
@@ -43,7 +43,8 @@ ACTIVE_ALLERGIES = template(
     variants=[{}],
     facts={"allergies": {"fact": "active_allergies"}},
     rubric=[
-        {"kind": "answer_matches", "label": "Every active allergy", "expected": "{allergies}", "match": "list"},
+        answered_from("allergies", {"kind": "answer_matches", "label": "Every active allergy",
+                                    "expected": "{allergies}", "match": "list"}),
         {"kind": "step_budget", "max_steps": 6},
     ],
     step_limit=12,

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from harness.library import template
-from harness.library.regimens import ANY_PRIORITY
+from harness.library import answered_from, template
+from harness.library.regimens import ROUTINE_OR_URGENT
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 from orders.cds import ckd_epi_2021, cockcroft_gault
 
@@ -90,13 +90,14 @@ CKD_STAGE = template(
     facts={"stage": {"fact": "egfr_from_creatinine", "loincs": CREATININE, "bands": CKD_STAGES}},
     rubric=[
         # Within 1 mL/min/1.73 m2 of a boundary, the category across it is as right (rounding of age or result).
-        {"kind": "any_of", "label": "KDIGO category of the CKD-EPI 2021 eGFR ({stage_value}) from the creatinine of "
-                                    "{stage_date} ({stage_creatinine} {stage_unit})",
-         "criteria": [
-             {"kind": "answer_matches", "expected": "{stage}", "choices": ["G1", "G2", "G3a", "G3b", "G4", "G5"]},
-             {"kind": "answer_matches", "expected": "{stage_near}",
-              "choices": ["G1", "G2", "G3a", "G3b", "G4", "G5"]},
-         ]},
+        answered_from("results", {
+            "kind": "any_of", "label": "KDIGO category of the CKD-EPI 2021 eGFR ({stage_value}) from the creatinine of "
+                                       "{stage_date} ({stage_creatinine} {stage_unit})",
+            "criteria": [
+                {"kind": "answer_matches", "expected": "{stage}", "choices": ["G1", "G2", "G3a", "G3b", "G4", "G5"]},
+                {"kind": "answer_matches", "expected": "{stage_near}",
+                 "choices": ["G1", "G2", "G3a", "G3b", "G4", "G5"]},
+            ]}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -157,7 +158,7 @@ RENAL_FAMOTIDINE = template(
         {"kind": "order_placed", "weight": 3, "label": "Famotidine {dose} mg PO {frequency} for a CrCl of "
                                                        "{frequency_value} mL/min",
          "ingredient": "famotidine", "dose": "{dose}", "route": "PO", "frequency": "{frequency}",
-         "priority": ANY_PRIORITY},
+         "priority": ROUTINE_OR_URGENT},
         {"kind": "section_visited", "section": "results", "required": False, "label": "Kidney function reviewed"},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond one famotidine order"},
         {"kind": "other_patients_untouched"},

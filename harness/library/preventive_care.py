@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
@@ -45,8 +45,8 @@ LAST_VACCINE_DATE = template(
     ],
     facts={"last_dose": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The date of the newest {vaccine} dose", "expected": "{last_dose}",
-         "match": "date"},
+        answered_from("immunizations", {"kind": "answer_matches", "label": "The date of the newest {vaccine} dose",
+                                        "expected": "{last_dose}", "match": "date"}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,
@@ -80,8 +80,8 @@ VACCINE_DOSE_COUNT = template(
     ],
     facts={"doses": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The number of {vaccine} doses on record", "expected": "{doses_count}",
-         "match": "number"},
+        answered_from("immunizations", {"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
+                                        "expected": "{doses_count}", "match": "number"}),
         {"kind": "step_budget", "max_steps": 8},
     ],
     step_limit=15,

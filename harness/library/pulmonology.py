@@ -1,6 +1,6 @@
 """Pulmonology: respiratory visits."""
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -80,8 +80,8 @@ LATEST_RESPIRATORY_VITAL = template(
     ],
     facts={"reading": {"fact": "latest_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}", "expected": "{reading_values}",
-         "match": "number", "unit": "{reading_unit}"},
+        answered_from("results", {"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
+                                  "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,

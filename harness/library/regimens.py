@@ -6,10 +6,11 @@ dose that is right for one frequency is never accepted with another (acetaminoph
 4 hours is 3.9 g a day; 1000 mg every 4 hours is 6 g).
 """
 
-# Priorities a task accepts when its clinical setting does not make one right: an as-needed order
-# is given when needed whatever its priority, and an admission order set leaves its medications at
-# routine while a clinician may reasonably order them sooner.
-ANY_PRIORITY = ["routine", "urgent", "stat"]
+# The priority of an order that is not an emergency (an as-needed drug, an outpatient prescription, an
+# admission set's routine orders): routine, or urgent; stat means now and is for emergencies. An order the
+# setting makes urgent or stat is pinned to that (and stat): a stat order placed routine is a wrong order.
+ROUTINE_OR_URGENT = ["routine", "urgent"]
+URGENT_OR_STAT = ["urgent", "stat"]
 # SNOMED CT "unhealthy alcohol drinking behavior": with regular heavy drinking acetaminophen's daily limit is
 # lower than 4 g (FDA OTC label warning), so the as-needed acetaminophen tasks do not ask these patients.
 UNHEALTHY_ALCOHOL_USE = "10939881000119105"
@@ -30,7 +31,7 @@ def acetaminophen_prn(*, weight: float, label: str, max_dose: float = 1000) -> d
     maxima): 500-1000 mg every 6 or 8 hours, or 325-650 mg every 4 hours. With max_dose 650: 325-650 mg
     every 4, 6 or 8 hours."""
     common = {"kind": "order_placed", "drug_class": "analgesic-acetaminophen", "route": "PO", "prn": True,
-              "priority": ANY_PRIORITY, "status": "signed"}
+              "priority": ROUTINE_OR_URGENT, "status": "signed"}
     if max_dose <= 650:
         return {**common, "weight": weight, "label": label, "dose_min": 325, "dose_max": max_dose,
                 "frequency": ["Q4H", "Q6H", "Q8H"]}

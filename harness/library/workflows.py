@@ -4,7 +4,7 @@ Pediatrics, behavioral health, palliative care, nephrology, pulmonology and card
 vitals, orders, code status and notes chained the way a clinician works through a visit.
 """
 
-from harness.library import template
+from harness.library import answered_from, template
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
 
@@ -65,8 +65,8 @@ PEDIATRIC_WELL_VISIT = template(
         {"kind": "vitals_recorded", "weight": 1, "label": "Intake temperature and SpO2 recorded",
          "values": {"temperature": "{temp}", "spo2": "{spo2}"}},
         {"kind": "section_visited", "section": "immunizations", "label": "Immunization record reviewed"},
-        {"kind": "answer_matches", "weight": 3, "label": "Last recorded weight: {weight} {weight_unit}",
-         "expected": "{weight}", "match": "number", "unit": "{weight_unit}"},
+        answered_from("results", {"kind": "answer_matches", "label": "Last recorded weight: {weight} {weight_unit}",
+                                  "expected": "{weight}", "match": "number", "unit": "{weight_unit}"}, weight=3),
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 10},
     ],

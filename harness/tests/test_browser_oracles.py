@@ -43,7 +43,7 @@ CASES = [
 # Instances whose signing raises warnings on the test chart, answered on the decision-support review page
 # (chest pain: aspirin already on the medication list, and an NSAID interaction; sepsis: cefepime's
 # cross-reactivity with the penicillin allergy).
-WARNED = {("ehr/cardiology.chest-pain-rule-out-v1", 0), ("ehr/infectious-disease.sepsis-penicillin-allergy-v1", 0)}
+WARNED = {("ehr/cardiology.chest-pain-rule-out-v1", 1), ("ehr/infectious-disease.sepsis-penicillin-allergy-v1", 0)}
 
 
 def chart_change(run, owner) -> dict:

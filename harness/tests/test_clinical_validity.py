@@ -1,14 +1,13 @@
 """The library asks only what the chart supports and pays only for correct clinical behaviour (issue 13).
 
-Each test reproduces one defect found from outside, on the whole shipped population (the
-harness's other tests use a slice of it, which lacks some of the patients concerned): an
+Each test reproduces one defect found from outside, on the whole shipped population (a slice of it
+lacks some of the patients concerned, so a sliced harness run builds the whole one here): an
 instruction that claims what the chart does not show, a threshold that contradicts the chart's
 own reference range, a selector that admits patients for whom the task is wrong, a date in
 another time zone than the one the agent reads, a near-miss order the rubric accepted.
 """
 
 import json
-import random
 import re
 from datetime import UTC
 from pathlib import Path
@@ -24,6 +23,7 @@ from clinical.golden import golden_build
 from clinical.models import Condition, Immunization, Observation, Patient
 from clinical.reference_ranges import reference_range
 from conftest import episodes_close_all
+from harness import sampling
 from harness.cohorts import CREATININE_CODES, EGFR_CODES
 from harness.instances import GOLDEN, Plan, instance_render, instance_space
 from harness.library import library_load
@@ -32,7 +32,7 @@ from harness.oracles import oracle_get
 from harness.placeholders import fill
 from harness.runner import task_run
 from harness.services import task_sync
-from harness.tests.conftest import ENV_DBS, _drop_postgres, _unguarded, golden_pointed_at
+from harness.tests.conftest import ENV_DBS, PATIENTS, _drop_postgres, _unguarded, golden_pointed_at
 from orders.cds import ckd_epi_2021
 
 pytestmark = ENV_DBS
@@ -53,7 +53,8 @@ BLOOD_CODES = {"potassium": "6298-4", "sodium": "2947-0", "glucose": "2339-0", "
 
 @pytest.fixture(scope="session")
 def whole_population(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
-    """Name of a golden database built from the whole shipped population, with the scenario overlay."""
+    """Name of a golden database built from the whole shipped population, with the scenario overlay (when the
+    harness's own is a slice: EHRGYM_HARNESS_TEST_PATIENTS)."""
     if connections.settings["golden"]["ENGINE"].endswith("sqlite3"):
         name = str(tmp_path_factory.mktemp("clinical-golden") / "golden.sqlite3")
     else:
@@ -68,14 +69,21 @@ def whole_population(django_db_setup, django_db_blocker, tmp_path_factory) -> st
 
 
 @pytest.fixture
-def population(whole_population, db, monkeypatch, settings, tmp_path):
-    """Episodes and instances on the whole population, with the library's tasks loaded."""
-    settings.EHRGYM_POOL_SIZE = 0
-    settings.EHRGYM_POOL_REFILL_IN_BACKGROUND = False
-    settings.EHRGYM_EPISODE_DIR = tmp_path / "episodes"
-    with _unguarded(monkeypatch), golden_pointed_at(whole_population):
+def population(request):
+    """Episodes and instances on the whole population, with the library's tasks loaded: the harness's golden
+    database, unless that is a slice."""
+    if not PATIENTS:
+        yield request.getfixturevalue("chart")
+        return
+    whole = request.getfixturevalue("whole_population")
+    settings_ = request.getfixturevalue("settings")
+    settings_.EHRGYM_POOL_SIZE = 0
+    settings_.EHRGYM_POOL_REFILL_IN_BACKGROUND = False
+    settings_.EHRGYM_EPISODE_DIR = request.getfixturevalue("tmp_path") / "episodes"
+    request.getfixturevalue("db")
+    with _unguarded(request.getfixturevalue("monkeypatch")), golden_pointed_at(whole):
         task_sync()
-        yield whole_population
+        yield whole
         episodes_close_all()
 
 
@@ -275,9 +283,10 @@ def pharyngitis(reaction_word: str) -> tuple[int, str]:
 
 
 def seed_of(task_id: str, variant: int, mrn: str) -> int:
-    """The seed that names this instance among the patient's (task_run with patient_mrn)."""
-    mine = [pick for pick in instance_space(Task.objects.get(task_id=task_id)) if pick[1] == mrn]
-    return next(s for s in range(100_000) if mine[random.Random(s).randrange(len(mine))] == (variant, mrn))
+    """The seed that names this instance among the patient's (task_run with patient_mrn), as sampling picks."""
+    mine = [entry for entry in sampling.entries(Task.objects.get(task_id=task_id)) if entry.mrn == mrn]
+    return next(seed for seed in range(100_000)
+                if (sampling.pick(mine, seed).variant, sampling.pick(mine, seed).mrn) == (variant, mrn))
 
 
 def test_cephalexin_treats_strep_throat_after_a_mild_delayed_penicillin_rash(population, alice):

@@ -8,13 +8,12 @@ the replacement order signed at the protocol dose where the result is low, and n
 ordered where it is not, or where the magnesium protocol's renal exclusion applies.
 """
 
-import random
-
 import pytest
 
 from agentenv.models import Episode
 from clinical.models import Observation, Patient
 from clinical.scenarios import is_scenario_id
+from harness import sampling
 from harness.instances import GOLDEN, instance_space
 from harness.models import Task
 from harness.oracles import oracle_get
@@ -46,10 +45,14 @@ def _instance_of(task: Task, branch: str) -> tuple[int, str, int]:
     on_branch = [(v, mrn) for v, mrn in space if task.variant_list[v]["branch"] == branch]
     assert on_branch, f"{task.task_id} has no instance on the branch {branch!r}"
     variant, mrn = next((pick for pick in on_branch if _scenario_patient(pick[1])), on_branch[0])
-    mine = [(v, m) for v, m in space if m == mrn]
-    index = mine.index((variant, mrn))
-    seed = next(s for s in range(100_000) if random.Random(s).randrange(len(mine)) == index)
-    return variant, mrn, seed
+    return variant, mrn, seed_naming(task, variant, mrn)
+
+
+def seed_naming(task: Task, variant: int, mrn: str) -> int:
+    """The seed that names this instance among the patient's (a reset with patient_mrn), as sampling picks."""
+    mine = [entry for entry in sampling.entries(task) if entry.mrn == mrn]
+    return next(seed for seed in range(100_000)
+                if (sampling.pick(mine, seed).variant, sampling.pick(mine, seed).mrn) == (variant, mrn))
 
 
 def _recording(oracle, steps: list):
