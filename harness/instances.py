@@ -93,7 +93,10 @@ def task_plan(*, task: Task, seed: int | None = None, patient_mrn: str = "", spl
     """The instance of `task` that `seed` names (optionally among one patient's instances, or one split's):
     an answer class chosen uniformly, then an instance of it (harness.sampling)."""
     seed = seed if seed is not None else secrets.randbits(31)
-    candidates = sampling.entries(task, using=using)
+    try:
+        candidates = sampling.entries(task, using=using)
+    except sampling.NoInstance as error:
+        raise ValidationError({"task_id": str(error)}) from None
     if split:
         candidates = sampling.in_split(task.task_id, candidates, split)
         if not candidates:

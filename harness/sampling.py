@@ -89,35 +89,44 @@ def _golden_build(using: str) -> str:
     return f"{connections[using].settings_dict['NAME']}@{info.get('built_at', '')}"
 
 
+class NoInstance(Exception):
+    """The task's selector admits patients, but the chart supports none of their instances."""
+
+
 def entries(task, *, using: str = "golden") -> list[Entry]:
-    """Every instance of the task with its answer class, in a stable order."""
-    return list(_entries(task.task_id, task.updated_at.isoformat(), _golden_build(using), using))
+    """Every instance of the task with its answer class, in a stable order (instances the chart cannot
+    support, a fact it cannot read, are left out: a reset could not render them either)."""
+    found, problem = _entries(task.task_id, task.updated_at.isoformat(), _golden_build(using), using)
+    if not found and problem:
+        raise NoInstance(problem)
+    return list(found)
 
 
 @lru_cache(maxsize=256)
-def _entries(task_id: str, _version: str, _build: str, using: str) -> tuple[Entry, ...]:
+def _entries(task_id: str, _version: str, _build: str, using: str) -> tuple[tuple[Entry, ...], str]:
     from agentenv.routing import bind_alias
     from agentenv.snapshots import golden_name
     from harness.instances import InstanceError, Plan, instance_render, instance_space
     from harness.models import Task
 
     task = Task.objects.get(task_id=task_id)
-    found = []
+    found, problem = [], ""
     try:
         space = instance_space(task, using=using)
         with bind_alias(using, golden_name()):
             for variant, mrn in space:
                 try:
                     rendered = instance_render(plan=Plan(task=task, seed=0, variant=variant, patient_mrn=mrn))
-                except InstanceError:
-                    continue  # the chart cannot support it: the reset would refuse it too
+                except InstanceError as error:
+                    problem = problem or str(error)  # the chart cannot support it: the reset would refuse it too
+                    continue
                 answers = _answer_criteria(rendered.rubric)
                 found.append(Entry(variant, mrn, _class_key(answers), tuple(json.dumps(a) for a in answers)))
     finally:
         # PostgreSQL copies the golden database as a template: nobody may stay connected to it.
         if not connections[using].in_atomic_block:
             connections[using].close()
-    return tuple(found)
+    return tuple(found), problem
 
 
 def pick(candidates: list[Entry], seed: int) -> Entry:

@@ -15,7 +15,10 @@ def task_instance_count(task: Task, *, using: str = GOLDEN) -> dict:
     patients = set()
     for variant in task.variant_list:
         patients.update(cohort(variant_selector(task, variant), using=using).values_list("mrn", flat=True))
-    entries = sampling.entries(task, using=using)
+    try:
+        entries = sampling.entries(task, using=using)
+    except sampling.NoInstance:  # admitted patients, none whose chart supports the task: nothing to sample
+        entries = []
     constant = sampling.constant_answer_share(entries)
     return {"task_id": task.task_id, "tier": task.tier, "domain": task.domain, "variants": len(per_variant),
             "patients": len(patients), "instances": sum(per_variant),

@@ -43,7 +43,11 @@ def test_it_counts_templates_and_distinct_instances_with_json_last():
         cohort(variant_selector(task, variant), using="golden").count()
         for task in tasks for variant in task.variant_list
     )
-    assert set(summary) == {"templates", "instances", "tiers", "domains"}
+    assert set(summary) == {"templates", "instances", "heldout", "tiers", "domains", "answer_classes",
+                            "best_constant_share"}
+    assert 0 < summary["heldout"] < summary["instances"]
+    assert all(share <= 0.25 for share in summary["best_constant_share"].values())
+    assert "ehr/laboratory-medicine.latest-result-v1" in summary["answer_classes"]
     assert (summary["templates"], summary["instances"]) == (len(tasks), expected)
     assert set(summary["tiers"]) == {"skill", "objective", "workflow"}
     assert sum(tier["instances"] for tier in summary["tiers"].values()) == expected
