@@ -129,11 +129,20 @@
     next.head.querySelectorAll(selector).forEach(function (el) {
       if (unused.delete(key(el))) return;
       var fresh = document.importNode(el, true);
-      if (fresh.tagName === "LINK") loads.push(loaded(fresh));
+      if (fresh.tagName === "LINK") loads.push(stylesheetLoaded(fresh));
       document.head.appendChild(fresh);
     });
     await Promise.all(loads);
     unused.forEach(function (el) { el.remove(); });
+  }
+
+  // A stylesheet that failed to load (a busy server dropped the request) is asked for once
+  // more by a fresh <link> in its place, so the page does not show without it.
+  async function stylesheetLoaded(link) {
+    if (await loaded(link)) return;
+    var again = link.cloneNode(true);
+    link.replaceWith(again);
+    await loaded(again);
   }
 
   // Scripts of a parsed document do not run when inserted: put fresh copies in their place,
@@ -150,8 +159,12 @@
     return loads;
   }
 
+  // Resolves true when the element's resource loaded, false when it failed.
   function loaded(el) {
-    return new Promise(function (resolve) { el.addEventListener("load", resolve); el.addEventListener("error", resolve); });
+    return new Promise(function (resolve) {
+      el.addEventListener("load", function () { resolve(true); });
+      el.addEventListener("error", function () { resolve(false); });
+    });
   }
 
   function replaceDocument(next) {
