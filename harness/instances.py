@@ -43,6 +43,14 @@ class Plan:
     variant: int  # index into task.variant_list
     patient_mrn: str
 
+    @property
+    def title(self) -> str:
+        return self.task.title
+
+    @property
+    def step_limit(self) -> int:
+        return self.task.step_limit
+
 
 @dataclass
 class Instance:
