@@ -7,7 +7,6 @@ OutputSerializer. Every client mistake is a 4xx with a message the client can ac
 import uuid
 
 import pydantic
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -53,7 +52,8 @@ class ObservationSerializer(serializers.Serializer):
     url = serializers.CharField(required=False, help_text="Browser mode: URL of the page.")
     title = serializers.CharField(required=False, help_text="Browser mode: page title.")
     axtree = serializers.CharField(
-        required=False, help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
+        required=False,
+        help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
     )
     focused_bid = serializers.CharField(required=False, help_text="Browser mode: focused element's bid, or null.")
     screenshot = serializers.CharField(
@@ -203,7 +203,8 @@ class EpisodeStepApi(APIView):
 
         observation = ObservationSerializer()
         reward = serializers.FloatField()
-        terminated = serializers.BooleanField(help_text="The agent ended the episode (answer, finish, report_infeasible).")
+        terminated = serializers.BooleanField(
+            help_text="The agent ended the episode (answer, finish, report_infeasible).")
         truncated = serializers.BooleanField(help_text="The step limit ran out.")
         info = serializers.DictField()
 
@@ -297,7 +298,8 @@ class ActionListApi(APIView):
     )
     def get(self, request):
         actions = [
-            self.ActionSchemaSerializer({"type": kind, "description": schema.get("description", ""), "json_schema": schema}).data
+            self.ActionSchemaSerializer(
+                {"type": kind, "description": schema.get("description", ""), "json_schema": schema}).data
             for kind, schema in action_schemas().items()
         ]
         return Response(self.OutputSerializer({"actions": actions}).data)

@@ -222,7 +222,8 @@ def episode_reset(
     if mode != Episode.Mode.BROWSER and (screenshot or set_of_marks):
         raise ValidationError({"screenshot": 'Screenshots need a browser: reset with "mode": "browser".'})
     if set_of_marks and not screenshot:
-        raise ValidationError({"set_of_marks": 'Set-of-marks boxes are drawn on the screenshot: add "screenshot": true.'})
+        raise ValidationError(
+            {"set_of_marks": 'Set-of-marks boxes are drawn on the screenshot: add "screenshot": true.'})
     episode = _episode_create(
         owner=owner, patient_mrn=patient_mrn, instruction=instruction.strip(), seed=seed,
         step_limit=step_limit or settings.EHRGYM_DEFAULT_STEP_LIMIT, mode=mode, screenshot=screenshot,
@@ -561,7 +562,8 @@ def episode_close(*, episode: Episode) -> Episode:
     )
     browser_sessions.session_close(episode_id=episode.pk)
     if claimed and episode.database_alias:
-        snapshots.copy_drop(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
+        snapshots.copy_drop(
+            snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
     episode.refresh_from_db()
     if claimed:
         spectator.episode_published(episode)

@@ -14,7 +14,6 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from clinical.models import Patient
 from harness import facts as fact_registry

@@ -16,7 +16,6 @@ ResetResponse / StepResponse). `done` is Gymnasium's terminated or truncated; bo
 `metadata`, with the step's timings and the environment's own episode id.
 """
 
-from typing import Literal
 
 import pydantic
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,10 +23,10 @@ from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agentenv import disclosure, services
-from agentenv.wire import ResetRequest, field_errors
 from agentenv.actions.registry import action_adapter
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
+from agentenv.wire import ResetRequest, field_errors
 
 
 class ProtocolError(Exception):

@@ -6,9 +6,6 @@ import time
 import uuid
 
 import pytest
-
-from agentenv import services
-from agentenv.models import Episode
 from ehrgym_client import (
     AsyncEHRGymClient,
     BadRequest,
@@ -22,6 +19,9 @@ from ehrgym_client import (
 )
 from ehrgym_client.client import _reset_body
 from ehrgym_client.types import EpisodeState, Observation, StepResult, Task, Trajectory
+
+from agentenv import services
+from agentenv.models import Episode
 
 from .conftest import LATEST_RESULT
 

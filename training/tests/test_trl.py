@@ -11,15 +11,15 @@ from .conftest import LATEST_RESULT, require_training_extras
 require_training_extras()
 
 from datasets import load_dataset  # noqa: E402
+from ehrgym_client import EHRGymClient  # noqa: E402
+from ehrgym_client.tool_env import tool_methods, tool_schemas  # noqa: E402
+from ehrgym_client.tool_schema import tool_schema  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 from transformers.utils import get_json_schema  # noqa: E402
 from trl import SFTConfig, SFTTrainer  # noqa: E402
 from trl.chat_template_utils import add_response_schema, parse_response, supports_tool_calling  # noqa: E402
 
 from agentenv.models import Episode  # noqa: E402
-from ehrgym_client import EHRGymClient  # noqa: E402
-from ehrgym_client.tool_env import tool_methods, tool_schemas  # noqa: E402
-from ehrgym_client.tool_schema import tool_schema  # noqa: E402
 from harness.instances import Instance  # noqa: E402
 from harness.oracles import oracle_get  # noqa: E402
 from harness.runner import drive  # noqa: E402
