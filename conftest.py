@@ -78,7 +78,8 @@ CHROMEDRIVER = Path(os.environ.get("EHRGYM_CHROMEDRIVER", "/usr/bin/chromedriver
 @pytest.fixture
 def chrome(tmp_path):
     """A real headless Chromium driven by Selenium, with a fresh profile."""
-    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(), f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
+    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
+                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
     os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager try to download a driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -6,6 +6,7 @@ OutputSerializer. Every client mistake is a 4xx with a message the client can ac
 
 import uuid
 
+import pydantic
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from agentenv import disclosure, selectors, services
 from agentenv.actions import action_schemas, action_types
 from agentenv.models import Episode, Step
+from agentenv.wire import ResetRequest, field_errors
 
 
 class Conflict(APIException):
@@ -50,7 +52,8 @@ class ObservationSerializer(serializers.Serializer):
     url = serializers.CharField(required=False, help_text="Browser mode: URL of the page.")
     title = serializers.CharField(required=False, help_text="Browser mode: page title.")
     axtree = serializers.CharField(
-        required=False, help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
+        required=False,
+        help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
     )
     focused_bid = serializers.CharField(required=False, help_text="Browser mode: focused element's bid, or null.")
     screenshot = serializers.CharField(
@@ -105,38 +108,6 @@ class EpisodeStateSerializer(serializers.ModelSerializer):
 
 
 class EpisodeCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "EpisodeResetInput"
-
-        task_id = serializers.CharField(
-            required=False, allow_blank=True, max_length=120,
-            help_text="A published task (GET /api/v1/tasks): the seed picks its patient and variant, and the goal is "
-                      "rendered from the chart. Without it, give patient_mrn and instruction.",
-        )
-        patient_mrn = serializers.CharField(
-            required=False, allow_blank=True, max_length=20,
-            help_text="MRN of the task's patient (with task_id: optional, one of that patient's instances).",
-        )
-        instruction = serializers.CharField(
-            required=False, allow_blank=True, help_text="The task instruction (the goal); not with task_id."
-        )
-        seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**62)
-        split = serializers.ChoiceField(
-            choices=["train", "heldout"], required=False, allow_blank=True,
-            help_text="With task_id: draw the instance from the train split or the held-out split (one in five "
-                      "instances, for evaluation). Default: any instance.",
-        )
-        step_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1000)
-        mode = serializers.ChoiceField(
-            choices=Episode.Mode.values, default=Episode.Mode.API,
-            help_text="api: semantic actions only; browser: the episode also gets its own headless Chromium.",
-        )
-        screenshot = serializers.BooleanField(default=False, help_text="Browser mode: a PNG in every observation.")
-        set_of_marks = serializers.BooleanField(
-            default=False, help_text="Browser mode with screenshot: element-id boxes drawn on the screenshot."
-        )
-
     class InfoSerializer(serializers.Serializer):
         class Meta:
             ref_name = "EpisodeResetInfo"
@@ -164,7 +135,7 @@ class EpisodeCreateApi(APIView):
     @extend_schema(
         operation_id="episode_reset",
         summary="Start an episode (reset) on a fresh copy of the golden database",
-        request=InputSerializer,
+        request=ResetRequest,
         responses={
             201: OutputSerializer,
             400: OpenApiResponse(description="Field errors (e.g. unknown patient MRN)."),
@@ -172,10 +143,14 @@ class EpisodeCreateApi(APIView):
         },
     )
     def post(self, request):
-        given = self.InputSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        if not isinstance(request.data, dict):
+            raise ApiValidationError({"non_field_errors": ["The body must be a JSON object."]})
         try:
-            episode = services.episode_reset(owner=request.user, **given.validated_data)
+            given = ResetRequest.model_validate(dict(request.data.items()))
+        except pydantic.ValidationError as error:
+            raise ApiValidationError(field_errors(error)) from None
+        try:
+            episode = services.episode_reset(owner=request.user, **given.service_arguments())
         except DjangoValidationError as error:
             raise ApiValidationError(error.message_dict) from None
         except services.CapacityError as error:
@@ -228,7 +203,8 @@ class EpisodeStepApi(APIView):
 
         observation = ObservationSerializer()
         reward = serializers.FloatField()
-        terminated = serializers.BooleanField(help_text="The agent ended the episode (answer, finish, report_infeasible).")
+        terminated = serializers.BooleanField(
+            help_text="The agent ended the episode (answer, finish, report_infeasible).")
         truncated = serializers.BooleanField(help_text="The step limit ran out.")
         info = serializers.DictField()
 
@@ -322,7 +298,8 @@ class ActionListApi(APIView):
     )
     def get(self, request):
         actions = [
-            self.ActionSchemaSerializer({"type": kind, "description": schema.get("description", ""), "json_schema": schema}).data
+            self.ActionSchemaSerializer(
+                {"type": kind, "description": schema.get("description", ""), "json_schema": schema}).data
             for kind, schema in action_schemas().items()
         ]
         return Response(self.OutputSerializer({"actions": actions}).data)

@@ -21,7 +21,8 @@ class Observation(BaseModel):
                                    "(browser mode: the path and query of the page the browser is on).")
     patient_mrn: str | None = Field(description="MRN of the chart that is open, if any.")
     last_action_result: Any = Field(description="JSON result of the last action (null after reset or an error).")
-    last_action_error: str | None = Field(description="Why the last action failed or was invalid; null if it succeeded.")
+    last_action_error: str | None = Field(
+        description="Why the last action failed or was invalid; null if it succeeded.")
     step: int = Field(description="Steps taken so far.")
     step_limit: int = Field(description="The episode is truncated when step reaches this.")
     # Browser mode only (absent in API mode).

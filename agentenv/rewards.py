@@ -22,7 +22,7 @@ verdict is stored on the episode.
 
 from dataclasses import dataclass, field
 
-from harness.scoring import instance_evaluate
+from agentenv.task_source import task_source
 
 INVALID_ACTION_PENALTY = 0.05
 UNSAFE_ACTION_PENALTY = 0.5
@@ -49,7 +49,7 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     earlier = episode.steps.filter(index__lt=step_index).order_by("index")
     past = list(earlier.values_list("action", "observation__route"))
     previous = earlier.filter(index=step_index - 1).values_list("info__rubric", flat=True).first() or {}
-    evaluation = instance_evaluate(
+    evaluation = task_source().evaluate(
         instance=episode.task_instance,
         answer=answer if answer is not None else (episode.answer or None),
         actions=[a for a, _ in past] + [action or {}],

@@ -30,9 +30,9 @@ from agentenv.browser import sessions as browser_sessions
 from agentenv.models import DatabaseCopy, Episode, Step
 from agentenv.observations import observation_of
 from agentenv.routing import bind_episode
+from agentenv.task_source import TaskUnavailable, task_source
 from clinical.audit import episode_step_context
 from clinical.models import Patient
-from harness import instances as task_instances
 
 logger = logging.getLogger(__name__)
 
@@ -203,13 +203,13 @@ def episode_reset(
     if task_id:
         if (instruction or "").strip():
             raise ValidationError({"instruction": "A task renders its own instruction: give task_id or instruction."})
-        plan = task_instances.instance_plan(
+        plan = task_source().plan(
             task_id=task_id, seed=seed, patient_mrn=(patient_mrn or "").strip(), mode=mode, split=split,
             allow_draft=allow_draft_task,
         )
         # The title stands in until the instruction is rendered from the episode's own chart.
-        patient_mrn, seed, instruction = plan.patient_mrn, plan.seed, plan.task.title
-        step_limit = step_limit or plan.task.step_limit
+        patient_mrn, seed, instruction = plan.patient_mrn, plan.seed, plan.title
+        step_limit = step_limit or plan.step_limit
     elif split:
         raise ValidationError({"split": "A split draws a task's instances: give task_id too."})
     patient_mrn = (patient_mrn or "").strip()
@@ -222,7 +222,8 @@ def episode_reset(
     if mode != Episode.Mode.BROWSER and (screenshot or set_of_marks):
         raise ValidationError({"screenshot": 'Screenshots need a browser: reset with "mode": "browser".'})
     if set_of_marks and not screenshot:
-        raise ValidationError({"set_of_marks": 'Set-of-marks boxes are drawn on the screenshot: add "screenshot": true.'})
+        raise ValidationError(
+            {"set_of_marks": 'Set-of-marks boxes are drawn on the screenshot: add "screenshot": true.'})
     episode = _episode_create(
         owner=owner, patient_mrn=patient_mrn, instruction=instruction.strip(), seed=seed,
         step_limit=step_limit or settings.EHRGYM_DEFAULT_STEP_LIMIT, mode=mode, screenshot=screenshot,
@@ -249,8 +250,8 @@ def episode_reset(
         found = Patient.objects.filter(mrn=patient_mrn).exists()
         if found and plan is not None:
             try:
-                instance = task_instances.instance_render(plan=plan)
-            except task_instances.InstanceError as error:
+                instance = task_source().render(plan=plan)
+            except TaskUnavailable as error:
                 problem = str(error)
     if not found or problem:
         snapshots.copy_drop(info)
@@ -561,7 +562,8 @@ def episode_close(*, episode: Episode) -> Episode:
     )
     browser_sessions.session_close(episode_id=episode.pk)
     if claimed and episode.database_alias:
-        snapshots.copy_drop(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
+        snapshots.copy_drop(
+            snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
     episode.refresh_from_db()
     if claimed:
         spectator.episode_published(episode)

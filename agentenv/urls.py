@@ -1,7 +1,6 @@
 from django.urls import path
 
 from agentenv import apis
-from harness.apis import TaskListApi
 
 app_name = "agentenv"
 
@@ -11,5 +10,4 @@ urlpatterns = [
     path("episodes/<str:episode_id>/step", apis.EpisodeStepApi.as_view(), name="episode_step"),
     path("episodes/<str:episode_id>/trajectory", apis.EpisodeTrajectoryApi.as_view(), name="episode_trajectory"),
     path("actions", apis.ActionListApi.as_view(), name="action_list"),
-    path("tasks", TaskListApi.as_view(), name="task_list"),
 ]

@@ -52,8 +52,9 @@ def _setup_django():
 
 
 def _postgres_databases(create: bool) -> None:
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(PG_URL)
     name = parts.path.lstrip("/")

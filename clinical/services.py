@@ -150,7 +150,8 @@ def allergy_add(
 ) -> Allergy:
     substance = _require_text(substance, "substance")
     if category and category not in Allergy.Category.values:
-        raise ValidationError({"category": f"Unknown category {category!r}; choose one of {', '.join(Allergy.Category.values)}."})
+        raise ValidationError(
+            {"category": f"Unknown category {category!r}; choose one of {', '.join(Allergy.Category.values)}."})
     if severity and severity not in Allergy.Severity.values:
         raise ValidationError({"severity": f"Unknown severity {severity!r}; choose mild, moderate or severe."})
     if patient.allergies.filter(substance__iexact=substance, clinical_status="active").exists():
@@ -246,7 +247,8 @@ def _observation_for_vital(
 ) -> Observation:
     if not vital.plausible_low <= value <= vital.plausible_high:
         raise ValidationError(
-            {vital.key: f"{vital.label} {value:g} {vital.unit} is outside {vital.plausible_low:g}–{vital.plausible_high:g}."}
+            {vital.key: f"{vital.label} {value:g} {vital.unit} is outside "
+                        f"{vital.plausible_low:g}–{vital.plausible_high:g}."}
         )
     ref = reference_range(vital.loinc, sex=patient.sex) or (None, None)
     return Observation(
@@ -279,7 +281,8 @@ def vitals_record(
         raise ValidationError({"values": "Enter at least one vital sign."})
     unknown = sorted(set(values) - set(VITAL_SIGNS))
     if unknown:
-        raise ValidationError({"values": f"Unknown vital sign(s): {', '.join(unknown)}; known: {', '.join(VITAL_SIGNS)}."})
+        raise ValidationError(
+            {"values": f"Unknown vital sign(s): {', '.join(unknown)}; known: {', '.join(VITAL_SIGNS)}."})
     if ("bp_systolic" in values) != ("bp_diastolic" in values):
         raise ValidationError({"values": "Blood pressure needs both bp_systolic and bp_diastolic."})
     numbers = {}

@@ -11,7 +11,6 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-
 # The main database is written on every step (trajectories): write-ahead logging lets
 # readers and the writer work at once, and synchronous=NORMAL commits without waiting for
 # the disk on every transaction (still safe against a crash of the process). About 1.6 ms

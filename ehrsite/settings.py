@@ -172,7 +172,8 @@ CELERY_BEAT_SCHEDULE = {
 # nodes must reach it too when EHRGYM_SELENIUM_REMOTE_URL is set).
 EHRGYM_BROWSER_BASE_URL = env_str("EHRGYM_BROWSER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not EHRGYM_BROWSER_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"EHRGYM_BROWSER_BASE_URL must start with http:// or https://; got {EHRGYM_BROWSER_BASE_URL!r}")
+    raise ImproperlyConfigured(
+        f"EHRGYM_BROWSER_BASE_URL must start with http:// or https://; got {EHRGYM_BROWSER_BASE_URL!r}")
 # Started, blank browsers each process keeps ready, so a browser-mode reset never waits for one to start.
 EHRGYM_BROWSER_POOL_SIZE = env_int("EHRGYM_BROWSER_POOL_SIZE", 2, minimum=0)
 # Browser episodes at once (each browser holds ~200 MB); further browser resets get 503.
@@ -180,7 +181,8 @@ EHRGYM_MAX_BROWSER_EPISODES = env_int("EHRGYM_MAX_BROWSER_EPISODES", 8, minimum=
 # A Selenium Grid (http://host:4444) for the browsers instead of Chromium on this machine.
 EHRGYM_SELENIUM_REMOTE_URL = env_str("EHRGYM_SELENIUM_REMOTE_URL")
 if EHRGYM_SELENIUM_REMOTE_URL and not EHRGYM_SELENIUM_REMOTE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"EHRGYM_SELENIUM_REMOTE_URL must start with http:// or https://; got {EHRGYM_SELENIUM_REMOTE_URL!r}")
+    raise ImproperlyConfigured(
+        f"EHRGYM_SELENIUM_REMOTE_URL must start with http:// or https://; got {EHRGYM_SELENIUM_REMOTE_URL!r}")
 EHRGYM_CHROMIUM = Path(env_str("EHRGYM_CHROMIUM", "/usr/bin/chromium"))
 EHRGYM_CHROMEDRIVER = Path(env_str("EHRGYM_CHROMEDRIVER", "/usr/bin/chromedriver"))
 # The API refuses the Django sessions made for episode browsers (the agent drives those).

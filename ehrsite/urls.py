@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("harness/", include("harness.urls")),
     path("api/v1/", include("agentenv.urls")),
+    path("api/v1/", include("harness.api_urls")),  # the task list, beside the episodes it starts
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("clinical.urls")),

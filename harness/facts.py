@@ -207,7 +207,8 @@ def observation_band(patient: Patient, *, loincs: list[str], bands: list) -> dic
 
 
 class KidneyBandArgs(BandArgs):
-    measure: Literal["egfr", "crcl"] = Field(description="eGFR or Cockcroft–Gault CrCl, as decision support reads them.")
+    measure: Literal["egfr", "crcl"] = Field(
+        description="eGFR or Cockcroft–Gault CrCl, as decision support reads them.")
 
 
 @fact("kidney_function_band", args=KidneyBandArgs, fields=("value",))

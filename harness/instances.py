@@ -14,7 +14,6 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from clinical.models import Patient
 from harness import facts as fact_registry
@@ -42,6 +41,14 @@ class Plan:
     seed: int
     variant: int  # index into task.variant_list
     patient_mrn: str
+
+    @property
+    def title(self) -> str:
+        return self.task.title
+
+    @property
+    def step_limit(self) -> int:
+        return self.task.step_limit
 
 
 @dataclass

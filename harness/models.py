@@ -152,7 +152,8 @@ class Evaluation(models.Model):
     successes = models.PositiveIntegerField(default=0)
     success_rate = models.FloatField(null=True, blank=True)
     mean_reward = models.FloatField(null=True, blank=True)
-    report_path = models.CharField(max_length=500, blank=True, help_text="Directory holding report.json and report.html.")
+    report_path = models.CharField(max_length=500, blank=True,
+                                   help_text="Directory holding report.json and report.html.")
     error = models.TextField(blank=True)
 
     class Meta:

@@ -78,7 +78,8 @@ def evaluation_detail(request, pk: int):
     page = Paginator(results.order_by("index"), PAGE_SIZE).get_page(request.GET.get("page"))
     has_report = bool(run.report_path) and (Path(run.report_path) / "report.html").is_file()
     return render(request, "harness/evaluation_detail.html", {
-        "run": run, "page": page, "filters": filters, "has_report": has_report, "activity": CHART_ACTIVITY, "harness_tab": "evaluations",
+        "run": run, "page": page, "filters": filters, "has_report": has_report, "activity": CHART_ACTIVITY,
+        "harness_tab": "evaluations",
         **_choices(),
     })
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite: once on SQLite (the embedded default), then once on PostgreSQL.
+# Lint, then the whole suite: once on SQLite (the embedded default), then once on PostgreSQL.
 #
 # PostgreSQL is at $EHRGYM_TEST_POSTGRES_URL (default: the local server, trust auth).
 # Without it the PostgreSQL run is skipped with a message, unless
@@ -8,6 +8,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 PG_URL=${EHRGYM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/ehrgym}
+
+echo "== Lint (ruff, rules in pyproject.toml) =="
+"$(dirname "$PY")/ruff" check .
+lint_status=$?
 
 echo "== Test suite on SQLite =="
 env -u DATABASE_URL "$PY" -m pytest "$@"
@@ -38,4 +42,4 @@ else
   pg_status=0
 fi
 
-[ "$sqlite_status" -eq 0 ] && [ "$pg_status" -eq 0 ]
+[ "$lint_status" -eq 0 ] && [ "$sqlite_status" -eq 0 ] && [ "$pg_status" -eq 0 ]

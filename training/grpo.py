@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ehrgym_client._codegen import MODULE, render_module
 from ehrgym_client.tool_env import EHRGymToolEnv
+
 from training.cli import (
     UsageError,
     add_server_arguments,

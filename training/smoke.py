@@ -138,6 +138,7 @@ def run(args) -> dict:
 
 def train(args, *, base_url: str, token: str, sft_data: Path, out: Path, started: float) -> dict:
     from ehrgym_client.tool_env import tool_schemas
+
     from training import grpo, sft
     from training.cli import quiet_libraries
     from training.tiny_model import build_tiny_model, tokenizer_corpus

@@ -93,7 +93,8 @@ def _storyboard(patient) -> dict:
 
 def _vital_readings(readings) -> list[dict]:
     return [
-        {"vital": r.vital.key, "label": r.vital.label, "value": r.text, "unit": r.vital.unit, "flag": r.flag, "at": iso(r.at)}
+        {"vital": r.vital.key, "label": r.vital.label, "value": r.text, "unit": r.vital.unit, "flag": r.flag,
+         "at": iso(r.at)}
         for r in readings
     ]
 

@@ -1,6 +1,7 @@
 """Writing to the chart: the same services the clinician UI calls."""
 
-from datetime import date as Date, datetime
+from datetime import date as Date
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -54,7 +55,8 @@ class AddAllergy(Action):
     category: Literal["", "food", "medication", "environment", "biologic"] = Field("", description="Kind of substance.")
     reaction: str = Field("", max_length=200, description="The reaction, e.g. Hives.")
     severity: Literal["", "mild", "moderate", "severe"] = Field("", description="Severity of the reaction.")
-    criticality: Literal["", "low", "high", "unable-to-assess"] = Field("", description="Risk of a future severe reaction.")
+    criticality: Literal["", "low", "high", "unable-to-assess"] = Field(
+        "", description="Risk of a future severe reaction.")
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
 
 
@@ -88,7 +90,8 @@ def add_problem(act: AddProblem, context: ActionContext) -> ActionResult:
     )
     return ActionResult(
         data={"mrn": patient.mrn, "problem": {"code": condition.code, "display": condition.display,
-                                              "clinical_status": condition.clinical_status, "onset": iso(condition.onset)}},
+                                              "clinical_status": condition.clinical_status,
+                                              "onset": iso(condition.onset)}},
         route=route("clinical:chart_problems", mrn=patient.mrn),
         open_mrn=patient.mrn,
     )

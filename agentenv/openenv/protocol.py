@@ -16,7 +16,6 @@ ResetResponse / StepResponse). `done` is Gymnasium's terminated or truncated; bo
 `metadata`, with the step's timings and the environment's own episode id.
 """
 
-from typing import Literal
 
 import pydantic
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -27,6 +26,7 @@ from agentenv import disclosure, services
 from agentenv.actions.registry import action_adapter
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
+from agentenv.wire import ResetRequest, field_errors
 
 
 class ProtocolError(Exception):
@@ -45,22 +45,12 @@ SESSION_ERROR = "SESSION_ERROR"
 EPISODE_ENDED = "EPISODE_ENDED"
 
 
-class ResetParams(BaseModel):
-    """What reset accepts (the keyword arguments of `client.reset(...)`)."""
+class ResetParams(ResetRequest):
+    """What reset accepts (the keyword arguments of `client.reset(...)`): the shared reset fields, and OpenEnv's
+    own name for the episode."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(title="ResetParams")
 
-    task_id: str = Field("", max_length=120, description="A published task: the seed picks its patient and variant "
-                                                         "and the goal is rendered from the chart.")
-    patient_mrn: str = Field("", max_length=20, description="MRN of the patient (with task_id: optional).")
-    instruction: str = Field("", max_length=20000, description="The goal, when no task_id is given.")
-    seed: int | None = Field(None, ge=0, le=2**62, description="Seed of the episode's randomness.")
-    split: Literal["", "train", "heldout"] = Field("", description="With task_id: draw from the train or the held-out "
-                                                                   "split (one in five instances, for evaluation).")
-    step_limit: int | None = Field(None, ge=1, le=1000, description="Steps before the episode is truncated.")
-    mode: Literal["api", "browser"] = Field("api", description="browser: the episode gets its own headless Chromium.")
-    screenshot: bool = Field(False, description="Browser mode: a PNG screenshot in every observation.")
-    set_of_marks: bool = Field(False, description="Browser mode: element-id boxes drawn on the screenshot.")
     episode_id: str | None = Field(
         None, min_length=1, max_length=128,
         description="OpenEnv: the client's own name for the episode, reported back by state.",
@@ -142,9 +132,8 @@ def metadata() -> dict:
 
 
 def _validation_message(error: pydantic.ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'data'}: {item['msg']}" for item in error.errors(include_url=False)
-    )
+    return "; ".join(f"{'data' if name == 'non_field_errors' else name}: {' '.join(messages)}"
+                     for name, messages in field_errors(error).items())
 
 
 def reset_params(data) -> ResetParams:
@@ -159,12 +148,8 @@ def reset_params(data) -> ResetParams:
 def reset(*, owner, params: ResetParams, channel: str) -> tuple[Episode, dict]:
     """Start an episode; returns it and OpenEnv's reset payload."""
     try:
-        episode = services.episode_reset(
-            owner=owner, task_id=params.task_id, patient_mrn=params.patient_mrn, instruction=params.instruction,
-            seed=params.seed, split=params.split, step_limit=params.step_limit, mode=params.mode,
-            screenshot=params.screenshot,
-            set_of_marks=params.set_of_marks, channel=channel, client_episode_id=params.episode_id or "",
-        )
+        episode = services.episode_reset(owner=owner, **params.service_arguments(), channel=channel,
+                                         client_episode_id=params.episode_id or "")
     except DjangoValidationError as error:
         message = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
         raise ProtocolError(f"Invalid reset: {message}", VALIDATION_ERROR, status=422) from None

@@ -1,7 +1,7 @@
 """A small golden database, users with API tokens, and a guarantee that no episode
 database outlives its test."""
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -38,7 +38,8 @@ def _allow_episode_aliases(monkeypatch):
     straight to it, every other alias still goes through the guard.
     """
     guarded = BaseDatabaseWrapper.ensure_connection
-    cells = dict(zip(guarded.__code__.co_freevars, (cell.cell_contents for cell in guarded.__closure__ or ())))
+    cells = dict(zip(guarded.__code__.co_freevars, (cell.cell_contents for cell in guarded.__closure__ or ()),
+                     strict=True))
     real = cells.get("real_ensure_connection")
     if real is None:
         return
@@ -65,13 +66,14 @@ def golden(monkeypatch):
     )
     Condition.objects.using("golden").create(
         fhir_id="maria-dm", patient=maria, code="44054006", display="Diabetes mellitus type 2",
-        category="problem-list-item", onset=datetime(2015, 3, 1, tzinfo=dt_timezone.utc),
+        category="problem-list-item", onset=datetime(2015, 3, 1, tzinfo=UTC),
     )
-    Allergy.objects.using("golden").create(fhir_id="maria-pcn", patient=maria, substance="Penicillin V", reaction="Hives")
+    Allergy.objects.using("golden").create(fhir_id="maria-pcn", patient=maria, substance="Penicillin V",
+                                           reaction="Hives")
     for fhir_id, value, day in (("a1c-1", 8.1, 1), ("a1c-2", 7.4, 2), ("a1c-3", 6.9, 3)):
         Observation.objects.using("golden").create(
             fhir_id=fhir_id, patient=maria, loinc="4548-4", display="Hemoglobin A1c", value_num=value, unit="%",
-            ref_high=5.7, flag="H", effective_at=datetime(2023, day, 15, 9, tzinfo=dt_timezone.utc),
+            ref_high=5.7, flag="H", effective_at=datetime(2023, day, 15, 9, tzinfo=UTC),
         )
     # PostgreSQL copies the golden database as a template: nobody may be connected to it.
     connections["golden"].close()

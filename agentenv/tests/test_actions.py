@@ -121,7 +121,8 @@ def test_it_records_vitals_sets_code_status_and_adds_an_allergy(alice):
         ({"type": "open_chart", "mrn": MARIA_MRN, "tab": "x"}, "Extra inputs are not permitted"),
         ({"type": "open_chart", "mrn": "NOPE"}, "No patient with MRN 'NOPE'"),
         ({"type": "read_chart_section", "section": "problems"}, "No chart is open"),
-        ({"type": "add_problem", "mrn": MARIA_MRN, "code": "HTN", "display": "Hypertension"}, "SNOMED CT code is a number"),
+        ({"type": "add_problem", "mrn": MARIA_MRN, "code": "HTN", "display": "Hypertension"},
+         "SNOMED CT code is a number"),
         ({"type": "record_vitals", "mrn": MARIA_MRN, "values": {"bp_systolic": 120}}, "needs both"),
     ],
 )
@@ -148,7 +149,8 @@ def test_it_leaves_nothing_behind_when_an_action_fails_halfway(alice):
 
 
 @pytest.mark.parametrize(
-    "action", [{"type": "answer", "answer": "6.9 %"}, {"type": "finish"}, {"type": "report_infeasible", "reason": "unsafe"}]
+    "action",
+    [{"type": "answer", "answer": "6.9 %"}, {"type": "finish"}, {"type": "report_infeasible", "reason": "unsafe"}]
 )
 def test_it_terminates_on_a_terminal_action(alice, action):
     episode = start(alice)

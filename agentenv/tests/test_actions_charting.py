@@ -2,7 +2,7 @@
 medication, record a vaccine given. Maria takes lisinopril (renewed once) and ibuprofen;
 her amoxicillin course is completed."""
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connections
@@ -29,7 +29,7 @@ def home_medications(golden):
     ):
         Medication.objects.using("golden").create(
             fhir_id=fhir_id, patient=maria, rxnorm=rxnorm, display=display, status=status,
-            authored_at=datetime(year, 5, 1, 9, tzinfo=dt_timezone.utc),
+            authored_at=datetime(year, 5, 1, 9, tzinfo=UTC),
         )
     # Episodes copy the golden database as a template: nobody may stay connected to it.
     connections["golden"].close()

@@ -2,7 +2,7 @@
 episode's own database. The agent writes as the episode's owner (alice); Maria's chart
 also holds a draft by another clinician, which the agent may read but not change."""
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connections
@@ -26,7 +26,7 @@ def chart_notes(golden) -> dict:
     maria = Patient.objects.using("golden").get(mrn=MARIA_MRN)
     draft = Note.objects.using("golden").create(
         patient=maria, note_type=Note.NoteType.PROGRESS, title="Telephone follow-up", text="Called about A1c.",
-        author="drsmith", author_name="Dana Smith", created_at=datetime(2024, 5, 2, 15, tzinfo=dt_timezone.utc),
+        author="drsmith", author_name="Dana Smith", created_at=datetime(2024, 5, 2, 15, tzinfo=UTC),
     )
     # Episodes copy the golden database as a template: nobody may stay connected to it.
     connections["golden"].close()

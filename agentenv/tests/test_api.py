@@ -97,6 +97,20 @@ def test_it_answers_400_with_field_messages_for_a_malformed_reset(alice_api, bod
     assert not Episode.objects.exists()
 
 
+def test_reset_fields_mean_the_same_on_rest_and_openenv(alice_api):
+    # One definition (agentenv/wire.py): the REST reset once took instructions of any length and ignored unknown
+    # fields, while OpenEnv refused both.
+    too_long = {"patient_mrn": MARIA_MRN, "instruction": "x" * 20001}
+    assert alice_api.post(RESET, too_long, format="json").json() == {
+        "instruction": ["String should have at most 20000 characters"]}
+    assert alice_api.post("/openenv/reset", too_long, format="json").json()["detail"] == (
+        "Invalid reset: instruction: String should have at most 20000 characters")
+    mistyped = {"patient_mrn": MARIA_MRN, "instruction": "Review the chart.", "sed": 3}
+    assert alice_api.post(RESET, mistyped, format="json").json() == {"sed": ["Unknown field."]}
+    assert "sed: Unknown field." in alice_api.post("/openenv/reset", mistyped, format="json").json()["detail"]
+    assert not Episode.objects.exists()
+
+
 def test_it_hides_unknown_and_other_users_episodes(alice_api, bob_api):
     episode_id = reset(alice_api).json()["episode_id"]
     for url in (f"{RESET}/{episode_id}", f"{RESET}/{episode_id}/trajectory"):

@@ -39,7 +39,8 @@ def _alive(pids: list[int]) -> list[int]:
 
 
 def test_it_ends_the_browsers_of_a_server_that_was_killed():
-    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(), f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
+    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
+                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ehrsite.settings", "SE_OFFLINE": "true"}
     server = subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
@@ -58,7 +59,8 @@ def test_it_ends_the_browsers_of_a_server_that_was_killed():
 
 
 def test_it_leaves_the_browsers_of_a_live_server_alone():
-    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(), f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
+    require_service(CHROMIUM.exists() and CHROMEDRIVER.exists(),
+                    f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
     browser = drivers.browser_start()
     try:
         drivers.orphans_reap()

@@ -16,7 +16,8 @@ pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
 
 
 def _database_exists(episode: Episode) -> bool:
-    return snapshots.copy_exists(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
+    return snapshots.copy_exists(
+        snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
 
 
 def test_it_makes_a_cold_copy_when_the_pool_is_empty(alice):

@@ -40,6 +40,7 @@ def test_it_refills_the_pool_in_a_celery_worker_after_a_reset(worker, alice):
 
     second = start(alice)
     assert second.from_pool
-    assert snapshots.copy_exists(snapshots.DatabaseCopyInfo(second.database_alias, second.database_name, snapshots.vendor()))
+    assert snapshots.copy_exists(
+        snapshots.DatabaseCopyInfo(second.database_alias, second.database_name, snapshots.vendor()))
     # ... and the worker tops the pool up again.
     assert _wait_for(ready, timeout_s=60)

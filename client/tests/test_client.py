@@ -6,9 +6,6 @@ import time
 import uuid
 
 import pytest
-
-from agentenv import services
-from agentenv.models import Episode
 from ehrgym_client import (
     AsyncEHRGymClient,
     BadRequest,
@@ -22,6 +19,9 @@ from ehrgym_client import (
 )
 from ehrgym_client.client import _reset_body
 from ehrgym_client.types import EpisodeState, Observation, StepResult, Task, Trajectory
+
+from agentenv import services
+from agentenv.models import Episode
 
 from .conftest import LATEST_RESULT
 
@@ -74,7 +74,7 @@ def test_the_same_seed_gives_the_same_instance(server):
 @pytest.mark.parametrize("body, message", [
     ({"task_id": "ehr/no-such.task-v1", "seed": 1}, "task_id:"),
     ({"patient_mrn": "E404", "instruction": "Review the chart."}, "No patient with MRN 'E404'"),
-    ({"task_id": LATEST_RESULT, "seed": -1}, "seed: Ensure this value is greater than or equal to 0."),
+    ({"task_id": LATEST_RESULT, "seed": -1}, "seed: Input should be greater than or equal to 0"),
 ])
 def test_a_refused_reset_raises_bad_request_with_the_servers_message(server, body, message):
     with EHRGymClient(server.url, server.token) as client, pytest.raises(BadRequest) as raised:

@@ -2,13 +2,13 @@
 
 import json
 
+import ehrgym_client  # noqa: F401 (registers EHRGym-v0)
 import gymnasium
 import pytest
+from ehrgym_client.gym_env import INVALID_ACTION_PENALTY
 from gymnasium.utils.env_checker import check_env
 
-import ehrgym_client  # noqa: F401 (registers EHRGym-v0)
 from agentenv.models import Episode
-from ehrgym_client.gym_env import INVALID_ACTION_PENALTY
 
 from .conftest import LATEST_RESULT
 

@@ -6,12 +6,12 @@ import re
 from typing import get_type_hints
 
 import pytest
-
-from agentenv.models import Episode
 from ehrgym_client import EHRGymClient, EHRGymToolEnv
 from ehrgym_client._codegen import MODULE, render_module
 from ehrgym_client.text import first_observation, task_text
 from ehrgym_client.tool_schema import tool_schema
+
+from agentenv.models import Episode
 from harness.agents.actions import semantic_action_schemas
 from harness.runner import task_run
 

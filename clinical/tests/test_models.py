@@ -1,6 +1,6 @@
 """What the chart's models compute themselves: ages, names, value and range display."""
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ def test_it_counts_age_in_whole_years_even_for_a_leap_day_birthday(day, age):
 
 
 def test_a_deceased_patients_age_stops_at_death():
-    ann = patient(deceased_at=datetime(2010, 6, 1, tzinfo=dt_timezone.utc))
+    ann = patient(deceased_at=datetime(2010, 6, 1, tzinfo=UTC))
     assert ann.age == 10
 
 

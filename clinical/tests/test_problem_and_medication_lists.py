@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dora():
     """Seen three times for hypertension, renewed on lisinopril twice, with social findings."""
-    dora = factories.make_patient(mrn="E2001", given="Dora", family="Diaz", birth_date=timezone.localdate().replace(year=1970), sex="female")
+    dora = factories.make_patient(mrn="E2001", given="Dora", family="Diaz",
+                                  birth_date=timezone.localdate().replace(year=1970), sex="female")
     for days in (3000, 2000, 1000):
         factories.add_problem(dora, "38341003", "Hypertension", onset_days_ago=days)
     factories.add_problem(dora, "224299000", "Received higher education (finding)", onset_days_ago=500)

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinical import services
-from clinical.models import AuditEvent, Condition, Medication, Observation, Patient
 from clinical.audit import episode_step_context
+from clinical.models import AuditEvent, Condition, Medication, Observation, Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def alice() -> Patient:
 
 
 def test_it_adds_a_problem_with_an_audit_event(alice):
-    condition = services.condition_add(patient=alice, code="44054006", display="Diabetes mellitus type 2", actor="drsmith")
+    condition = services.condition_add(patient=alice, code="44054006", display="Diabetes mellitus type 2",
+                                       actor="drsmith")
 
     assert condition.is_active and condition.category == "problem-list-item"
     event = AuditEvent.objects.get(action="condition.add")

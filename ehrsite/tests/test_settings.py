@@ -62,7 +62,8 @@ def test_a_postgres_url_switches_both_databases_to_postgres():
     databases = database_settings("postgres://ehr:s%40cret@db.example:5433/ehrgym", Path("/unused"))
     default, golden = databases["default"], databases["golden"]
     assert default["ENGINE"] == "django.db.backends.postgresql"
-    assert (default["USER"], default["PASSWORD"], default["HOST"], default["PORT"]) == ("ehr", "s@cret", "db.example", "5433")
+    assert (default["USER"], default["PASSWORD"], default["HOST"], default["PORT"]) == (
+        "ehr", "s@cret", "db.example", "5433")
     assert (default["NAME"], golden["NAME"]) == ("ehrgym", "ehrgym_golden")
     assert default["TEST"]["NAME"] == "test_ehrgym"
 

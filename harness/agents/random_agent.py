@@ -60,7 +60,8 @@ class _Sampler:
         if schema.get("format") == "date":
             return f"20{self.rng.randint(10, 25):02d}-{self.rng.randint(1, 12):02d}-{self.rng.randint(1, 28):02d}"
         if schema.get("format") == "date-time":
-            return f"20{self.rng.randint(10, 25):02d}-{self.rng.randint(1, 12):02d}-{self.rng.randint(1, 28):02d}T08:00:00"
+            year, month, day = self.rng.randint(10, 25), self.rng.randint(1, 12), self.rng.randint(1, 28)
+            return f"20{year:02d}-{month:02d}-{day:02d}T08:00:00"
         count = self.rng.randint(1, 12)
         text = " ".join(self.rng.choice(self.words) for _ in range(count))
         limit = schema.get("maxLength")

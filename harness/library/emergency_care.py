@@ -272,7 +272,8 @@ def chest_pain_workup(instance):
         "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
         "spo2": p["spo2"]}}
     yield from place_and_sign(mrn, [
-        {"orderable": "29303009", "priority": "stat", "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
+        {"orderable": "29303009", "priority": "stat",
+         "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
         {"orderable": "89579-7", "priority": "stat"},
         {"orderable": "243670", "dose": 324, "route": "PO", "frequency": "ONCE", "priority": "stat",
          "instructions": "Chew four 81 mg tablets"},

@@ -49,7 +49,8 @@ def latest_result(instance):
 
 
 def _numeric_rows(observation):
-    return [(datetime.fromisoformat(r["effective_at"]), r["value"]) for r in observation["last_action_result"]["observations"]
+    rows = observation["last_action_result"]["observations"]
+    return [(datetime.fromisoformat(r["effective_at"]), r["value"]) for r in rows
             if isinstance(r["value"], int | float)]
 
 

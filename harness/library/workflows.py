@@ -179,7 +179,8 @@ def anxiety_gad7_followup_note(instance):
     row = newest_numeric(observation)
     text = ("Subjective: Seen today to follow up on anxiety symptoms; we discussed sleep, worry and coping.\n"
             ".meds\n"
-            f"Assessment: The most recent GAD-7 total score was {number_text(row['value'])} on {row['effective_at'][:10]}, "
+            f"Assessment: The most recent GAD-7 total score was {number_text(row['value'])} "
+            f"on {row['effective_at'][:10]}, "
             "which we reviewed together today.\n"
             "Plan: We will continue the current plan, encourage counseling, and repeat the GAD-7 at the next visit.")
     yield from write_and_sign_note(mrn, "progress", "Anxiety follow-up", text)
@@ -289,7 +290,8 @@ def goals_of_care_code_status(instance):
     yield {"type": "set_code_status", "mrn": mrn, "code_status": p["code_status"]}
     text = (f"Goals of care: We held a goals-of-care discussion with the patient and family today about {illness}, "
             "the expected course and the treatment options.\n"
-            f"Decision: After the discussion, the patient chose a code status of {CODE_STATUS_TEXT[p['code_status']][0]}, "
+            "Decision: After the discussion, the patient chose a code status of "
+            f"{CODE_STATUS_TEXT[p['code_status']][0]}, "
             f"and the chart was updated today; {CODE_STATUS_TEXT[p['code_status']][1]}.\n"
             "Plan: We will revisit these goals if the clinical situation changes.")
     yield from write_and_sign_note(mrn, "progress", "Goals-of-care discussion", text)
@@ -412,10 +414,10 @@ AIRWAY_EXACERBATION = template(
                 "at a standard adult dose and a chest X-ray.",
     patient_selector={"age_min": 12},
     variants=[
-        {"story": "wheezing and short of breath after a cold, with diffuse expiratory wheeze on exam", "sbp": 132, "dbp": 82, "hr": 108, "rr": 26,
-         "spo2": 91},
-        {"story": "with chest tightness, cough and wheeze after wildfire smoke exposure", "sbp": 126, "dbp": 78, "hr": 102,
-         "rr": 24, "spo2": 93},
+        {"story": "wheezing and short of breath after a cold, with diffuse expiratory wheeze on exam", "sbp": 132,
+         "dbp": 82, "hr": 108, "rr": 26, "spo2": 91},
+        {"story": "with chest tightness, cough and wheeze after wildfire smoke exposure", "sbp": 126, "dbp": 78,
+         "hr": 102, "rr": 24, "spo2": 93},
         {"story": "with worsening breathlessness and audible wheeze over two days", "sbp": 138, "dbp": 86, "hr": 112,
          "rr": 28, "spo2": 90},
     ],

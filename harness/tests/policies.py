@@ -22,8 +22,7 @@ def _generator(actions):
         return actions
 
     def feed():
-        for action in actions:
-            yield action
+        yield from actions
 
     return feed()
 

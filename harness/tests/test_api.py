@@ -117,7 +117,7 @@ def test_it_documents_the_task_list_and_the_task_reset(alice_api):
     schema = alice_api.get("/api/schema/", {"format": "json"}).json()
 
     assert schema["paths"]["/api/v1/tasks"]["get"]["operationId"] == "task_list"
-    reset_body = schema["components"]["schemas"]["EpisodeResetInput"]["properties"]
+    reset_body = schema["components"]["schemas"]["ResetRequest"]["properties"]
     assert "task_id" in reset_body and "patient_mrn" in reset_body
 
 

@@ -100,7 +100,8 @@ def test_it_acts_with_the_models_tool_calls_and_sends_the_action_registry_as_too
     assert names == list(semantic_action_schemas()) and "click" not in names
     place = next(t for t in first["tools"] if t["function"]["name"] == "place_order")["function"]
     assert "type" not in place["parameters"]["properties"] and place["parameters"]["required"] == ["orderable"]
-    # The observation JSON is the user message; the next request carries the call, its tool reply and the new observation.
+    # The observation JSON is the user message; the next request carries the call, its tool reply and the new
+    # observation.
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
     observation = json.loads(first["messages"][1]["content"])
     assert observation["goal"] == episode.instruction and observation["step"] == 0

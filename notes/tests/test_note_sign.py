@@ -1,7 +1,7 @@
 """Signing: the author freezes the text, the time and themselves as signer."""
 
 import hashlib
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -13,7 +13,7 @@ from notes.models import Note
 
 pytestmark = pytest.mark.django_db
 
-SIGNING_TIME = datetime(2026, 3, 2, 14, 30, tzinfo=dt_timezone.utc)
+SIGNING_TIME = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
 
 def snapshot(note: Note):

@@ -1,6 +1,6 @@
 """Renal dosing from the latest eGFR or creatinine (CKD-EPI 2021, Cockcroft–Gault)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from orders.tests.support import alerts_of, check, lab, pend
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def renal_alerts(patient, ref, **fields):
@@ -25,7 +25,7 @@ def test_it_computes_ckd_epi_2021_and_cockcroft_gault():
 
 
 def test_it_prefers_a_creatinine_newer_than_the_reported_egfr():
-    older, newer = datetime(2025, 1, 1, tzinfo=timezone.utc), NOW
+    older, newer = datetime(2025, 1, 1, tzinfo=UTC), NOW
     function = cds.renal_function(egfr=(70, older), creatinine=(3.0, newer), weight_kg=None, age=70, sex="male")
     assert function.egfr < 30 and "CKD-EPI" in function.egfr_source
     kept = cds.renal_function(egfr=(70, newer), creatinine=(3.0, older), weight_kg=None, age=70, sex="male")

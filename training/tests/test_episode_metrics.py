@@ -4,6 +4,7 @@ import json
 from types import SimpleNamespace
 
 from ehrgym_client.tool_env import EpisodeStats
+
 from training.episode_metrics import EpisodeLog, episode_row, summary, tool_calls_in
 from training.report import report_write, text_table
 

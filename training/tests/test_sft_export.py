@@ -5,10 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-
-from agentenv.models import Episode
 from ehrgym_client.text import SYSTEM_PROMPT, first_observation, task_text
 from ehrgym_client.tool_env import tool_schemas
+
+from agentenv.models import Episode
 from harness import evaluation as evaluations
 from harness.agents import agent_get
 from harness.models import Evaluation

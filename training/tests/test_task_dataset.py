@@ -1,9 +1,9 @@
 """The dataset builder: the task library as (prompt, task_id, seed, split) rows, split by seed."""
 
 import pytest
-
 from ehrgym_client import EHRGymClient
 from ehrgym_client.text import SYSTEM_PROMPT
+
 from training.task_dataset import HELDOUT_SEED_BASE, NoTasks, TaskFilter, task_rows, tasks_for
 
 from .conftest import LATEST_RESULT

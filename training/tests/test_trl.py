@@ -11,15 +11,15 @@ from .conftest import LATEST_RESULT, require_training_extras
 require_training_extras()
 
 from datasets import load_dataset  # noqa: E402
+from ehrgym_client import EHRGymClient  # noqa: E402
+from ehrgym_client.tool_env import tool_methods, tool_schemas  # noqa: E402
+from ehrgym_client.tool_schema import tool_schema  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 from transformers.utils import get_json_schema  # noqa: E402
 from trl import SFTConfig, SFTTrainer  # noqa: E402
 from trl.chat_template_utils import add_response_schema, parse_response, supports_tool_calling  # noqa: E402
 
 from agentenv.models import Episode  # noqa: E402
-from ehrgym_client import EHRGymClient  # noqa: E402
-from ehrgym_client.tool_env import tool_methods, tool_schemas  # noqa: E402
-from ehrgym_client.tool_schema import tool_schema  # noqa: E402
 from harness.instances import Instance  # noqa: E402
 from harness.oracles import oracle_get  # noqa: E402
 from harness.runner import drive  # noqa: E402
@@ -85,25 +85,29 @@ def test_sft_trainer_reads_and_tokenizes_the_sft_export(chart, tiny_model, tmp_p
     assert trainer.train().global_step == 1
 
 
-def _oracle_answer(server, alice) -> str:
-    """The right answer of the instance the GRPO row (task, seed 0, train split) resets into."""
+def _oracle_calls(server, alice) -> tuple[dict, str, str]:
+    """The oracle's look at the chart (its first action) and its right answer, on the instance the GRPO row (task,
+    seed 0, train split) resets into; and the oracle's episode."""
     with EHRGymClient(server.url, server.token) as client:
         first = client.reset(task_id=LATEST_RESULT, seed=0, split="train")
         episode = Episode.objects.get(pk=first.episode_id)
         instance = Instance.from_json(episode.task_instance)
         driven = drive(episode, oracle_get(instance.oracle)(instance))
         assert driven.episode.success
-    return driven.steps[-1].action["answer"]
+    look = {key: value for key, value in driven.steps[0].action.items() if key != "type"}
+    return look, driven.steps[-1].action["answer"], first.episode_id
 
 
 def test_grpo_rollouts_call_the_tools_in_live_episodes(server, alice, tiny_model, tmp_path):
     if "postgresql" in django_settings.DATABASES["default"]["ENGINE"]:
         pytest.skip("the training loop does not depend on the database engine: it runs on SQLite")
-    answer = _oracle_answer(server, alice)
-    # Steer the tiny model's decoding (transformers' sequence_bias) to one tool call, the right
-    # answer: each token of it is pushed up after the ones before it, the longer match the harder.
+    look, answer, oracle_episode = _oracle_calls(server, alice)
+    # Steer the tiny model's decoding (transformers' sequence_bias) to two tool calls: a look at the patient's
+    # results (an answer given without looking at the chart is not a success) and the right answer. Each token
+    # is pushed up after the ones before it, the longer match the harder.
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
-    call = ('<tool_call>\n{"name": "answer", "arguments": {"answer": ' + json.dumps(answer) +
+    call = ('<tool_call>\n{"name": "get_observations", "arguments": ' + json.dumps(look) + '}\n</tool_call>\n'
+            '<tool_call>\n{"name": "answer", "arguments": {"answer": ' + json.dumps(answer) +
             '}}\n</tool_call><|im_end|>')
     ids = tokenizer(call, add_special_tokens=False)["input_ids"]
     bias = {tuple(ids[: k + 1]): 50.0 * (k + 1) for k in range(len(ids))}
@@ -114,11 +118,11 @@ def test_grpo_rollouts_call_the_tools_in_live_episodes(server, alice, tiny_model
 
     result = grpo.run(args, config_overrides={"generation_kwargs": {"sequence_bias": bias}})
 
-    # Each rollout answered right, then, the episode over, tried once more (the second call, left
-    # unanswered at the tool-call budget: invalid).
+    # Each rollout looked and answered right, then, the episode over, tried both calls once more (left unanswered
+    # at the tool-call budget: invalid).
     assert (result["episodes"], result["success_rate"]) == (2, 1.0)
-    assert (result["tool_calls_per_episode"], result["monologue_share"], result["invalid_action_rate"]) == (2, 0, 0.5)
-    rollouts = [e for e in Episode.objects.filter(owner=alice, task_id=LATEST_RESULT, seed=0) if e.steps.count() == 1]
+    assert (result["tool_calls_per_episode"], result["monologue_share"], result["invalid_action_rate"]) == (4, 0, 0.5)
+    rollouts = list(Episode.objects.filter(owner=alice, task_id=LATEST_RESULT, seed=0).exclude(pk=oracle_episode))
     assert len(rollouts) == 2 and all(e.answer == answer and e.success and e.released_at for e in rollouts)
     # GRPO's reward is the episode's return, as the server summed it.
     assert result["reward_mean"] == pytest.approx(rollouts[0].cumulative_reward) and result["reward_mean"] > 0

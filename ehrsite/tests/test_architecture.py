@@ -1,0 +1,67 @@
+"""The apps import one another in one direction only (issue 18).
+
+clinical is the chart; orders and notes are built on it; agentenv runs episodes over the
+three; harness (tasks, rubrics, evaluation) sits on top and plugs its task library into
+agentenv (agentenv.task_source) instead of being imported by it. The Python client and the
+training code talk to the server over HTTP and import none of it. Tests may borrow another
+app's fixtures, so only application code (not tests, not migrations) is checked.
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = {
+    "clinical": set(),
+    "orders": {"clinical"},
+    "notes": {"clinical"},
+    "agentenv": {"clinical", "orders", "notes"},
+    "harness": {"clinical", "orders", "notes", "agentenv"},
+    "client": set(),
+    "training": {"client"},
+}
+# The project package wires every app together (settings, URLs, ASGI); apps may use its environment helpers only.
+SHARED = {"ehrsite.env"}
+
+
+def application_modules(app: str):
+    for path in sorted((ROOT / app).rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if not {"tests", "migrations"} & set(relative.parts):
+            yield relative, ast.parse(path.read_text(), filename=str(relative))
+
+
+def imported_modules(tree: ast.Module):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
+def wrong_imports(app: str, path, tree: ast.Module) -> list[str]:
+    wrong = []
+    for module in imported_modules(tree):
+        top = module.split(".")[0]
+        if (top in ALLOWED and top != app and top not in ALLOWED[app]) or (top == "ehrsite" and module not in SHARED):
+            wrong.append(f"{path} imports {module}")
+    return wrong
+
+
+def test_apps_import_only_the_apps_below_them():
+    wrong = [line for app in ALLOWED for path, tree in application_modules(app)
+             for line in wrong_imports(app, path, tree)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_client_imports_no_django():
+    uses = [f"{path} imports {module}" for path, tree in application_modules("client")
+            for module in imported_modules(tree) if module.split(".")[0] in {"django", "rest_framework"}]
+    assert not uses, "\n".join(uses)
+
+
+def test_the_check_catches_an_upward_import():
+    tree = ast.parse("import os\nfrom agentenv.models import Episode\nfrom harness.scoring import instance_evaluate\n"
+                     "from ehrsite.env import env_str\nfrom ehrsite.settings import DATA_DIR\n")
+    assert wrong_imports("agentenv", "x.py", tree) == ["x.py imports harness.scoring", "x.py imports ehrsite.settings"]
+    assert wrong_imports("harness", "x.py", tree) == ["x.py imports ehrsite.settings"]
