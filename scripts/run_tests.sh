@@ -8,13 +8,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 PG_URL=${EHRGYM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/ehrgym}
+# Test processes (pytest-xdist): one per core, at most four (each builds its own golden database).
+# EHRGYM_TEST_WORKERS=0 runs in this process, for debugging.
+WORKERS=(-n "${EHRGYM_TEST_WORKERS:-auto}" --maxprocesses 4)
 
 echo "== Lint (ruff, rules in pyproject.toml) =="
 "$(dirname "$PY")/ruff" check .
 lint_status=$?
 
 echo "== Test suite on SQLite =="
-env -u DATABASE_URL "$PY" -m pytest "$@"
+env -u DATABASE_URL "$PY" -m pytest "${WORKERS[@]}" "$@"
 sqlite_status=$?
 
 pg_reachable() {
@@ -32,7 +35,7 @@ if pg_reachable; then
   # Browser tests exercise the UI, not the database engine: they run once, on SQLite. The task
   # library is checked against the whole population on SQLite; here the engine is, on a slice.
   DATABASE_URL="$PG_URL" EHRGYM_HARNESS_TEST_PATIENTS="${EHRGYM_HARNESS_TEST_PATIENTS:-24}" \
-    "$PY" -m pytest -m "not browser" "$@"
+    "$PY" -m pytest "${WORKERS[@]}" -m "not browser" "$@"
   pg_status=$?
 elif [ "${EHRGYM_REQUIRE_SERVICES:-0}" = "1" ]; then
   echo "PostgreSQL at $PG_URL is required (EHRGYM_REQUIRE_SERVICES=1) but not reachable" >&2

@@ -183,8 +183,9 @@ REVIEW: dict[str, Review] = {
     "ehr/infectious-disease.pneumonia-admission-v1": Review(
         CAP_2019,
         "Ceftriaxone 1000 or 2000 mg IV every 24 h plus azithromycin 500 mg IV or PO every 24 h, routine or "
-        "urgent; blood cultures stat; chest X-ray, CBC, BMP and SARS-CoV-2 RNA urgent or stat; oxygen titrated "
-        "to SpO2; admission vitals as stated; no penicillin or cephalosporin allergy"),
+        "urgent; chest X-ray, CBC, BMP and SARS-CoV-2 RNA urgent or stat; oxygen titrated to SpO2; blood cultures "
+        "allowed, not required (advised in non-severe CAP only with MRSA or Pseudomonas risk); admission vitals as "
+        "stated; no penicillin or cephalosporin allergy"),
     "ehr/infectious-disease.sepsis-penicillin-allergy-v1": Review(
         f"{SEPSIS_2021}; {DRUG_ALLERGY_2022}; {VANCOMYCIN_2020}",
         "All stat: lactate, blood cultures, cefepime 2000 mg IV every 8 h in place of piperacillin-tazobactam "

@@ -123,9 +123,10 @@ PNEUMONIA_ADMISSION = template(
     domain="infectious-disease",
     description="Linked steps: admission vitals, the community-acquired pneumonia order set (ATS/IDSA 2019 "
                 "non-severe inpatient CAP: ceftriaxone 1-2 g IV daily plus azithromycin 500 mg daily, IV or by "
-                "mouth; blood cultures stat, chest X-ray urgent, CBC, BMP and a SARS-CoV-2 test urgent, oxygen "
-                "titrated) pended and signed with alerts answered, each order as the set builds it. Patients with a "
-                "penicillin or cephalosporin allergy are not asked.",
+                "mouth; chest X-ray urgent, CBC, BMP and a SARS-CoV-2 test urgent, oxygen titrated) pended and signed "
+                "with alerts answered, each order as the set builds it. The set's blood cultures are allowed but "
+                "not asked for: ATS/IDSA 2019 advises them in non-severe CAP only with MRSA or Pseudomonas risk. "
+                "Patients with a penicillin or cephalosporin allergy are not asked.",
     instruction="{patient_name} (MRN {mrn}) is admitted to the medical ward with community-acquired pneumonia "
                 "({presentation}). Record the admission vitals (temperature {temp} °C, heart rate {hr}/min, "
                 "respiratory rate {rr}/min, SpO2 {spo2}%), then place and sign the standard inpatient pneumonia "
@@ -146,7 +147,6 @@ PNEUMONIA_ADMISSION = template(
         {"kind": "order_placed", "weight": 2, "label": "Azithromycin 500 mg IV or PO daily (atypical coverage)",
          "ingredient": "azithromycin", "dose": 500, "route": ["IV", "PO"], "frequency": schedule("DAILY"),
          "priority": ROUTINE_OR_URGENT},
-        {"kind": "order_placed", "label": "Blood cultures, stat", "code": "600-7", "priority": "stat"},
         {"kind": "order_placed", "label": "Chest X-ray, urgent", "code": "399208008", "priority": URGENT_OR_STAT},
         {"kind": "order_placed", "label": "Complete blood count, urgent", "code": "58410-2",
          "priority": URGENT_OR_STAT},
@@ -156,7 +156,8 @@ PNEUMONIA_ADMISSION = template(
          "priority": URGENT_OR_STAT},
         {"kind": "order_placed", "label": "Oxygen titrated to SpO2", "code": "371908008",
          "priority": ROUTINE_OR_URGENT},
-        {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders"},
+        # Blood cultures (in the set) are neither asked for nor an extra: a judgement call in non-severe CAP.
+        {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders", "allow_codes": ["600-7"]},
         {"kind": "other_patients_untouched"},
         {"kind": "step_budget", "max_steps": 12},
     ],
