@@ -199,6 +199,9 @@ def episode_reset(
     when no copy (or no browser) can be made.
     """
     started = time.perf_counter()
+    # Expired episodes give their slots back before this reset counts them, with or without a reaper running.
+    if Episode.objects.filter(released_at__isnull=True, expires_at__lt=timezone.now()).exists():
+        episodes_reap()
     plan = None
     if task_id:
         if (instruction or "").strip():
@@ -402,6 +405,11 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
     started_at, started = timezone.now(), time.perf_counter()
     if not episode.is_running:
         raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
+    if episode.expires_at is not None and episode.expires_at < started_at:
+        # Idle past its TTL: the reaper's to close, whether or not it has come by yet.
+        episode_close(episode=episode)
+        raise EpisodeNotRunning(f"Episode {episode.id} expired: it was idle for more than "
+                                f"{settings.EHRGYM_EPISODE_TTL_SECONDS} s, and its database was dropped.")
     if episode.mode == Episode.Mode.BROWSER:
         return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
     index = episode.step_count + 1

@@ -162,6 +162,9 @@ EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
 EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
 # Idle time after which the reaper closes an episode and drops its database.
 EHRGYM_EPISODE_TTL_SECONDS = env_int("EHRGYM_EPISODE_TTL_SECONDS", 3600, minimum=1)
+# Without Redis (no Celery beat) the server process reaps idle episodes itself this often (at most half the TTL);
+# 0 turns that off.
+EHRGYM_REAPER_INTERVAL_SECONDS = env_int("EHRGYM_REAPER_INTERVAL_SECONDS", 60, minimum=0)
 # Episodes holding a database at once; further resets get 503 + Retry-After.
 EHRGYM_MAX_EPISODES = env_int("EHRGYM_MAX_EPISODES", 64, minimum=1)
 EHRGYM_DEFAULT_STEP_LIMIT = env_int("EHRGYM_DEFAULT_STEP_LIMIT", 50, minimum=1)

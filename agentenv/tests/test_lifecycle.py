@@ -79,6 +79,33 @@ def test_it_reaps_episodes_idle_past_their_ttl(alice, settings):
     assert _database_exists(busy)
 
 
+def _expire(episode: Episode) -> None:
+    Episode.objects.filter(pk=episode.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_step_into_an_expired_episode_is_refused_and_closes_it(alice, alice_api):
+    # Without a reaper running (no Celery beat in the default setup), expired episodes still took steps.
+    episode = start(alice)
+    _expire(episode)
+
+    response = alice_api.post(f"/api/v1/episodes/{episode.pk}/step", {"action": {"type": "finish"}}, format="json")
+
+    assert response.status_code == 409 and "expired" in response.json()["detail"]
+    episode.refresh_from_db()
+    assert episode.status == Episode.Status.CLOSED and episode.step_count == 0 and not _database_exists(episode)
+
+
+def test_a_reset_reaps_expired_episodes_before_it_counts_the_slots(alice, settings):
+    # Without a reaper, a full server answered 503 forever once its episodes had been left idle.
+    settings.EHRGYM_MAX_EPISODES = 1
+    idle = start(alice)
+    _expire(idle)
+
+    assert start(alice).status == Episode.Status.RUNNING
+    idle.refresh_from_db()
+    assert idle.status == Episode.Status.CLOSED and not _database_exists(idle)
+
+
 def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
     settings.EHRGYM_MAX_EPISODES = 2
     first, _ = start(alice), start(alice)
