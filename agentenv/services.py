@@ -410,8 +410,20 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
         episode_close(episode=episode)
         raise EpisodeNotRunning(f"Episode {episode.id} expired: it was idle for more than "
                                 f"{settings.EHRGYM_EPISODE_TTL_SECONDS} s, and its database was dropped.")
-    if episode.mode == Episode.Mode.BROWSER:
-        return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
+    try:
+        if episode.mode == Episode.Mode.BROWSER:
+            return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
+        return _api_step(episode=episode, action=action, started_at=started_at, started=started)
+    except Exception as error:
+        # A close (DELETE, the reaper) that lands mid-step drops the database under it: whatever that broke, the
+        # client's answer is that the episode ended, not a server error.
+        if not Episode.objects.filter(pk=episode.pk, released_at__isnull=False).exists():
+            raise
+        raise EpisodeNotRunning(f"Episode {episode.id} was closed while this step ran.") from error
+
+
+def _api_step(*, episode: Episode, action: dict, started_at, started: float) -> Step:
+    """A step of an API-mode episode: the action's chart writes and the step record commit together."""
     index = episode.step_count + 1
     context = ActionContext(
         actor=episode.owner.username, open_mrn=episode.open_mrn, route=episode.route, alias=episode.database_alias
