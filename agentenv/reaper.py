@@ -27,7 +27,10 @@ def reap_once() -> int:
 
 
 def _loop(interval_s: float, stop: threading.Event) -> None:
-    while not stop.wait(interval_s):
+    # A pass at once, at start-up: a server killed mid-reset left episodes half created and copies nobody holds.
+    wait = 0.0
+    while not stop.wait(wait):
+        wait = interval_s
         try:
             closed = reap_once()
             if closed:

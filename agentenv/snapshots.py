@@ -48,16 +48,33 @@ def golden_name() -> str:
     return str(golden_settings()["NAME"])
 
 
-def new_copy_info() -> DatabaseCopyInfo:
-    token = secrets.token_hex(8)
-    alias = f"{ALIAS_PREFIX}{token}"
+def _copy_prefix() -> str:
     # Named after the main database so copies made by the test suite never mix with
     # a deployment's copies on the same server or in the same data directory.
     main_name = str(connections.settings["default"]["NAME"])
+    return f"{main_name}_ep_" if vendor() == "postgresql" else f"{Path(main_name).stem}_ep_"
+
+
+def new_copy_info() -> DatabaseCopyInfo:
+    token = secrets.token_hex(8)
+    alias = f"{ALIAS_PREFIX}{token}"
     if vendor() == "postgresql":
-        return DatabaseCopyInfo(alias, f"{main_name}_ep_{token}", "postgresql")
-    path = Path(settings.EHRGYM_EPISODE_DIR) / f"{Path(main_name).stem}_ep_{token}.sqlite3"
+        return DatabaseCopyInfo(alias, f"{_copy_prefix()}{token}", "postgresql")
+    path = Path(settings.EHRGYM_EPISODE_DIR) / f"{_copy_prefix()}{token}.sqlite3"
     return DatabaseCopyInfo(alias, str(path), "sqlite")
+
+
+def copies_existing() -> list[DatabaseCopyInfo]:
+    """Every copy of this deployment's golden database that exists now, referenced or not."""
+    prefix = _copy_prefix()
+    if vendor() == "postgresql":
+        with _postgres_admin() as admin:
+            names = [row[0] for row in admin.execute(
+                "SELECT datname FROM pg_database WHERE left(datname, %s) = %s", [len(prefix), prefix])]
+        return [DatabaseCopyInfo(f"{ALIAS_PREFIX}{name.removeprefix(prefix)}", name, "postgresql") for name in names]
+    paths = Path(settings.EHRGYM_EPISODE_DIR).glob(f"{prefix}*.sqlite3")
+    return [DatabaseCopyInfo(f"{ALIAS_PREFIX}{path.stem.removeprefix(prefix)}", str(path), "sqlite")
+            for path in sorted(paths)]
 
 
 # --- Creating and dropping copies ----------------------------------------------------

@@ -169,6 +169,26 @@ def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
     assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
 
 
+def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_half_created(alice):
+    # SIGKILL during 16 resets left 12 databases behind for ever and 12 episodes "created", holding their slots.
+    running = start(alice)
+    orphan = snapshots.new_copy_info()
+    snapshots.copy_create(orphan)
+    half_made = start(alice)
+    Episode.objects.filter(pk=half_made.pk).update(status=Episode.Status.CREATED,
+                                                   created_at=timezone.now() - services.STALE_COPY_AGE * 2)
+    pooled = services.pool_refill(size=1)[0]
+
+    reaped = services.episodes_reap()
+
+    assert [e.pk for e in reaped] == [half_made.pk]
+    half_made.refresh_from_db()
+    assert half_made.status == Episode.Status.ERRORED and half_made.released_at and not _database_exists(half_made)
+    assert not snapshots.copy_exists(orphan)
+    assert _database_exists(running) and snapshots.copy_exists(services._copy_info(pooled))
+    assert {info.name for info in snapshots.copies_existing()} == {running.database_name, pooled.name}
+
+
 def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
     from clinical.golden import GoldenBuild
     from clinical.signals import golden_rebuilt
