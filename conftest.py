@@ -19,6 +19,14 @@ SYNTHEA_DIR = ROOT.parent / "shared" / "synthea"
 ARTIFACTS_DIR = Path(os.environ.get("EHRGYM_ARTIFACTS_DIR", ROOT / "artifacts"))
 
 
+def pytest_configure(config):
+    # No reaper thread in test processes (ehrsite/asgi.py starts one without Redis): it would close episodes that
+    # tests travelling in time expect to close themselves. agentenv/tests/test_reaper.py runs one on purpose.
+    from django.conf import settings
+
+    settings.EHRGYM_REAPER_INTERVAL_SECONDS = 0
+
+
 def require_service(available: bool, what: str) -> None:
     """Skip (or, with EHRGYM_REQUIRE_SERVICES=1, fail) when a real service is missing."""
     if available:

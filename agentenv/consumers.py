@@ -22,6 +22,8 @@ from agentenv.browser.isolation import SESSION_EPISODE_KEY
 from agentenv.middleware import COOKIE_NAME
 from agentenv.models import Episode
 from agentenv.openenv import protocol
+from ehrsite.nul_bytes import MESSAGE as NUL_MESSAGE
+from ehrsite.nul_bytes import contains_nul
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,9 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data if text_data is not None else bytes_data)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
             await self._send_error(f"Invalid JSON: {error}", INVALID_JSON)
+            return
+        if contains_nul(message):
+            await self._send_error(f"Invalid message: {NUL_MESSAGE}", INVALID_JSON)
             return
         kind = message.get("type") if isinstance(message, dict) else None
         handler = {"reset": self._reset, "step": self._step, "state": self._state, "close": self._close}.get(kind)

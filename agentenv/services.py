@@ -89,12 +89,16 @@ def pool_refill(*, size: int | None = None) -> list[DatabaseCopy]:
     return made
 
 
-def pool_claim() -> DatabaseCopy | None:
-    """Take a ready copy out of the pool, or None if it is empty."""
+def pool_claim(*, episode: Episode | None = None) -> DatabaseCopy | None:
+    """Take a ready copy out of the pool, or None if it is empty. With an episode, the copy passes to it in the
+    same transaction: the reaper never sees it referenced by nothing."""
     for row in _pool_rows().filter(status=DatabaseCopy.Status.READY)[:8]:
-        # A conditional delete: of two resets racing for this copy, exactly one deletes it.
-        if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.READY).delete()[0]:
-            return row
+        with transaction.atomic(using="default"):
+            # A conditional delete: of two resets racing for this copy, exactly one deletes it.
+            if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.READY).delete()[0]:
+                if episode is not None:
+                    Episode.objects.filter(pk=episode.pk).update(database_alias=row.alias, database_name=row.name)
+                return row
     return None
 
 
@@ -199,6 +203,9 @@ def episode_reset(
     when no copy (or no browser) can be made.
     """
     started = time.perf_counter()
+    # Expired episodes give their slots back before this reset counts them, with or without a reaper running.
+    if Episode.objects.filter(released_at__isnull=True, expires_at__lt=timezone.now()).exists():
+        episodes_reap()
     plan = None
     if task_id:
         if (instruction or "").strip():
@@ -229,11 +236,14 @@ def episode_reset(
         step_limit=step_limit or settings.EHRGYM_DEFAULT_STEP_LIMIT, mode=mode, screenshot=screenshot,
         set_of_marks=set_of_marks, channel=channel, client_episode_id=client_episode_id,
     )
-    row = pool_claim()
+    row = pool_claim(episode=episode)
     if row is not None:
         info = _copy_info(row)
     else:
         info = snapshots.new_copy_info()
+        # Named on the episode before it exists, so a copy is never left that nothing refers to (the reaper drops
+        # those: a server killed mid-reset leaves them).
+        Episode.objects.filter(pk=episode.pk).update(database_alias=info.alias, database_name=info.name)
         try:
             snapshots.copy_create(info)
         except Exception as error:
@@ -402,8 +412,25 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
     started_at, started = timezone.now(), time.perf_counter()
     if not episode.is_running:
         raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
-    if episode.mode == Episode.Mode.BROWSER:
-        return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
+    if episode.expires_at is not None and episode.expires_at < started_at:
+        # Idle past its TTL: the reaper's to close, whether or not it has come by yet.
+        episode_close(episode=episode)
+        raise EpisodeNotRunning(f"Episode {episode.id} expired: it was idle for more than "
+                                f"{settings.EHRGYM_EPISODE_TTL_SECONDS} s, and its database was dropped.")
+    try:
+        if episode.mode == Episode.Mode.BROWSER:
+            return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
+        return _api_step(episode=episode, action=action, started_at=started_at, started=started)
+    except Exception as error:
+        # A close (DELETE, the reaper) that lands mid-step drops the database under it: whatever that broke, the
+        # client's answer is that the episode ended, not a server error.
+        if not Episode.objects.filter(pk=episode.pk, released_at__isnull=False).exists():
+            raise
+        raise EpisodeNotRunning(f"Episode {episode.id} was closed while this step ran.") from error
+
+
+def _api_step(*, episode: Episode, action: dict, started_at, started: float) -> Step:
+    """A step of an API-mode episode: the action's chart writes and the step record commit together."""
     index = episode.step_count + 1
     context = ActionContext(
         actor=episode.owner.username, open_mrn=episode.open_mrn, route=episode.route, alias=episode.database_alias
@@ -571,13 +598,36 @@ def episode_close(*, episode: Episode) -> Episode:
 
 
 def episodes_reap(*, now=None) -> list[Episode]:
-    """Close episodes idle past their TTL, and drop copies a dead worker left half made."""
+    """Close episodes idle past their TTL; end episodes a dead server left half created; drop copies a dead
+    worker left half made, and copies nothing refers to. Returns the episodes it closed or ended."""
     now = now or timezone.now()
     reaped = [
         episode_close(episode=episode)
         for episode in Episode.objects.filter(released_at__isnull=True, expires_at__lt=now)
     ]
+    for episode in Episode.objects.filter(released_at__isnull=True, status=Episode.Status.CREATED,
+                                          created_at__lt=now - STALE_COPY_AGE):
+        if Episode.objects.filter(pk=episode.pk, released_at__isnull=True).update(
+                status=Episode.Status.ERRORED, error="The server stopped before the episode was ready.",
+                ended_at=now, released_at=now):
+            if episode.database_name:
+                snapshots.copy_drop(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name,
+                                                               snapshots.vendor()))
+            reaped.append(episode)
     for row in DatabaseCopy.objects.filter(status=DatabaseCopy.Status.CREATING, created_at__lt=now - STALE_COPY_AGE):
         if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.CREATING).delete()[0]:
             snapshots.copy_drop(_copy_info(row))
+    for info in _copies_unreferenced():
+        logger.warning("dropping episode database %s: nothing refers to it", info.name)
+        snapshots.copy_drop(info)
     return reaped
+
+
+def _copies_unreferenced() -> list[snapshots.DatabaseCopyInfo]:
+    # Listed before the references are read: every copy is referenced (by its episode or its pool row) before it is
+    # made, so one that exists and is referenced by nothing afterwards is an orphan, not a copy being made.
+    existing = snapshots.copies_existing()
+    held = set(Episode.objects.filter(released_at__isnull=True).exclude(database_name="")
+               .values_list("database_name", flat=True))
+    held |= set(DatabaseCopy.objects.values_list("name", flat=True))
+    return [info for info in existing if info.name not in held]

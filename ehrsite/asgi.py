@@ -10,9 +10,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from agentenv.consumers import OpenEnvConsumer, SpectatorConsumer, TokenAuthMiddleware  # noqa: E402
+from agentenv.reaper import reaper_start  # noqa: E402
 
 websocket_urlpatterns: list = [
     # One OpenEnv session (episode) per connection; API-token authentication.
@@ -20,6 +22,10 @@ websocket_urlpatterns: list = [
     # Cookie-authenticated, so only pages of this site may open it (no cross-site hijacking).
     path("ws/episodes/<uuid:episode_id>/watch", AllowedHostsOriginValidator(SpectatorConsumer.as_asgi())),
 ]
+
+if not settings.REDIS_URL and settings.EHRGYM_REAPER_INTERVAL_SECONDS:
+    # No Celery beat without Redis: the server reaps idle episodes itself.
+    reaper_start(interval_s=min(settings.EHRGYM_REAPER_INTERVAL_SECONDS, settings.EHRGYM_EPISODE_TTL_SECONDS / 2))
 
 application = ProtocolTypeRouter(
     {

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ehrsite.nul_bytes.NulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +102,11 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "ehrsite.nul_bytes.NulSafeJSONParser",
+        "ehrsite.nul_bytes.NulSafeFormParser",
+        "ehrsite.nul_bytes.NulSafeMultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -156,6 +162,9 @@ EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
 EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
 # Idle time after which the reaper closes an episode and drops its database.
 EHRGYM_EPISODE_TTL_SECONDS = env_int("EHRGYM_EPISODE_TTL_SECONDS", 3600, minimum=1)
+# Without Redis (no Celery beat) the server process reaps idle episodes itself this often (at most half the TTL);
+# 0 turns that off.
+EHRGYM_REAPER_INTERVAL_SECONDS = env_int("EHRGYM_REAPER_INTERVAL_SECONDS", 60, minimum=0)
 # Episodes holding a database at once; further resets get 503 + Retry-After.
 EHRGYM_MAX_EPISODES = env_int("EHRGYM_MAX_EPISODES", 64, minimum=1)
 EHRGYM_DEFAULT_STEP_LIMIT = env_int("EHRGYM_DEFAULT_STEP_LIMIT", 50, minimum=1)

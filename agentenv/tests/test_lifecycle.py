@@ -1,6 +1,7 @@
 """Episode databases come from the warm pool (or a cold copy) and are dropped, with
 their alias, when the episode closes or idles past its TTL."""
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,6 +80,53 @@ def test_it_reaps_episodes_idle_past_their_ttl(alice, settings):
     assert _database_exists(busy)
 
 
+def _expire(episode: Episode) -> None:
+    Episode.objects.filter(pk=episode.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_step_into_an_expired_episode_is_refused_and_closes_it(alice, alice_api):
+    # Without a reaper running (no Celery beat in the default setup), expired episodes still took steps.
+    episode = start(alice)
+    _expire(episode)
+
+    response = alice_api.post(f"/api/v1/episodes/{episode.pk}/step", {"action": {"type": "finish"}}, format="json")
+
+    assert response.status_code == 409 and "expired" in response.json()["detail"]
+    episode.refresh_from_db()
+    assert episode.status == Episode.Status.CLOSED and episode.step_count == 0 and not _database_exists(episode)
+
+
+def test_a_step_racing_a_close_is_a_409_not_a_500(alice, alice_api, monkeypatch):
+    # A DELETE that lands while a step runs drops the step's database under it: 8 of 30 such races were a 500.
+    episode = start(alice)
+    run_action = services._run_action
+
+    def closed_meanwhile(action, context, **kwargs):
+        closer = threading.Thread(target=lambda: services.episode_close(episode=Episode.objects.get(pk=episode.pk)))
+        closer.start()
+        closer.join()
+        return run_action(action, context, **kwargs)
+
+    monkeypatch.setattr(services, "_run_action", closed_meanwhile)
+    response = alice_api.post(f"/api/v1/episodes/{episode.pk}/step",
+                              {"action": {"type": "search_patients", "query": "Garcia"}}, format="json")
+
+    assert response.status_code == 409 and "closed while this step ran" in response.json()["detail"]
+    episode.refresh_from_db()
+    assert episode.status == Episode.Status.CLOSED and episode.step_count == 0 and not episode.steps.exists()
+
+
+def test_a_reset_reaps_expired_episodes_before_it_counts_the_slots(alice, settings):
+    # Without a reaper, a full server answered 503 forever once its episodes had been left idle.
+    settings.EHRGYM_MAX_EPISODES = 1
+    idle = start(alice)
+    _expire(idle)
+
+    assert start(alice).status == Episode.Status.RUNNING
+    idle.refresh_from_db()
+    assert idle.status == Episode.Status.CLOSED and not _database_exists(idle)
+
+
 def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
     settings.EHRGYM_MAX_EPISODES = 2
     first, _ = start(alice), start(alice)
@@ -119,6 +167,26 @@ def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
     )
     services.episodes_reap()
     assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
+
+
+def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_half_created(alice):
+    # SIGKILL during 16 resets left 12 databases behind for ever and 12 episodes "created", holding their slots.
+    running = start(alice)
+    orphan = snapshots.new_copy_info()
+    snapshots.copy_create(orphan)
+    half_made = start(alice)
+    Episode.objects.filter(pk=half_made.pk).update(status=Episode.Status.CREATED,
+                                                   created_at=timezone.now() - services.STALE_COPY_AGE * 2)
+    pooled = services.pool_refill(size=1)[0]
+
+    reaped = services.episodes_reap()
+
+    assert [e.pk for e in reaped] == [half_made.pk]
+    half_made.refresh_from_db()
+    assert half_made.status == Episode.Status.ERRORED and half_made.released_at and not _database_exists(half_made)
+    assert not snapshots.copy_exists(orphan)
+    assert _database_exists(running) and snapshots.copy_exists(services._copy_info(pooled))
+    assert {info.name for info in snapshots.copies_existing()} == {running.database_name, pooled.name}
 
 
 def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):

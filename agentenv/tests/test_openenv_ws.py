@@ -107,6 +107,19 @@ def test_it_accepts_the_token_in_the_query_and_refuses_a_missing_or_wrong_one(as
     assert Episode.objects.filter(owner=alice).count() == 1
 
 
+def test_it_refuses_a_nul_character_with_a_message_and_the_session_goes_on(asgi_server, alice):
+    # PostgreSQL cannot store U+0000: it reached a query and came back as "Internal error: DataError".
+    with _ws(asgi_server, f"/openenv/ws?token={alice.auth_token.key}") as socket:
+        socket.send(json.dumps({"type": "reset", "data": {"patient_mrn": MARIA_MRN, "instruction": "Review.\x00"}}))
+        refused = json.loads(socket.recv(timeout=30))
+        assert refused["type"] == "error" and "NUL characters" in refused["data"]["message"]
+        socket.send(json.dumps({"type": "reset", "data": {"patient_mrn": MARIA_MRN, "instruction": "Review."}}))
+        assert json.loads(socket.recv(timeout=30))["type"] == "observation"
+        socket.send(json.dumps({"type": "step", "data": {"type": "search_patients", "query": "\x00"}}))
+        assert "NUL characters" in json.loads(socket.recv(timeout=30))["data"]["message"]
+    assert Episode.objects.filter(owner=alice).count() == 1
+
+
 def test_it_answers_protocol_mistakes_with_openenv_error_messages(asgi_server, alice):
     token = {"Authorization": f"Token {alice.auth_token.key}"}
     with _ws(asgi_server, "/openenv/ws", additional_headers=token) as socket:

@@ -20,8 +20,9 @@ ALLOWED = {
     "client": set(),
     "training": {"client"},
 }
-# The project package wires every app together (settings, URLs, ASGI); apps may use its environment helpers only.
-SHARED = {"ehrsite.env"}
+# The project package wires every app together (settings, URLs, ASGI); apps may use its environment helpers and
+# its guard against NUL characters only.
+SHARED = {"ehrsite.env", "ehrsite.nul_bytes"}
 
 
 def application_modules(app: str):
