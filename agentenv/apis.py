@@ -227,6 +227,8 @@ class EpisodeStepApi(APIView):
             step = services.episode_step(episode=episode, action=given.validated_data["action"])
         except services.EpisodeNotRunning as error:
             raise Conflict(str(error)) from None
+        except services.ActionTooLarge as error:
+            raise ApiValidationError({"action": [str(error)]}) from None
         info = {
             "status": step.episode.status,
             "action_type": given.validated_data["action"]["type"],

@@ -15,6 +15,7 @@ from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from channels.middleware import BaseMiddleware
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from agentenv import spectator
@@ -29,9 +30,11 @@ logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = "UNAUTHORIZED"
 INVALID_JSON = "INVALID_JSON"
+MESSAGE_TOO_BIG = "MESSAGE_TOO_BIG"
 UNKNOWN_TYPE = "UNKNOWN_TYPE"
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_MESSAGE_TOO_BIG = 4413  # as HTTP 413 (the server may send only 1000 and 3000-4999; RFC 6455 1009 is not one)
 
 
 # --- Authentication ------------------------------------------------------------------------
@@ -105,6 +108,12 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             self.episode = None
 
     async def receive(self, text_data=None, bytes_data=None):
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > settings.EHRGYM_MAX_WS_MESSAGE_BYTES:
+            await self._send_error(f"The message is {size} bytes; this socket takes at most "
+                                   f"{settings.EHRGYM_MAX_WS_MESSAGE_BYTES}.", MESSAGE_TOO_BIG)
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
         try:
             message = json.loads(text_data if text_data is not None else bytes_data)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:

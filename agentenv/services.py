@@ -7,6 +7,7 @@ episode's database with the step number on audit events, and record the step. cl
 drop the copy and quit the browser. The pool is refilled after each reset commits.
 """
 
+import json
 import logging
 import secrets
 import threading
@@ -50,6 +51,10 @@ class CapacityError(Exception):
 
 class EpisodeNotRunning(Exception):
     """A step on an episode that has ended (or another step got there first)."""
+
+
+class ActionTooLarge(ValueError):
+    """An action over EHRGYM_MAX_ACTION_BYTES: refused before it is taken or stored."""
 
 
 class EnvironmentUnavailable(Exception):
@@ -410,6 +415,10 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
     Raises EpisodeNotRunning if the episode has ended or another step of it committed first.
     """
     started_at, started = timezone.now(), time.perf_counter()
+    size = len(json.dumps(action, ensure_ascii=False).encode())
+    if size > settings.EHRGYM_MAX_ACTION_BYTES:
+        raise ActionTooLarge(f"The action is {size} bytes of JSON; a step takes at most "
+                             f"{settings.EHRGYM_MAX_ACTION_BYTES}.")
     if not episode.is_running:
         raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
     if episode.expires_at is not None and episode.expires_at < started_at:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "ehrsite.nul_bytes.NulBytesMiddleware",
+    "ehrsite.body_size.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,6 +162,10 @@ EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
 # Without a Celery broker, refill in a background thread rather than inside the reset.
 EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
 # Idle time after which the reaper closes an episode and drops its database.
+# The largest action a step takes (its JSON), and the largest OpenEnv WebSocket message: an action is stored with
+# its step, so one bigger than any sensible note is refused rather than kept.
+EHRGYM_MAX_ACTION_BYTES = env_int("EHRGYM_MAX_ACTION_BYTES", 65536, minimum=1024)
+EHRGYM_MAX_WS_MESSAGE_BYTES = env_int("EHRGYM_MAX_WS_MESSAGE_BYTES", 1048576, minimum=1024)
 EHRGYM_EPISODE_TTL_SECONDS = env_int("EHRGYM_EPISODE_TTL_SECONDS", 3600, minimum=1)
 # Without Redis (no Celery beat) the server process reaps idle episodes itself this often (at most half the TTL);
 # 0 turns that off.

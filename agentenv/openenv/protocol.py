@@ -188,6 +188,8 @@ def step(*, episode: Episode | None, action) -> tuple[Step, dict]:
         taken = services.episode_step(episode=episode, action=action)
     except services.EpisodeNotRunning as error:
         raise ProtocolError(f"{error} Send reset to start a new episode.", EPISODE_ENDED, status=409) from None
+    except services.ActionTooLarge as error:
+        raise ProtocolError(str(error), VALIDATION_ERROR, status=422) from None
     ended = taken.episode
     payload = {
         "observation": taken.observation,
