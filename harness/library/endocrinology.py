@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template
+from harness.library import answered_from, template, trend_answer
 from harness.oracles import oracle
 
 GLYCEMIC_TREND = template(
@@ -25,12 +25,7 @@ GLYCEMIC_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The most recent {test} value",
-                       "expected": "{trend_latest_values}", "match": "number"},
-                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {test} trend",
-                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
-                      label="The {test} trend and its latest value, read from the chart"),
+        trend_answer("{test}"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template
+from harness.library import answered_from, template, trend_answer
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 LATEST_RESULT = template(
@@ -95,12 +95,7 @@ LAB_TREND = template(
     facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
                      "stable_within": "{stable_within}"}},
     rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The most recent {analyte} value",
-                       "expected": "{trend_latest_values}", "match": "number"},
-                      {"kind": "answer_matches", "weight": 2, "label": "The direction of the {analyte} trend",
-                       "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
-                      label="The {analyte} trend and its latest value, read from the chart"),
+        trend_answer("{analyte}"),
         {"kind": "step_budget", "max_steps": 10},
     ],
     step_limit=20,
