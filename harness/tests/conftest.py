@@ -102,6 +102,14 @@ def _drop_postgres(name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def golden_built_at(name: str, population: Path, django_db_blocker) -> None:
+    """Build a golden database named `name` from `population`, from a session fixture. Such a fixture may be first
+    asked for inside a test, whose database guard would refuse the build: it is let past."""
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch, _unguarded(patch), \
+            golden_pointed_at(name):
+        golden_build(force=True, population_dir=population)
+
+
 @pytest.fixture(scope="session")
 def harness_golden(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
     """Name of the session's golden database: the population (or its first PATIENTS patients)."""
@@ -110,8 +118,7 @@ def harness_golden(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
         population = tmp_path_factory.mktemp("harness-population")
         population_slice(source_dir=Path(settings.EHRGYM_POPULATION_DIR), out_dir=population, patients=PATIENTS)
     name = _harness_golden_name(tmp_path_factory)
-    with django_db_blocker.unblock(), golden_pointed_at(name):
-        golden_build(force=True, population_dir=population)
+    golden_built_at(name, population, django_db_blocker)
     yield name
     if not name.endswith(".sqlite3"):
         with django_db_blocker.unblock():

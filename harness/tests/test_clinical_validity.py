@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from agentenv.routing import bind_alias
 from agentenv.snapshots import golden_name
-from clinical.golden import golden_build
 from clinical.models import Condition, Immunization, Observation, Patient
 from clinical.reference_ranges import reference_range
 from conftest import episodes_close_all
@@ -32,7 +31,7 @@ from harness.oracles import oracle_get
 from harness.placeholders import fill
 from harness.runner import task_run
 from harness.services import task_sync
-from harness.tests.conftest import ENV_DBS, PATIENTS, _drop_postgres, _unguarded, golden_pointed_at
+from harness.tests.conftest import ENV_DBS, PATIENTS, _drop_postgres, _unguarded, golden_built_at, golden_pointed_at
 from orders.cds import ckd_epi_2021
 
 pytestmark = ENV_DBS
@@ -60,10 +59,7 @@ def whole_population(django_db_setup, django_db_blocker, tmp_path_factory) -> st
     else:
         main = connections.settings["default"]["TEST"]["NAME"] or f"test_{connections.settings['default']['NAME']}"
         name = f"{main}_cgolden"[-63:]
-    # First asked for inside a test, whose database guard would refuse the build: it is let past.
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch, _unguarded(patch), \
-            golden_pointed_at(name):
-        golden_build(force=True, population_dir=Path(settings.EHRGYM_POPULATION_DIR))
+    golden_built_at(name, Path(settings.EHRGYM_POPULATION_DIR), django_db_blocker)
     yield name
     if not name.endswith(".sqlite3"):
         with django_db_blocker.unblock():
