@@ -56,13 +56,17 @@ def _copy_prefix() -> str:
     return f"{main_name}_ep_" if vendor() == "postgresql" else f"{Path(main_name).stem}_ep_"
 
 
-def new_copy_info() -> DatabaseCopyInfo:
-    token = secrets.token_hex(8)
+def _copy_info_of(token: str) -> DatabaseCopyInfo:
+    """The alias and database name of the copy `token` names."""
     alias = f"{ALIAS_PREFIX}{token}"
     if vendor() == "postgresql":
         return DatabaseCopyInfo(alias, f"{_copy_prefix()}{token}", "postgresql")
     path = Path(settings.EHRGYM_EPISODE_DIR) / f"{_copy_prefix()}{token}.sqlite3"
     return DatabaseCopyInfo(alias, str(path), "sqlite")
+
+
+def new_copy_info() -> DatabaseCopyInfo:
+    return _copy_info_of(secrets.token_hex(8))
 
 
 def copies_existing() -> list[DatabaseCopyInfo]:
@@ -72,10 +76,9 @@ def copies_existing() -> list[DatabaseCopyInfo]:
         with _postgres_admin() as admin:
             names = [row[0] for row in admin.execute(
                 "SELECT datname FROM pg_database WHERE left(datname, %s) = %s", [len(prefix), prefix])]
-        return [DatabaseCopyInfo(f"{ALIAS_PREFIX}{name.removeprefix(prefix)}", name, "postgresql") for name in names]
-    paths = Path(settings.EHRGYM_EPISODE_DIR).glob(f"{prefix}*.sqlite3")
-    return [DatabaseCopyInfo(f"{ALIAS_PREFIX}{path.stem.removeprefix(prefix)}", str(path), "sqlite")
-            for path in sorted(paths)]
+    else:
+        names = sorted(path.stem for path in Path(settings.EHRGYM_EPISODE_DIR).glob(f"{prefix}*.sqlite3"))
+    return [_copy_info_of(name.removeprefix(prefix)) for name in names]
 
 
 # --- Creating and dropping copies ----------------------------------------------------
