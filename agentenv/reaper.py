@@ -16,7 +16,8 @@ _lock = threading.Lock()
 
 
 def reap_once() -> int:
-    """One pass: close expired episodes and drop half-made copies; returns how many episodes it closed."""
+    """One pass of services.episodes_reap (expired and half-created episodes, half-made and orphaned copies);
+    returns how many episodes it closed or ended."""
     from agentenv import services
 
     close_old_connections()
