@@ -100,6 +100,7 @@ def chrome(tmp_path):
         "--no-first-run", "--window-size=1280,900", f"--user-data-dir={tmp_path / 'chrome-profile'}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # tests read the console (CSP violations)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.implicitly_wait(0)
     yield driver

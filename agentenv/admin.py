@@ -1,6 +1,20 @@
 from django.contrib import admin
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
-from agentenv.models import DatabaseCopy, Episode, Step
+from agentenv.models import ApiToken, DatabaseCopy, Episode, Step
+
+# DRF's token admin lists every token in full; this one shows their first characters.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TokenAdmin):
+    list_display = ["token", "user", "created"]
+
+    @admin.display(description="token")
+    def token(self, token: ApiToken) -> str:
+        return f"{token.key[:6]}…"
 
 
 class StepInline(admin.TabularInline):

@@ -1,6 +1,7 @@
 """Token authentication accepting both `Authorization: Token <t>` (DRF's keyword) and
 `Authorization: Bearer <t>` (what OpenAI-style and OpenEnv clients send)."""
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
@@ -35,3 +36,14 @@ class TokenOrBearerScheme(OpenApiAuthenticationExtension):
             "description": "`Authorization: Bearer <token>` or `Authorization: Token <token>`; "
             "`manage.py agent_token USERNAME` prints a token.",
         }
+
+
+class ClinicianSessionScheme(OpenApiAuthenticationExtension):
+    """The API also accepts a clinician's logged-in browser session (the EHR's own pages call it)."""
+
+    target_class = "agentenv.browser.isolation.ClinicianSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME,
+                "description": "A clinician's Django session (log in at /accounts/login/); not an episode browser's."}

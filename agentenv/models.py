@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from rest_framework.authtoken.models import TokenProxy
 
 
 class Episode(models.Model):
@@ -147,3 +148,15 @@ class DatabaseCopy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alias} ({self.status})"
+
+
+class ApiToken(TokenProxy):
+    """An agent's API token as Django admin shows it: by its first characters only, so an admin page (or its
+    history) never displays a whole token; `manage.py agent_token USERNAME` prints it to its owner."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.key[:6]}… ({self.user})"

@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 class ResetRequest(BaseModel):
     """Start an episode: a task's instance (task_id, seed) or a free goal (patient_mrn, instruction)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rule "task_id, or patient_mrn and instruction" is checked at reset; the schema states it too, so
+    # schema-driven clients (and fuzzers) know an empty body is not a valid request.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["task_id"], "properties": {"task_id": {"minLength": 1}}},
+        {"required": ["patient_mrn", "instruction"],
+         "properties": {"patient_mrn": {"minLength": 1}, "instruction": {"minLength": 1}}},
+    ]})
 
     task_id: str = Field("", max_length=120, description="A published task (GET /api/v1/tasks): the seed picks its "
                                                          "patient and variant, and the goal is rendered from the "

@@ -29,6 +29,35 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("EHRGYM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EHRGYM_CSRF_TRUSTED_ORIGINS", [])
 
+# --- HTTPS (off by default: `make run` serves plain HTTP on loopback) ----------------------
+# Behind TLS, set these; `manage.py check --deploy` is clean with all of them on.
+SECURE_SSL_REDIRECT = env_bool("EHRGYM_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("EHRGYM_SECURE_COOKIES", False)
+SECURE_HSTS_SECONDS = env_int("EHRGYM_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EHRGYM_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("EHRGYM_HSTS_PRELOAD", False)
+if env_bool("EHRGYM_BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that sets this header itself: otherwise a client could claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- Sign-in guard (ehrsite/login_guard.py) ------------------------------------------------
+AUTHENTICATION_BACKENDS = ["ehrsite.login_guard.GuardedModelBackend"]
+EHRGYM_LOGIN_MAX_FAILURES = env_int("EHRGYM_LOGIN_MAX_FAILURES", 5, minimum=1)
+EHRGYM_LOGIN_LOCKOUT_SECONDS = env_int("EHRGYM_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# The published demo passwords work on a local demo; where the site is reachable from elsewhere (a host
+# beyond loopback in EHRGYM_ALLOWED_HOSTS) and debug is off, they are refused unless allowed here.
+EHRGYM_ALLOW_DEMO_PASSWORDS = env_bool("EHRGYM_ALLOW_DEMO_PASSWORDS", False)
+
+EHRGYM_CONTENT_SECURITY_POLICY = env_str(
+    "EHRGYM_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+EHRGYM_PERMISSIONS_POLICY = env_str(
+    "EHRGYM_PERMISSIONS_POLICY",
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+)
+
 INSTALLED_APPS = [
     "daphne",  # runserver serves ASGI (Channels) when daphne comes first
     "django.contrib.admin",
@@ -49,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ehrsite.security_headers.SecurityHeadersMiddleware",
     "ehrsite.nul_bytes.NulBytesMiddleware",
     "ehrsite.body_size.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -156,6 +186,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 3.1: the action schemas are JSON Schema (pydantic), where "null" is a type.
+    "OAS_VERSION": "3.1.0",
+    # The episode's mode appears in the reset request and the episode state: one enum.
+    "ENUM_NAME_OVERRIDES": {"EpisodeModeEnum": "agentenv.models.Episode.Mode", "ResetModeEnum": ["api", "browser"]},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agentenv.openapi.document_unauthorized",
+    ],
 }
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
 EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)

@@ -43,16 +43,7 @@ class _TokenApi(APIView):
 class ResetApi(_TokenApi):
     @extend_schema(
         operation_id="openenv_reset", summary="OpenEnv reset: start this token's current episode",
-        request=inline_serializer("OpenEnvResetRequest", {
-            "task_id": serializers.CharField(required=False), "patient_mrn": serializers.CharField(required=False),
-            "instruction": serializers.CharField(required=False),
-            "seed": serializers.IntegerField(required=False), "step_limit": serializers.IntegerField(required=False),
-            "split": serializers.ChoiceField(["train", "heldout"], required=False),
-            "mode": serializers.ChoiceField(["api", "browser"], required=False),
-            "screenshot": serializers.BooleanField(required=False),
-            "set_of_marks": serializers.BooleanField(required=False),
-            "episode_id": serializers.CharField(required=False),
-        }),
+        request=protocol.ResetParams,
         responses={200: PAYLOAD, 422: OpenApiResponse(ERROR), 503: OpenApiResponse(ERROR)},
     )
     def post(self, request):
