@@ -32,10 +32,11 @@ PY
 
 if pg_reachable; then
   echo "== Test suite on PostgreSQL ($PG_URL) =="
-  # Browser tests exercise the UI, not the database engine: they run once, on SQLite. The task
-  # library is checked against the whole population on SQLite; here the engine is, on a slice.
+  # Browser tests exercise the UI, not the database engine: they run once, on SQLite, except browser
+  # mode's, whose steps run on PostgreSQL episode copies here. The task library is checked against
+  # the whole population on SQLite; here the engine is, on a slice.
   DATABASE_URL="$PG_URL" EHRGYM_HARNESS_TEST_PATIENTS="${EHRGYM_HARNESS_TEST_PATIENTS:-24}" \
-    "$PY" -m pytest "${WORKERS[@]}" -m "not browser" "$@"
+    "$PY" -m pytest "${WORKERS[@]}" -m "not browser or browser_on_postgres" "$@"
   pg_status=$?
 elif [ "${EHRGYM_REQUIRE_SERVICES:-0}" = "1" ]; then
   echo "PostgreSQL at $PG_URL is required (EHRGYM_REQUIRE_SERVICES=1) but not reachable" >&2

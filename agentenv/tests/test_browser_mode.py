@@ -15,7 +15,8 @@ from clinical.models import AuditEvent, Patient
 from notes import services as note_services
 from notes.models import Note
 
-pytestmark = [pytest.mark.browser, BROWSER_DBS, pytest.mark.usefixtures("ehr")]
+# Browser mode steps run on the episode's copy of the golden database: the PostgreSQL pass runs them too.
+pytestmark = [pytest.mark.browser, pytest.mark.browser_on_postgres, BROWSER_DBS, pytest.mark.usefixtures("ehr")]
 
 
 def test_it_resets_into_a_logged_in_browser_and_reads_the_accessibility_tree(alice_api):

