@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "clinical",
     "orders",
     "notes",
+    "seeddata",
     "harness",
     "agentenv",
 ]

@@ -20,11 +20,11 @@ from fhirclient.models.practitioner import Practitioner
 from fhirclient.models.procedure import Procedure
 
 from clinical import models as m
-from clinical.fhir import elements as el
-from clinical.fhir.references import NPI_SYSTEM
-from clinical.fhir.registry import FhirImportError, ImportContext, Skip
-from clinical.fhir.writing import import_rows, upsert
 from clinical.reference_ranges import flag_between, flag_for, reference_range
+from seeddata.fhir import elements as el
+from seeddata.fhir.references import NPI_SYSTEM
+from seeddata.fhir.registry import FhirImportError, ImportContext, Skip
+from seeddata.fhir.writing import import_rows, upsert
 
 CodeSystem = m.CodeSystem
 # TextChoices.values builds a new list on every access: read them once.

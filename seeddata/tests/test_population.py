@@ -8,8 +8,8 @@ from importlib import util
 import pytest
 from django.core.management import CommandError, call_command
 
-from clinical import population
-from clinical.population import (
+from seeddata import population
+from seeddata.population import (
     CHART_TYPES,
     CompactionRules,
     PopulationError,
