@@ -9,13 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from seeddata import population
+from seeddata.compaction import CHART_TYPES, CompactionRules, compact_bundle
 from seeddata.population import (
-    CHART_TYPES,
-    CompactionRules,
     PopulationError,
     bundle_resources,
     cohort_summary,
-    compact_bundle,
     population_write,
     read_bundles,
     verify_population,
