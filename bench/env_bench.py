@@ -5,7 +5,7 @@
 Runs each engine in its own process (Django settings are per process) against
 scratch databases: SQLite files in a temporary EHRGYM_DATA_DIR, PostgreSQL databases
 `ehrgym_bench*` on EHRGYM_BENCH_POSTGRES_URL (default: the local server), dropped at
-the end. The golden database is the real one: `clinical.golden.golden_build` from the
+the end. The golden database is the real one: `seeddata.golden.golden_build` from the
 shipped population. Prints a table and, as its last line, one JSON object.
 
 "warm" resets take a ready copy from the pool; the refill that follows runs in a
@@ -75,8 +75,8 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
 
     from agentenv import services
     from agentenv.models import Episode
-    from clinical.golden import golden_build
     from clinical.models import Patient
+    from seeddata.golden import golden_build
 
     call_command("migrate", interactive=False, verbosity=0)
     started = time.perf_counter()
@@ -182,9 +182,9 @@ def naive_reset(runs: int) -> list[float]:
     from django.core.management.color import no_style
     from django.db import connections, transaction
 
-    from clinical.demo import demo_practitioners_ensure
-    from clinical.fhir.importer import import_paths
-    from clinical.population import population_bundles_path
+    from seeddata.demo import demo_practitioners_ensure
+    from seeddata.fhir.importer import import_paths
+    from seeddata.population import population_bundles_path
 
     connection = connections["default"]
     tables = [

@@ -23,7 +23,7 @@ DEFAULT_PATHS = [ROOT.parent / "shared" / "synthea"]
 
 
 def _measure(paths: list[str]) -> dict:
-    from clinical.fhir.importer import import_paths
+    from seeddata.fhir.importer import import_paths
 
     started_cpu = time.process_time()
     first = import_paths(paths)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "clinical",
     "orders",
     "notes",
+    "seeddata",
     "harness",
     "agentenv",
 ]

@@ -83,7 +83,7 @@ def _class_key(answers: list[dict]) -> str:
 
 
 def _golden_build(using: str) -> str:
-    from clinical.golden import golden_build_info
+    from seeddata.golden import golden_build_info
 
     info = golden_build_info(alias=using) or {}
     return f"{connections[using].settings_dict['NAME']}@{info.get('built_at', '')}"

@@ -190,8 +190,8 @@ def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_
 
 
 def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
-    from clinical.golden import GoldenBuild
     from clinical.signals import golden_rebuilt
+    from seeddata.golden import GoldenBuild
 
     made = services.pool_refill(size=2)
     golden_rebuilt.send(sender=GoldenBuild, alias="golden")

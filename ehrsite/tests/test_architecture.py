@@ -1,10 +1,12 @@
 """The apps import one another in one direction only (issue 18).
 
 clinical is the chart; orders and notes are built on it; agentenv runs episodes over the
-three; harness (tasks, rubrics, evaluation) sits on top and plugs its task library into
-agentenv (agentenv.task_source) instead of being imported by it. The Python client and the
-training code talk to the server over HTTP and import none of it. Tests may borrow another
-app's fixtures, so only application code (not tests, not migrations) is checked.
+three; seeddata (FHIR import, the synthetic population, the golden database build) fills the
+chart and its notes, and only harness uses it. harness (tasks, rubrics, evaluation) sits on top
+and plugs its task library into agentenv (agentenv.task_source) instead of being imported by
+it. The Python client and the training code talk to the server over HTTP and import none of
+it. Tests may borrow another app's fixtures, so only application code (not tests, not
+migrations) is checked.
 """
 
 import ast
@@ -15,8 +17,9 @@ ALLOWED = {
     "clinical": set(),
     "orders": {"clinical"},
     "notes": {"clinical"},
+    "seeddata": {"clinical", "notes"},
     "agentenv": {"clinical", "orders", "notes"},
-    "harness": {"clinical", "orders", "notes", "agentenv"},
+    "harness": {"clinical", "orders", "notes", "seeddata", "agentenv"},
     "client": set(),
     "training": {"client"},
 }
@@ -66,3 +69,5 @@ def test_the_check_catches_an_upward_import():
                      "from ehrsite.env import env_str\nfrom ehrsite.settings import DATA_DIR\n")
     assert wrong_imports("agentenv", "x.py", tree) == ["x.py imports harness.scoring", "x.py imports ehrsite.settings"]
     assert wrong_imports("harness", "x.py", tree) == ["x.py imports ehrsite.settings"]
+    seeding = ast.parse("from notes.models import Note\nfrom agentenv.snapshots import GOLDEN\n")
+    assert wrong_imports("seeddata", "x.py", seeding) == ["x.py imports agentenv.snapshots"]

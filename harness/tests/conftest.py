@@ -25,11 +25,11 @@ from agentenv import services, snapshots
 from agentenv.browser import drivers
 from agentenv.browser import sessions as browser_sessions
 from agentenv.models import Episode
-from clinical.golden import golden_build
-from clinical.population import population_slice
 from conftest import CHROMEDRIVER, CHROMIUM, episodes_close_all, require_service
 from harness.library import library_load
 from harness.services import task_sync
+from seeddata.golden import golden_build
+from seeddata.population import population_slice
 
 PATIENTS = int(os.environ.get("EHRGYM_HARNESS_TEST_PATIENTS", "0"))  # 0: the whole population
 # Env-level tests run in a rolled-back transaction on the main database (no flush between

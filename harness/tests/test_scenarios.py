@@ -12,13 +12,13 @@ import pytest
 
 from agentenv.models import Episode
 from clinical.models import Observation, Patient
-from clinical.scenarios import is_scenario_id
 from harness import sampling
 from harness.instances import GOLDEN, instance_space
 from harness.models import Task
 from harness.oracles import oracle_get
 from harness.runner import task_run
 from harness.tests.conftest import ENV_DBS
+from seeddata.scenarios import is_scenario_id
 
 pytestmark = [ENV_DBS, pytest.mark.usefixtures("chart")]
 

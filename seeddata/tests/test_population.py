@@ -9,14 +9,12 @@ from importlib import util
 import pytest
 from django.core.management import CommandError, call_command
 
-from clinical import population
-from clinical.population import (
-    CHART_TYPES,
-    CompactionRules,
+from seeddata import population
+from seeddata.compaction import CHART_TYPES, CompactionRules, compact_bundle
+from seeddata.population import (
     PopulationError,
     bundle_resources,
     cohort_summary,
-    compact_bundle,
     population_write,
     read_bundles,
     verify_population,

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clinical.population import PopulationError, population_generate
+from seeddata.population import PopulationError, population_generate
 
 
 def _reference_date(text: str) -> date:

@@ -343,7 +343,7 @@ class ScenarioSummary:
 def scenarios_apply(*, using: str, reference_date: date, path: Path | None = None) -> ScenarioSummary:
     """Add the scenarios of `path` (default fixtures/scenarios.json) to the chart in `using`, in one
     transaction. Idempotent: the same population gives the same resources, upserted by id."""
-    from clinical.fhir.importer import import_into_chart
+    from seeddata.fhir.importer import import_into_chart
 
     spec = scenarios_load(path)
     summary = ScenarioSummary(path=spec["path"], sha256=spec["sha256"], reference_date=reference_date.isoformat())

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from clinical.fhir.importer import FhirImportError, import_bundle, import_paths
 from clinical.models import (
     Allergy,
     AuditEvent,
@@ -24,6 +23,7 @@ from clinical.models import (
     Procedure,
 )
 from notes.models import Note
+from seeddata.fhir.importer import FhirImportError, import_bundle, import_paths
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from clinical.fhir.importer import import_paths
+from seeddata.fhir.importer import import_paths
 
 
 class Command(BaseCommand):

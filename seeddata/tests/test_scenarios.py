@@ -20,11 +20,11 @@ from fhirclient.models.condition import Condition as FhirCondition
 from fhirclient.models.observation import Observation as FhirObservation
 
 from clinical import selectors
-from clinical.golden import golden_build, golden_build_info
 from clinical.models import AuditEvent, Condition, Observation, Patient
-from clinical.population import population_slice, read_manifest
 from clinical.reference_ranges import flag_for, reference_range
-from clinical.scenarios import (
+from seeddata.golden import golden_build, golden_build_info
+from seeddata.population import population_slice, read_manifest
+from seeddata.scenarios import (
     ID_PREFIX,
     TAG_CODE,
     TAG_SYSTEM,

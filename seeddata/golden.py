@@ -1,7 +1,7 @@
 """Build the golden database: migrations + the default population + its scenario overlay + demo clinicians.
 
 The population is Synthea's output as shipped (fixtures/population). The scenario
-overlay (fixtures/scenarios.json, clinical/scenarios.py) is authored data, not Synthea's:
+overlay (fixtures/scenarios.json, seeddata/scenarios.py) is authored data, not Synthea's:
 a few dozen results (low potassium, low and normal magnesium, creatinine and eGFR) added
 on top of chosen patients so that tasks' rarer branches have instances. Every added
 resource is marked as such (id prefix `ehrgym-scenario-`, meta.tag authored-scenario),
@@ -27,11 +27,11 @@ from django.core.management import call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
-from clinical.demo import demo_practitioners_ensure
 from clinical.models import AuditEvent, Patient
-from clinical.population import population_bundles_path, verify_population
-from clinical.scenarios import ScenarioError, ScenarioSummary, scenarios_apply
 from clinical.signals import golden_rebuilt
+from seeddata.demo import demo_practitioners_ensure
+from seeddata.population import population_bundles_path, verify_population
+from seeddata.scenarios import ScenarioError, ScenarioSummary, scenarios_apply
 
 BUILD_ACTION = "golden.build"
 Echo = Callable[[str], None]
@@ -49,7 +49,7 @@ class GoldenBuild:
     resources: int = 0
     seconds: float = 0.0
     source: dict = field(default_factory=dict)
-    # Authored scenario resources added on top of the population (clinical.scenarios).
+    # Authored scenario resources added on top of the population (seeddata.scenarios).
     scenario_resources: int = 0
     scenario_patients: int = 0
 
@@ -208,7 +208,7 @@ def _alias_pointed_at(alias: str, name: str) -> Iterator:
 
 
 def _import_population(*, bundles: Path, alias: str, progress: bool):
-    from clinical.fhir.importer import import_paths
+    from seeddata.fhir.importer import import_paths
 
     summary = import_paths([bundles], using=alias, progress=progress)
     if summary.errors:
@@ -227,7 +227,7 @@ def _record_build(*, alias: str, source: dict, summary, scenarios: dict) -> None
         at=timezone.now(),
         actor="system",
         action=BUILD_ACTION,
-        target_type="clinical.population",
+        target_type="clinical.population",  # a label, not a module path: kept so that builds stay identical
         target_id=source.get("bundles", {}).get("sha256", "")[:16] or "unknown",
         details={**source, "imported": {kind: summary.imported(kind) for kind in sorted(summary.counts)},
                  "scenarios": scenarios},

@@ -1,7 +1,7 @@
 """Build the golden database that every episode database is copied from.
 
 It holds the Synthea population (fixtures/population) and, on top of it, the authored
-clinical scenario overlay (fixtures/scenarios.json, applied by clinical/scenarios.py):
+clinical scenario overlay (fixtures/scenarios.json, applied by seeddata/scenarios.py):
 a few dozen results that Synthea does not produce (low potassium, low and normal
 magnesium, recent creatinine and eGFR) so that tasks' rarer branches have instances.
 The overlay is not Synthea output: each of its resources is tagged authored-scenario and
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clinical.golden import GoldenBuildError, golden_build
-from clinical.population import PopulationError
+from seeddata.golden import GoldenBuildError, golden_build
+from seeddata.population import PopulationError
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinical.demo import DEMO_PASSWORD_ENV, demo_setup
-from clinical.population import PopulationError
+from seeddata.demo import DEMO_PASSWORD_ENV, demo_setup
+from seeddata.population import PopulationError
 
 
 class Command(BaseCommand):

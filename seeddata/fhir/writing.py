@@ -6,7 +6,7 @@ from functools import cache
 from django.db import models
 from fhirclient.models.fhirabstractresource import FHIRAbstractResource
 
-from clinical.fhir.registry import ImportContext, Skip
+from seeddata.fhir.registry import ImportContext, Skip
 
 Builder = Callable[[FHIRAbstractResource, ImportContext], models.Model | list[models.Model]]
 

@@ -1,7 +1,6 @@
 """Synthea's DocumentReference (a clinical note, base64 text) as a signed Note.
 
-Registered with the FHIR importer from NotesConfig.ready(), so that `clinical` imports
-notes without depending on this app.
+Registered with the importer from SeeddataConfig.ready(); it runs once the chart's own resources are written.
 """
 
 import base64
@@ -9,11 +8,11 @@ import binascii
 
 from fhirclient.models.documentreference import DocumentReference
 
-from clinical.fhir import elements as el
-from clinical.fhir.registry import ImportContext, Skip, register_handler
-from clinical.fhir.writing import import_rows
 from clinical.models import CodeSystem, Encounter
 from notes.models import NOTE_TYPE_LOINC, Note
+from seeddata.fhir import elements as el
+from seeddata.fhir.registry import ImportContext, Skip, register_handler
+from seeddata.fhir.writing import import_rows
 
 NOTE_TYPES = {loinc: note_type for note_type, loinc in NOTE_TYPE_LOINC.items()}
 

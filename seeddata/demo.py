@@ -104,9 +104,9 @@ def demo_population_ensure(
     """
     if Patient.objects.using(using).exists():
         return 0, []
-    from clinical.fhir.importer import import_paths
-    from clinical.population import population_bundles_path, verify_population
-    from clinical.scenarios import scenarios_apply
+    from seeddata.fhir.importer import import_paths
+    from seeddata.population import population_bundles_path, verify_population
+    from seeddata.scenarios import scenarios_apply
 
     population_dir = Path(population_dir or settings.EHRGYM_POPULATION_DIR)
     manifest = verify_population(population_dir)

@@ -16,18 +16,18 @@ from fhirclient.models.fhirabstractbase import FHIRValidationError
 from tqdm import tqdm
 
 from clinical.audit import audit_record
-from clinical.fhir.chart import (
+from clinical.models import Organization, Patient, Practitioner
+from seeddata.fhir.chart import (
     CHART_STAGES,
     DIRECTORY_STAGES,
     PATIENT_CLASS,
     assign_pcp,
     import_patient,
 )
-from clinical.fhir.reading import count_bundles, expand, parse_json, read_bundles
-from clinical.fhir.references import BundleIndex, Resolver
-from clinical.fhir.registry import FhirImportError, ImportContext, registered_handlers
-from clinical.fhir.results import ImportFailure, ImportResult, ImportSummary
-from clinical.models import Organization, Patient, Practitioner
+from seeddata.fhir.reading import count_bundles, expand, parse_json, read_bundles
+from seeddata.fhir.references import BundleIndex, Resolver
+from seeddata.fhir.registry import FhirImportError, ImportContext, registered_handlers
+from seeddata.fhir.results import ImportFailure, ImportResult, ImportSummary
 
 __all__ = ["FhirImportError", "ImportFailure", "ImportResult", "ImportSummary", "import_bundle", "import_into_chart",
            "import_paths"]
@@ -206,7 +206,7 @@ def import_bundle(bundle: dict, *, source: str, using: str = "default") -> Impor
 def import_into_chart(resources: list[dict], *, patient: Patient, source: str, using: str = "default") -> ImportResult:
     """Import resources about a patient already in the chart (no Patient resource among them), in one
     transaction, through the same builders, flags and upserts as a bundle: authored scenario data
-    (clinical.scenarios) added on top of an imported population. Importing them again changes nothing."""
+    (seeddata.scenarios) added on top of an imported population. Importing them again changes nothing."""
     started = time.perf_counter()
     entries = [("", raw) for raw in resources]
     if any(raw.get("resourceType") in {"Patient", *DIRECTORY_TYPES} for _, raw in entries):

@@ -1,9 +1,8 @@
-"""What other apps plug into the importer, and what a handler is given.
+"""What plugs into the importer besides the chart's own types, and what a handler is given.
 
-`clinical` must not import the apps that build on it, so those apps register a handler
-for the resource types they own from their AppConfig.ready() (notes registers
-DocumentReference). Registered handlers run after the chart's own resources are
-written, so they can point at the bundle's patient, encounters and practitioners.
+Resource types of the apps built on the chart register a handler here (notes' DocumentReference,
+seeddata/fhir/notes.py, from SeeddataConfig.ready()). Registered handlers run after the chart's
+own resources are written, so they can point at the bundle's patient, encounters and practitioners.
 """
 
 from collections.abc import Callable
@@ -15,9 +14,9 @@ from fhirclient.models.fhirabstractresource import FHIRAbstractResource
 if TYPE_CHECKING:
     from django.db import models
 
-    from clinical.fhir.references import Resolver
-    from clinical.fhir.results import ImportResult
     from clinical.models import Patient
+    from seeddata.fhir.references import Resolver
+    from seeddata.fhir.results import ImportResult
 
 
 class FhirImportError(ValueError):

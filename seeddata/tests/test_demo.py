@@ -8,8 +8,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from clinical.models import Observation, Patient, Practitioner
-from clinical.population import population_slice
-from clinical.scenarios import is_scenario_id
+from seeddata.population import population_slice
+from seeddata.scenarios import is_scenario_id
 
 PATIENTS = 2
 pytestmark = pytest.mark.django_db

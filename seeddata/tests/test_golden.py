@@ -11,10 +11,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
-from clinical.golden import golden_build, golden_build_info
 from clinical.models import Patient, Practitioner
-from clinical.population import PopulationError, population_slice
 from conftest import require_service
+from seeddata.golden import golden_build, golden_build_info
+from seeddata.population import PopulationError, population_slice
 
 PATIENTS = 3
 

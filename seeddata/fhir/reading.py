@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from clinical.fhir.registry import FhirImportError
+from seeddata.fhir.registry import FhirImportError
 
 SUFFIXES = (".json", ".json.gz", ".ndjson", ".ndjson.gz")
 

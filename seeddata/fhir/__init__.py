@@ -1,0 +1,1 @@
+"""FHIR R4 import (Synthea bundles) into the chart; see seeddata.fhir.importer."""
