@@ -14,7 +14,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
-from clinical.demo import DEFAULT_PASSWORDS
+from seeddata.demo import DEFAULT_PASSWORDS
 
 # Host names that only this machine can reach: a site serving only these is a local demo.
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1", "testserver"})
