@@ -5,8 +5,6 @@ Views parse the request, call selectors and render; every chart page shares the
 storyboard and activity tabs through `render_chart`, which the notes app uses too.
 """
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,33 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinical import charts, selectors, services
+from clinical.chart_sections import chart_section, chart_sections
 from clinical.forms import ImmunizationRecordForm, MedicationDiscontinueForm, PatientListFilterForm
 from clinical.models import Patient
 
 PATIENTS_PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class ChartTab:
-    key: str
-    label: str
-    url_name: str
-
-
-CHART_TABS = (
-    ChartTab("summary", "Summary", "clinical:chart_summary"),
-    ChartTab("problems", "Problems", "clinical:chart_problems"),
-    ChartTab("medications", "Medications", "clinical:chart_medications"),
-    ChartTab("allergies", "Allergies", "clinical:chart_allergies"),
-    ChartTab("results", "Results", "clinical:chart_results"),
-    ChartTab("vitals", "Vitals", "clinical:chart_vitals"),
-    ChartTab("orders", "Orders", "orders:chart_orders"),
-    ChartTab("encounters", "Encounters", "clinical:chart_encounters"),
-    ChartTab("immunizations", "Immunizations", "clinical:chart_immunizations"),
-    ChartTab("procedures", "Procedures", "clinical:chart_procedures"),
-    ChartTab("notes", "Notes", "notes:chart_notes"),
-)
-TAB_LABELS = {tab.key: tab.label for tab in CHART_TABS}
 
 
 @login_required
@@ -125,11 +101,11 @@ def chart_patient(mrn: str) -> Patient:
 
 def render_chart(request, patient: Patient, *, tab: str, template: str, context: dict | None = None):
     """Render a chart activity inside the storyboard, workspace tab and activity tabs."""
-    tabs = [(t, reverse(t.url_name, kwargs={"mrn": patient.mrn})) for t in CHART_TABS]
+    tabs = [(section, reverse(section.url_name, kwargs={"mrn": patient.mrn})) for section in chart_sections()]
     chart = {
         "patient": patient,
         "tab": tab,
-        "tab_label": TAB_LABELS[tab],
+        "tab_label": chart_section(tab).label,
         "tabs": tabs,
         "storyboard_allergies": list(selectors.allergies_active(patient)),
         "storyboard_vitals": selectors.vitals_latest(patient),

@@ -21,8 +21,8 @@ from datetime import datetime
 
 from django.urls import reverse
 
+from clinical.chart_sections import chart_section
 from harness.oracles import Policy
-from harness.rubrics.trajectory import SECTIONS
 from orders.models import Priority
 
 BROWSER_ORACLES: dict[str, Policy] = {}
@@ -171,7 +171,7 @@ def fill(bid: str, value: str):
 
 def open_section(mrn: str, section: str):
     """Open a section of the patient's chart by its address, as typed in the address bar."""
-    return (yield from act({"type": "goto", "url": reverse(SECTIONS[section], kwargs={"mrn": mrn})}))
+    return (yield from act({"type": "goto", "url": reverse(chart_section(section).url_name, kwargs={"mrn": mrn})}))
 
 
 def search_orderable(query: str, code: str):

@@ -6,8 +6,12 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from clinical import services as clinical_services
+        from clinical.chart_sections import chart_section_register
         from orders.services import medication_owning_order
 
         # The medication-list entry a signed order started stops with its order, not from the list.
         if medication_owning_order not in clinical_services.MEDICATION_STOP_GUARDS:
             clinical_services.MEDICATION_STOP_GUARDS.append(medication_owning_order)
+
+        # The Orders tab sits between Vitals and Encounters.
+        chart_section_register(name="orders", label="Orders", url_name="orders:chart_orders", order=70)

@@ -11,6 +11,7 @@ from pydantic import Field
 from agentenv.actions.common import MRN_DESCRIPTION, iso, observation_json, patient_for, patient_header, route
 from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
 from clinical import selectors
+from clinical.chart_sections import chart_section
 
 MAX_ROWS = 200
 
@@ -30,7 +31,10 @@ class OpenChart(Action):
     mrn: str = Field(min_length=1, max_length=20, description="MRN of the patient whose chart to open.")
 
 
-ChartSection = Literal[
+# The chart sections this action reads: every one but orders, which the order actions read. Listed here, not
+# taken from clinical.chart_sections, because the schema is built on import, before the apps have registered
+# their sections; AgentenvConfig.ready() checks that each is registered, and the registry gives its page.
+ReadableSection = Literal[
     "summary", "problems", "medications", "allergies", "results", "vitals",
     "encounters", "immunizations", "procedures", "notes",
 ]
@@ -40,7 +44,7 @@ class ReadChartSection(Action):
     """Read one section of a chart, as the matching chart tab shows it."""
 
     type: Literal["read_chart_section"] = Field(description="Action type.")
-    section: ChartSection = Field(description="Which chart section to read.")
+    section: ReadableSection = Field(description="Which chart section to read.")
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
     limit: int = Field(50, ge=1, le=MAX_ROWS, description="Most rows to return for list sections.")
 
@@ -180,26 +184,12 @@ def _section(section: str, patient, limit: int) -> dict:
     ]}
 
 
-SECTION_ROUTES = {
-    "summary": "clinical:chart_summary",
-    "problems": "clinical:chart_problems",
-    "medications": "clinical:chart_medications",
-    "allergies": "clinical:chart_allergies",
-    "results": "clinical:chart_results",
-    "vitals": "clinical:chart_vitals",
-    "encounters": "clinical:chart_encounters",
-    "immunizations": "clinical:chart_immunizations",
-    "procedures": "clinical:chart_procedures",
-    "notes": "notes:chart_notes",
-}
-
-
 @action(ReadChartSection)
 def read_chart_section(act: ReadChartSection, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
     return ActionResult(
         data={"mrn": patient.mrn, "section": act.section, **_section(act.section, patient, act.limit)},
-        route=route(SECTION_ROUTES[act.section], mrn=patient.mrn),
+        route=route(chart_section(act.section).url_name, mrn=patient.mrn),
         open_mrn=patient.mrn,
     )
 

@@ -3,10 +3,12 @@ on the episode's own database; a bad action is an observation with a penalty."""
 
 import pytest
 
+from agentenv.actions.registry import action_schemas
 from agentenv.models import Episode
 from agentenv.rewards import INVALID_ACTION_PENALTY
 from agentenv.routing import bind_episode
 from agentenv.tests.conftest import EPISODE_DBS, JAMES_MRN, MARIA_MRN, act, start
+from clinical.chart_sections import chart_sections
 from clinical.models import AuditEvent, Condition, Patient
 
 pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
@@ -44,6 +46,12 @@ def test_it_reads_every_chart_section_of_the_open_chart(alice):
         assert step.error == "", section
         assert key in step.observation["last_action_result"], section
         assert step.observation["route"].startswith(f"/patients/{MARIA_MRN}/"), section
+
+
+def test_it_offers_every_chart_section_but_orders_which_the_order_actions_read():
+    offered = action_schemas()["read_chart_section"]["properties"]["section"]["enum"]
+    assert offered == [section.name for section in chart_sections() if section.name != "orders"]
+    assert offered == list(SECTION_KEYS)
 
 
 def test_it_shows_the_problem_list_and_latest_labs_from_the_seed(alice):

@@ -1,16 +1,18 @@
 """Criteria on the trajectory: where the agent looked, and how many steps it took."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from django.urls import reverse
 from pydantic import Field
 
-from agentenv.actions.chart import SECTION_ROUTES
+from agentenv.actions.chart import ReadableSection
+from clinical.chart_sections import chart_section
 from harness.rubrics.base import Constraint, Criterion, CriterionResult, RubricContext, severity_field
 
-# Chart sections by name, as read_chart_section names them, and the page each is; plus the
-# orders page, which a browser reaches as a tab and an API agent through the order actions.
-SECTIONS = {**SECTION_ROUTES, "orders": "orders:chart_orders"}
+# Every chart section by name: those read_chart_section reads, plus orders, which a browser reaches as a tab and an
+# API agent through the order actions. Static for the schema, like ReadableSection (HarnessConfig.ready() checks
+# that each is registered); clinical.chart_sections gives each one's page.
+SECTIONS = (*get_args(ReadableSection), "orders")
 
 
 def _path(route: str) -> str:
@@ -24,7 +26,7 @@ class SectionVisited(Criterion):
     section: Literal[tuple(SECTIONS)] = Field(description=f"One of {', '.join(SECTIONS)}.")  # type: ignore[valid-type]
 
     def check(self, ctx: RubricContext) -> CriterionResult:
-        page = reverse(SECTIONS[self.section], kwargs={"mrn": ctx.patient_mrn})
+        page = reverse(chart_section(self.section).url_name, kwargs={"mrn": ctx.patient_mrn})
         # The summary is the chart's root: every other section's path starts with it.
         exact = self.section == "summary"
         for route in ctx.routes:

@@ -1,8 +1,11 @@
 """Trajectory criteria: chart sections visited (browser pages or semantic reads), step budgets."""
 
 import pytest
+from django.urls import reverse
 
-from harness.rubrics.base import criterion_parse
+from clinical.chart_sections import chart_sections
+from harness.rubrics.base import RubricError, criterion_parse
+from harness.rubrics.trajectory import SECTIONS
 from harness.tests.support import check
 
 MRN = "E1001"
@@ -16,6 +19,15 @@ MRN = "E1001"
 ])
 def test_it_finds_the_section_among_the_routes(section, routes):
     assert check({"kind": "section_visited", "section": section}, patient_mrn=MRN, routes=routes).passed
+
+
+def test_it_knows_every_chart_section_by_its_registered_page():
+    assert sorted(SECTIONS) == sorted(section.name for section in chart_sections())
+    for section in chart_sections():
+        page = reverse(section.url_name, kwargs={"mrn": MRN})
+        assert check({"kind": "section_visited", "section": section.name}, patient_mrn=MRN, routes=[page]).passed
+    with pytest.raises(RubricError):
+        criterion_parse({"kind": "section_visited", "section": "labs"})
 
 
 def test_it_needs_the_task_patients_chart_and_the_exact_summary_page():

@@ -9,6 +9,7 @@ from importlib import util
 import pytest
 from django.core.management import CommandError, call_command
 
+from conftest import require_service
 from seeddata import population
 from seeddata.compaction import CHART_TYPES, CompactionRules, compact_bundle
 from seeddata.population import (
@@ -20,7 +21,6 @@ from seeddata.population import (
     verify_population,
     write_bundles,
 )
-from conftest import require_service
 
 PATIENT_URL = "urn:uuid:patient-alice"
 
