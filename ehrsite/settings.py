@@ -189,11 +189,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # 3.1: the action schemas are JSON Schema (pydantic), where "null" is a type.
     "OAS_VERSION": "3.1.0",
+    # The API is JSON: only JSON bodies are documented (an action is a nested object, which no form can carry).
+    "PARSER_WHITELIST": ["ehrsite.nul_bytes.NulSafeJSONParser"],
     # The episode's mode appears in the reset request and the episode state: one enum.
     "ENUM_NAME_OVERRIDES": {"EpisodeModeEnum": "agentenv.models.Episode.Mode", "ResetModeEnum": ["api", "browser"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "agentenv.openapi.document_unauthorized",
+        "agentenv.openapi.document_common_errors",
     ],
 }
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.

@@ -24,8 +24,10 @@ class TaskListApi(APIView):
         operation_id="task_list",
         summary="Published tasks: reset with {\"task_id\": ..., \"seed\": n}",
         parameters=[
-            OpenApiParameter("tier", str, enum=Task.Tier.values, description="Only tasks of this tier."),
-            OpenApiParameter("domain", str, enum=Task.Domain.values, description="Only tasks of this clinical domain."),
+            # Empty, like absent, means any (as an HTML form's "all" option sends it).
+            OpenApiParameter("tier", str, enum=["", *Task.Tier.values], description="Only tasks of this tier."),
+            OpenApiParameter("domain", str, enum=["", *Task.Domain.values],
+                             description="Only tasks of this clinical domain."),
         ],
         responses={200: OutputSerializer(many=True)},
     )
