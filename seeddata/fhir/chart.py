@@ -24,7 +24,7 @@ from seeddata.fhir import elements as el
 from seeddata.fhir.observations import import_observations, import_reports
 from seeddata.fhir.references import NPI_SYSTEM
 from seeddata.fhir.registry import FhirImportError, ImportContext, Skip
-from seeddata.fhir.writing import import_rows, upsert
+from seeddata.fhir.writing import MALFORMED, import_rows, upsert
 
 CodeSystem = m.CodeSystem
 # TextChoices.values builds a new list on every access: read them once.
@@ -138,8 +138,12 @@ def import_patient(resource: Patient, ctx: ImportContext) -> m.Patient:
         patient = _patient(resource, ctx)
     except Skip as skip:
         raise FhirImportError(f"Patient/{resource.id}: {skip}") from None
+    except FhirImportError:
+        raise
+    except MALFORMED as error:
+        raise FhirImportError(f"Patient/{resource.id}: an element of a shape R4 does not allow ({error})") from None
     # The code status and primary care provider may have been set in the EHR since.
-    upsert(m.Patient, [patient], using=ctx.using, keep=("code_status", "pcp"))
+    upsert(m.Patient, [patient], using=ctx.using, keep=("code_status", "pcp"), shortened=ctx.result.shortened)
     ctx.result.add_imported("Patient")
     return patient
 

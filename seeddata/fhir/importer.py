@@ -7,6 +7,7 @@ skipped, with the reason, never silently dropped.
 """
 
 import logging
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -55,6 +56,8 @@ UNSUPPORTED = "unsupported resource type"
 # Synthea's default export puts these in bundles of their own, without a patient.
 DIRECTORY_TYPES = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location"})
 FHIR_ID_MAX_LENGTH = 64
+# R4's id type: what may follow "Patient/" in a URL, and nothing a path or a query could misread.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # Never read, and a good part of what fhirclient would otherwise spend its time on.
 UNREAD_KEYS = frozenset({"meta", "text"})
 PROGRESS_MIN_BUNDLES = 20
@@ -88,6 +91,8 @@ def _entry(number: int, entry: object) -> tuple[str, dict]:
     if not isinstance(resource.get("resourceType"), str):
         raise FhirImportError(f"entry {number}: resource has no resourceType")
     full_url = entry.get("fullUrl") or ""
+    if not isinstance(full_url, str):
+        raise FhirImportError(f"entry {number}: fullUrl is JSON {_json_kind(full_url)}, not a string")
     if not resource.get("id") and full_url:
         # Transaction bundles may name a resource by its fullUrl alone.
         resource = {**resource, "id": full_url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]}
@@ -108,8 +113,17 @@ def _importers() -> dict[str, tuple]:
     return {"Patient": (PATIENT_CLASS, None), **extra, **DIRECTORY_STAGES, **CHART_STAGES}
 
 
+def _without_nulls(value):
+    """R4 JSON has no nulls (an absent element is left out): drop them, so no reader meets a None in a list."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value if item is not None]
+    return value
+
+
 def _parse(resource_class, raw: dict, result: ImportResult):
-    raw = {key: value for key, value in raw.items() if key not in UNREAD_KEYS}
+    raw = {key: _without_nulls(value) for key, value in raw.items() if key not in UNREAD_KEYS and value is not None}
     try:
         return resource_class(raw, strict=True)
     except FHIRValidationError:
@@ -122,7 +136,11 @@ def _id_problem(raw: dict) -> str:
     fhir_id = raw.get("id")
     if not isinstance(fhir_id, str) or not fhir_id:
         return "no id"
-    return f"id longer than {FHIR_ID_MAX_LENGTH} characters" if len(fhir_id) > FHIR_ID_MAX_LENGTH else ""
+    if len(fhir_id) > FHIR_ID_MAX_LENGTH:
+        return f"id longer than {FHIR_ID_MAX_LENGTH} characters"
+    if not FHIR_ID.fullmatch(fhir_id):
+        return f"id {fhir_id[:40]!r} that is not a FHIR id (letters, digits, '-' and '.' only)"
+    return ""
 
 
 def _plan(entries: list[tuple[str, dict]], result: ImportResult) -> dict[str, list]:

@@ -74,3 +74,5 @@ def parse_json(raw: RawBundle) -> object:
     except json.JSONDecodeError as error:
         where = f"column {error.colno}" if raw.one_per_line else f"line {error.lineno}, column {error.colno}"
         raise FhirImportError(f"not valid JSON ({where})") from None
+    except RecursionError:
+        raise FhirImportError("JSON nested too deeply to be a FHIR bundle") from None

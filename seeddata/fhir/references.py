@@ -47,9 +47,12 @@ class BundleIndex:
         self._by_address[f"{target.resource_type}/{target.id}"] = target
         if full_url:
             self._by_address[full_url] = target
-        for identifier in raw.get("identifier") or []:
-            if isinstance(identifier, dict) and identifier.get("value"):
-                system, value = identifier.get("system", ""), identifier["value"]
+        identifiers = raw.get("identifier")
+        for identifier in identifiers if isinstance(identifiers, list) else []:
+            # Raw JSON, not yet checked by fhirclient: an identifier of any other shape cannot be referenced.
+            system, value = (identifier.get("system", ""), identifier.get("value")) if isinstance(identifier, dict) \
+                else ("", None)
+            if isinstance(system, str) and isinstance(value, str) and value:
                 self._by_identifier[(target.resource_type, system, value)] = target.id
                 self._by_identifier.setdefault((target.resource_type, "", value), target.id)
 

@@ -23,6 +23,8 @@ class ImportCounts:
     counts: dict[str, Counter] = field(default_factory=dict)
     # Resources fhirclient rejected in strict mode and that were read leniently instead.
     lenient: Counter = field(default_factory=Counter)
+    # Values longer than their column, cut to fit: {"Patient.family_name": 1}.
+    shortened: Counter = field(default_factory=Counter)
     errors: list[ImportFailure] = field(default_factory=list)
     elapsed: float = 0.0
 
@@ -54,6 +56,7 @@ class ImportCounts:
         for resource_type, counts in other.counts.items():
             self.counts.setdefault(resource_type, Counter()).update(counts)
         self.lenient.update(other.lenient)
+        self.shortened.update(other.shortened)
         self.errors.extend(other.errors)
 
     def _selected(self, resource_type: str | None) -> list[Counter]:
@@ -131,4 +134,7 @@ def render_table(counts: ImportCounts) -> str:
     if counts.lenient:
         lenient = ", ".join(f"{t} {n}" for t, n in sorted(counts.lenient.items()))
         lines.append(f"Read leniently (not valid to fhirclient's strict R4 model): {lenient}")
+    if counts.shortened:
+        shortened = ", ".join(f"{column} {n}" for column, n in sorted(counts.shortened.items()))
+        lines.append(f"Cut to the length of their column: {shortened}")
     return "\n".join(lines)
