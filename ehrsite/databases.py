@@ -70,3 +70,21 @@ def database_settings(database_url: str, data_dir: Path) -> dict:
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with sqlite:/// or postgres://; got {database_url!r}"
     )
+
+
+def unreachable_database_message(error: Exception, databases: dict) -> str:
+    """What to do about a database the server cannot open, in a few lines instead of a driver traceback
+    ("" when the error is not about reaching a configured PostgreSQL database)."""
+    text = str(error)
+    for alias, config in databases.items():
+        if config.get("ENGINE") != "django.db.backends.postgresql" or f'"{config["NAME"]}"' not in text:
+            continue
+        host, port, user = config["HOST"] or "localhost", config["PORT"] or "5432", config["USER"] or "postgres"
+        if "does not exist" in text:
+            how = (f"Create it: createdb -h {host} -p {port} -U {user} {config['NAME']}"
+                   if alias == "default" else "`manage.py build_golden` creates it.")
+            return f"The PostgreSQL database {config['NAME']!r} ({alias}) does not exist on {host}:{port}. {how}"
+    if "connection" in text and ("refused" in text or "failed" in text):
+        return (f"Cannot reach PostgreSQL ({text.splitlines()[0][:200]}). Start it, fix DATABASE_URL, "
+                "or unset DATABASE_URL to use the embedded SQLite default.")
+    return ""

@@ -1,11 +1,16 @@
 """Settings come from the environment and fail loudly on values they cannot use."""
 
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import ConnectionHandler
 
+from conftest import require_service
 from ehrsite.databases import database_settings
 from ehrsite.env import env_bool, env_int, env_list
 
@@ -85,3 +90,38 @@ def test_the_asgi_application_routes_http_and_websockets():
     from ehrsite.asgi import application
 
     assert set(application.application_mapping) == {"http", "websocket"}
+
+
+def _manage(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_an_unreachable_postgres_is_a_short_error_not_a_traceback():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = _manage("migrate", database_url=f"postgres://postgres@127.0.0.1:{port}/ehrgym")
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("Error: Cannot reach PostgreSQL (connection failed")
+    assert "unset DATABASE_URL to use the embedded SQLite default" in run.stderr and len(run.stderr.splitlines()) == 1
+
+
+def test_a_missing_postgres_database_says_how_to_create_it():
+    require_service(_postgres_reachable(), "PostgreSQL at 127.0.0.1:5432")
+    run = _manage("migrate", database_url="postgres://postgres@127.0.0.1:5432/ehrgym_no_such_database")
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == ("Error: The PostgreSQL database 'ehrgym_no_such_database' (default) does not exist "
+                                  "on 127.0.0.1:5432. Create it: createdb -h 127.0.0.1 -p 5432 -U postgres "
+                                  "ehrgym_no_such_database")
+
+
+def _postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(dbname="postgres", host="127.0.0.1", port=5432, user="postgres", connect_timeout=3).close()
+    except Exception:
+        return False
+    return True
