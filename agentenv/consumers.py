@@ -34,6 +34,7 @@ MESSAGE_TOO_BIG = "MESSAGE_TOO_BIG"
 UNKNOWN_TYPE = "UNKNOWN_TYPE"
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: a service it needs is down for now
 CLOSE_MESSAGE_TOO_BIG = 4413  # as HTTP 413 (the server may send only 1000 and 3000-4999; RFC 6455 1009 is not one)
 
 
@@ -81,6 +82,10 @@ def _from_episode_browser(scope) -> bool:
 class OpenEnvConsumer(AsyncWebsocketConsumer):
     """One OpenEnv session per connection: reset starts an episode (closing this connection's
     previous one), step and state act on it, close or disconnect closes it."""
+
+    # Nothing is sent to this socket through the channel layer: without one, a Redis outage (the layer
+    # with REDIS_URL) cannot end the session, which needs only the database.
+    channel_layer_alias = None
 
     async def __call__(self, scope, receive, send):
         async with ThreadSensitiveContext():
@@ -189,8 +194,19 @@ class SpectatorConsumer(AsyncJsonWebsocketConsumer):
             return
         # Joined before the backlog is sent: a step committed in between arrives twice
         # (the page keeps one of each index), never not at all.
-        self.group = spectator.group_name(backlog[0]["episode_id"])
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = spectator.group_name(backlog[0]["episode_id"])
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as error:  # Redis (the layer with REDIS_URL) is down: the steps so far, then a clear end
+            logger.warning("a spectator of episode %s cannot follow new steps: %s", episode_id, error)
+            await self.accept()
+            for message in backlog:
+                await self.send_json(message)
+            await self.send_json({"type": "error", "detail": "New steps cannot be followed live: the channel layer "
+                                  f"is unreachable ({type(error).__name__}). Reload the page later."})
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
+        self.group = group
         await self.accept()
         for message in backlog:
             await self.send_json(message)

@@ -92,6 +92,9 @@
       if (message.episode) showEpisode(message.episode);
     } else if (message.kind === "episode") {
       showEpisode(message);
+    } else if (message.type === "error") {
+      live.textContent = "not live";  // the server says why, and closes
+      live.title = message.detail;
     }
   });
 })();
