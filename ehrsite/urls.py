@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("orders.urls")),
 ]
 handler404 = "clinical.views.not_found"
+handler500 = "ehrsite.errors.server_error"
 urlpatterns += [
     path("openenv/", include("agentenv.openenv.urls")),
     path("", include("agentenv.spectator_urls")),

@@ -139,3 +139,25 @@ def test_the_openapi_document_has_no_warnings_and_states_auth_and_the_reset_rule
     rule = schema["components"]["schemas"]["ResetRequest"]["anyOf"]
     assert [option["required"] for option in rule] == [["task_id"], ["patient_mrn", "instruction"]]
     assert "401" in schema["paths"]["/openenv/step"]["post"]["responses"]
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_on_the_api_is_json_and_on_a_page_the_ehrs_error_page(monkeypatch, django_user_model):
+    from rest_framework.test import APIClient
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("agentenv.apis.action_schemas", broken)
+    api = APIClient(raise_request_exception=False)
+    api.force_authenticate(django_user_model.objects.create_user("fay"))
+    response = api.get("/api/v1/actions")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Internal server error: the server's log has the details."}
+
+    monkeypatch.setattr("clinical.views.chart_patient", lambda mrn: broken())
+    browser = Client(raise_request_exception=False)
+    browser.force_login(django_user_model.objects.get(username="fay"))
+    page = browser.get("/patients/E1000001/")
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+    assert 'data-testid="server-error"' in page.content.decode()
