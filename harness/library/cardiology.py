@@ -1,5 +1,7 @@
 """Cardiology: lipids, chest pain and heart-failure admissions."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
 from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
@@ -112,6 +114,15 @@ def chest_pain_rule_out(instance):
     yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
     yield from sign_answering_alerts(mrn, override_reason="Suspected ACS: benefit of the loading dose outweighs "
                                                           "the flagged risk.")
+    yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
+
+
+@browser_oracle("cardiology.chest-pain-rule-out")
+def chest_pain_rule_out_in_browser(instance):
+    """Apply the chest-pain order set as built and sign it, answering the alerts on the review page."""
+    yield from browser.open_section(instance.patient_mrn, "orders")
+    yield from browser.click("order-set-chest-pain")
+    yield from browser.sign_orders("Suspected ACS: benefit of the loading dose outweighs the flagged risk.")
     yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
 
 

@@ -1,5 +1,7 @@
 """Documentation: notes that state chart findings in real sentences."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import template
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
@@ -102,6 +104,22 @@ def glycemic_progress_note(instance):
             "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in "
             "three to six months.")
     yield from write_and_sign_note(mrn, "progress", f"Follow-up: {p['problem']}", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+@browser_oracle("documentation.glycemic-progress-note")
+def glycemic_progress_note_in_browser(instance):
+    """Read the newest A1c off Results Review, then write and sign the progress note stating it."""
+    p = instance.params
+    results = yield from browser.open_section(instance.patient_mrn, "results")
+    a1c, _, drawn = browser.latest_result(results, ["4548-4"])
+    yield from browser.click("chart-tab-notes")
+    yield from browser.write_note("Progress Note", f"Follow-up: {p['problem']}", (
+        f"Seen today for follow-up of {p['problem']}.\n"
+        f"Assessment: The patient has {p['problem']}, and the most recent hemoglobin A1c was {a1c}% on "
+        f"{drawn:%Y-%m-%d}.\n"
+        "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in three "
+        "to six months."))
     yield {"type": "finish", "message": "Progress note signed."}
 
 

@@ -1,5 +1,7 @@
 """Infectious disease: cultures, urinary tract infection, pneumonia and sepsis."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import template
 from harness.library.emergency_care import (
     BODY_WEIGHT,
@@ -266,4 +268,28 @@ def sepsis_penicillin_allergy(instance):
            "frequency": "Q8H", "priority": "stat", "indication": "Sepsis, source unknown; penicillin allergy"}
     yield from sign_answering_alerts(mrn, override_reason="Sepsis: empiric therapy needed now; benefit outweighs "
                                                           "the flagged risk.")
+    yield {"type": "finish", "message": "Sepsis bundle signed."}
+
+
+@browser_oracle("infectious-disease.sepsis-penicillin-allergy")
+def sepsis_penicillin_allergy_in_browser(instance):
+    """Check the allergy list and the latest weight, apply the sepsis set, dose its saline bolus (30 mL/kg) and
+    vancomycin (20 mg/kg) by that weight, swap its penicillin for cefepime if allergic, sign."""
+    allergies = yield from browser.open_section(instance.patient_mrn, "allergies")
+    # Penicillins are the -cillins (penicillin V, amoxicillin, piperacillin...).
+    allergic = any("cillin" in substance.lower() for substance in browser.active_allergy_list(allergies))
+    weight = browser.storyboard_vital(allergies, "Weight")
+    yield from browser.click("chart-tab-orders")
+    pended = yield from browser.click("order-set-sepsis")
+    # 30 mL/kg and 20 mg/kg, to the nearest 250, at most 4 L and 3 g (as the semantic oracle doses them).
+    bolus, vancomycin = min(round(30 * weight / 250) * 250, 4000), min(round(20 * weight / 250) * 250, 3000)
+    pended = yield from browser.edit_pended(pended, "sodium chloride", {"dose": str(bolus)})
+    pended = yield from browser.edit_pended(pended, "vancomycin", {"dose": str(vancomycin)})
+    if allergic:
+        row = browser.pended_row(pended, "piperacillin")
+        if row is not None:
+            yield from browser.click(row.find(role="button", bid_prefix="pended-order-remove-").bid)
+        yield from browser.place_order("cefepime", "1665088", {"dose": "2000", "route": "IV – Intravenous",
+                                                               "frequency": "Every 8 hours", "priority": "STAT"})
+    yield from browser.sign_orders("Sepsis: empiric therapy needed now; benefit outweighs the flagged risk.")
     yield {"type": "finish", "message": "Sepsis bundle signed."}

@@ -2,8 +2,11 @@
 
 from datetime import datetime
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template, trend_answer
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
+from orders.models import Priority
 
 LATEST_RESULT = template(
     task_id="ehr/laboratory-medicine.latest-result-v1",
@@ -43,6 +46,14 @@ def latest_result(instance):
     """Query each LOINC code of the analyte and answer with the newest numeric result."""
     row = yield from newest_numeric_of(instance.patient_mrn, instance.params["loincs"])
     yield {"type": "answer", "answer": f"{row['value']} {row['unit']}"}
+
+
+@browser_oracle("laboratory-medicine.latest-result")
+def latest_result_in_browser(instance):
+    """Read the newest value of the analyte (any of its codes) off Results Review."""
+    results = yield from browser.open_section(instance.patient_mrn, "results")
+    value, unit, _ = browser.latest_result(results, instance.params["loincs"])
+    yield {"type": "answer", "answer": f"{value} {unit}"}
 
 
 # --- Trends, earlier results, abnormal renal function -------------------------------------
@@ -204,4 +215,13 @@ def elevated_creatinine_follow_up(instance):
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": BMP, "priority": instance.params["priority"],
                     "indication": "Elevated creatinine: recheck renal function"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)])  # warnings only: nothing to override
+    yield {"type": "finish", "message": "Repeat BMP ordered."}
+
+
+@browser_oracle("laboratory-medicine.elevated-creatinine-follow-up")
+def elevated_creatinine_follow_up_in_browser(instance):
+    yield from browser.open_section(instance.patient_mrn, "orders")
+    priority = Priority(instance.params["priority"]).label  # as the composer's drop-down shows it
+    yield from browser.place_order("basic metabolic panel", "24321-2", {"priority": priority})
+    yield from browser.sign_orders("Renal function recheck is indicated.")
     yield {"type": "finish", "message": "Repeat BMP ordered."}

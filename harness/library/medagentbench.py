@@ -11,6 +11,8 @@ their branches into variants (selector observation_draw), each with the rubric t
 
 from datetime import datetime, timedelta
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -75,6 +77,25 @@ def find_mrn(instance):
     rows = [r for r in found["last_action_result"]["patients"] if r["birth_date"] == p["dob"]
             and r["name"] == p["patient_name"]]
     yield {"type": "answer", "answer": rows[0]["mrn"]}
+
+
+@browser_oracle("medagentbench.find-mrn")
+def find_mrn_in_browser(instance):
+    """Look the patient up by birth date in the toolbar; read the MRN off the chart or the match list."""
+    p = instance.params
+    yield from browser.fill("toolbar-lookup-input", p["dob"])
+    tree = yield from browser.act({"type": "press", "bid": "toolbar-lookup-input", "key_comb": "Enter"})
+    born = datetime.fromisoformat(p["dob"]).strftime("%m/%d/%Y")
+    if tree.has(bid="storyboard-mrn"):  # one patient has that birth date: the lookup opened the chart
+        if tree.find(bid="storyboard-name").name != p["patient_name"] or tree.find(bid="storyboard-dob").name != born:
+            raise browser.PageError("the lookup opened another patient's chart")
+        mrn = tree.find(bid="storyboard-mrn").name
+    else:
+        mrn = next((cells[1] for row in browser.table_rows(tree, "lookup-results")
+                    if (cells := row.cells())[0] == p["patient_name"] and cells[2] == born), None)
+        if mrn is None:
+            raise browser.PageError(f"no {p['patient_name']} born {born} among the matches")
+    yield {"type": "answer", "answer": mrn}
 
 
 # 2 -----------------------------------------------------------------------------------------
@@ -406,6 +427,14 @@ def orthopedic_referral(instance):
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": ORTHO_REFERRAL, "priority": "routine",
                     "consult_question": instance.params["reason"]}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
+    yield {"type": "finish", "message": "Orthopedic referral signed."}
+
+
+@browser_oracle("medagentbench.orthopedic-referral")
+def orthopedic_referral_in_browser(instance):
+    yield from browser.open_section(instance.patient_mrn, "orders")
+    yield from browser.place_order("orthopedic referral", "183545006", {"consult_question": instance.params["reason"]})
+    yield from browser.sign_orders("Referral is indicated.")
     yield {"type": "finish", "message": "Orthopedic referral signed."}
 
 

@@ -1,5 +1,7 @@
 """Navigation and chart review: finding what the chart says, and acting on it."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
 from harness.oracles import oracle
 
@@ -62,6 +64,20 @@ def active_allergies(instance):
     observation = yield {"type": "read_chart_section", "mrn": instance.patient_mrn, "section": "allergies",
                          "limit": 200}
     active = _active_allergies(observation)
+    yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
+
+
+@browser_oracle("navigation.active-allergies")
+def active_allergies_in_browser(instance):
+    """From the patient list to the chart's allergy list by search and clicks; name the active ones."""
+    mrn = instance.patient_mrn
+    yield from browser.fill("patient-list-search", mrn)
+    found = yield from browser.act({"type": "press", "bid": "patient-list-search", "key_comb": "Enter"})
+    row = next((r for r in browser.table_rows(found, "patient-list-table") if r.cells()[1] == mrn), None)
+    if row is None:
+        raise browser.PageError(f"MRN {mrn} is not in the patient list")
+    yield from browser.click(row.find(role="link").bid)
+    active = browser.active_allergy_list((yield from browser.click("chart-tab-allergies")))
     yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
 
 

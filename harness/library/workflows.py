@@ -4,6 +4,8 @@ Pediatrics, behavioral health, palliative care, nephrology, pulmonology and card
 vitals, orders, code status and notes chained the way a clinician works through a visit.
 """
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
@@ -136,6 +138,22 @@ def depression_screen_review_note(instance):
             "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach "
             "us sooner if their mood worsens or they have any thoughts of self-harm.")
     yield from write_and_sign_note(mrn, "progress", "Depression screening review", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+@browser_oracle("workflows.depression-screen-review-note")
+def depression_screen_review_note_in_browser(instance):
+    """Review the screening score in Results Review, then document it in a signed progress note."""
+    p = instance.params
+    results = yield from browser.open_section(instance.patient_mrn, "results")
+    score, _, drawn = browser.latest_result(results, p["loincs"])
+    yield from browser.click("chart-tab-notes")
+    yield from browser.write_note("Progress Note", "Depression screening review", (
+        "Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n"
+        f"Assessment: The most recent {p['screen']} total score was {score} on {drawn:%Y-%m-%d}, and we reviewed "
+        "it together with the patient.\n"
+        "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach us "
+        "sooner if their mood worsens or they have any thoughts of self-harm."))
     yield {"type": "finish", "message": "Progress note signed."}
 
 
