@@ -3,6 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria
 from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
 
@@ -100,8 +101,7 @@ CHEST_PAIN = template(
         NITROGLYCERIN_PRN,
         *CHEST_PAIN_WORKUP,
         {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="cardiology.chest-pain-rule-out",
@@ -161,8 +161,7 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
         {"kind": "order_absent", "label": "No aspirin for an aspirin-allergic patient", "ingredient": "aspirin",
          "drug_class": "salicylate"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 15},
+        *closing_criteria(15),
     ],
     step_limit=30,
     oracle="cardiology.chest-pain-aspirin-allergy",
@@ -242,8 +241,7 @@ HEART_FAILURE_ADMISSION = template(
          "ingredient": "enoxaparin", "dose": "{enoxaparin}", "route": "SC", "frequency": ["DAILY", "Q24H"],
          "priority": ROUTINE_OR_URGENT},
         {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 15},
+        *closing_criteria(15),
     ],
     step_limit=30,
     oracle="cardiology.heart-failure-admission",

@@ -3,6 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
+from harness.library.builders import closing_criteria, vitals_recorded
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
@@ -38,8 +39,7 @@ PROGRESS_NOTE_LAB = template(
          "note_type": "progress",
          "findings": [{"name": "{analyte} with its value and unit", "terms": "{terms}",
                        "values": "{result_values}", "units": ["{result_unit}"]}]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.progress-note-lab-result",
@@ -85,8 +85,7 @@ A1C_PROGRESS_NOTE = template(
                       {"name": "the A1c with its value", "terms": ["a1c", "hba1c", "glycated hemoglobin"],
                        "values": "{a1c_values}", "units": ["%"]}]},
         {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.glycemic-progress-note",
@@ -148,9 +147,7 @@ ED_H_AND_P = template(
     ],
     facts={"potassium": {"fact": "latest_observation", "loincs": POTASSIUM}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Arrival vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        vitals_recorded("Arrival vitals recorded", "sbp", "dbp", "hr", "rr", "temp", "spo2", weight=2),
         {"kind": "note_signed", "weight": 3, "label": "Signed H&P states the complaint, the arrival blood pressure "
                                                       "and a potassium of {potassium} {potassium_unit}",
          "note_type": "h_and_p",
@@ -159,8 +156,7 @@ ED_H_AND_P = template(
                        "values": ["{sbp}/{dbp}"]},
                       {"name": "potassium with its value", "terms": ["potassium", "k+"],
                        "values": "{potassium_values}", "units": ["{potassium_unit}"]}]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="documentation.ed-history-and-physical",
@@ -213,8 +209,7 @@ DISCHARGE_MEDS = template(
         {"kind": "note_signed", "weight": 3, "label": "Signed discharge summary states that {drug} continues",
          "note_type": "discharge", "findings": [{"name": "{drug}", "terms": ["{drug}"]}]},
         {"kind": "section_visited", "section": "medications", "label": "The medication list was reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.discharge-summary-medications",

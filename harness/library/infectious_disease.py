@@ -3,6 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
+from harness.library.builders import closing_criteria
 from harness.library.emergency_care import (
     BODY_WEIGHT,
     NORMAL_SALINE,
@@ -36,8 +37,7 @@ URINE_STUDIES = template(
         {"kind": "order_placed", "weight": 2, "label": "Urine culture, routine", "code": "630-4",
          "priority": "routine"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the two urine studies"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="infectious-disease.urine-studies",
@@ -91,8 +91,7 @@ CYSTITIS = template(
         {"kind": "order_absent", "label": "No fluoroquinolone for uncomplicated cystitis",
          "drug_class": "fluoroquinolone"},
         {"kind": "no_extra_orders", "label": "One antibiotic, nothing else", "order_types": ["medication"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=20,
     oracle="infectious-disease.uncomplicated-cystitis",
@@ -160,8 +159,7 @@ PNEUMONIA_ADMISSION = template(
          "priority": ROUTINE_OR_URGENT},
         # Blood cultures (in the set) are neither asked for nor an extra: a judgement call in non-severe CAP.
         {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders", "allow_codes": ["600-7"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="infectious-disease.pneumonia-admission",
@@ -241,8 +239,7 @@ SEPSIS_PENICILLIN_ALLERGY = template(
         {"kind": "order_absent", "label": "No penicillin for a penicillin-allergic patient",
          "drug_class": "penicillin"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the sepsis bundle"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 20},
+        *closing_criteria(20),
     ],
     step_limit=30,
     oracle="infectious-disease.sepsis-penicillin-allergy",

@@ -5,6 +5,7 @@ from datetime import datetime
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template, trend_answer
+from harness.library.builders import closing_criteria, no_order_of, signed_order
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 from orders.models import Priority
 
@@ -196,13 +197,10 @@ ELEVATED_CREATININE = template(
     ],
     facts={"creatinine": {"fact": "latest_observation", "loincs": CREATININE_CODES}},
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Repeat BMP, {priority}, signed", "code": BMP,
-         "priority": "{priority}", "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID with impaired renal function", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        signed_order("Repeat BMP, {priority}, signed", BMP, weight=3, priority="{priority}"),
+        no_order_of("No NSAID with impaired renal function", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the BMP", "allow_codes": [BMP]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
+        *closing_criteria(8),
     ],
     step_limit=15,
     oracle="laboratory-medicine.elevated-creatinine-follow-up",

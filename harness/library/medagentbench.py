@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria, signed_order, vitals_recorded
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
@@ -62,8 +63,7 @@ FIND_MRN = template(
     variants=[{}],
     rubric=[
         {"kind": "answer_matches", "label": "The patient's MRN", "expected": "{mrn}", "match": "mrn"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 6},
+        *closing_criteria(6),
     ],
     step_limit=12,
     oracle="medagentbench.find-mrn",
@@ -140,10 +140,8 @@ RECORD_BP = template(
     patient_selector={"age_min": 18},
     variants=[{"sbp": 118, "dbp": 77}, {"sbp": 142, "dbp": 91}, {"sbp": 104, "dbp": 66}],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Blood pressure {sbp}/{dbp} mmHg recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}"}, "tolerance": 0},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 5},
+        vitals_recorded("Blood pressure {sbp}/{dbp} mmHg recorded", "sbp", "dbp", tolerance=0),
+        *closing_criteria(5),
     ],
     step_limit=10,
     oracle="medagentbench.record-blood-pressure",
@@ -285,8 +283,7 @@ MAGNESIUM_REPLACEMENT = template(
          "label": "No magnesium when it is not low, not measured or excluded by kidney function (branch: {branch})"},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the protocol's magnesium",
          "allow_codes": [MG_SULFATE_IV]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="medagentbench.magnesium-replacement",
@@ -410,11 +407,9 @@ ORTHO_REFERRAL_TASK = template(
                    "evaluate and advise on management."},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 1, "label": "Orthopedic referral (routine) ordered and signed",
-         "code": ORTHO_REFERRAL, "order_type": "consult", "priority": "routine", "status": "signed"},
+        signed_order("Orthopedic referral (routine) ordered and signed", ORTHO_REFERRAL, order_type="consult"),
         {"kind": "no_extra_orders", "label": "Nothing ordered besides the referral"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
+        *closing_criteria(8),
     ],
     step_limit=15,
     oracle="medagentbench.orthopedic-referral",
@@ -492,8 +487,7 @@ POTASSIUM_REPLACEMENT = template(
         {"kind": "no_extra_orders", "label": "Nothing beyond the replacement and its recheck"},
         {"kind": "order_absent", "id": "no-iv-potassium", "severity": "critical", "code": "8591-iv",
          "label": "No IV potassium for oral replacement"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=20,
     oracle="medagentbench.potassium-replacement",
@@ -551,8 +545,7 @@ HBA1C_CHECK = template(
          "required": "{absent_required}", "include_pended": True, "code": "4548-4",
          "label": "No HbA1c reordered within a year of the last (branch: {branch})"},
         {"kind": "no_extra_orders", "label": "Nothing ordered besides the HbA1c"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="medagentbench.hba1c-check-reorder",

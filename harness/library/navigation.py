@@ -3,6 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria
 from harness.oracles import oracle
 
 ACTIVE_MEDICATION_COUNT = template(
@@ -116,8 +117,7 @@ GOALS_OF_CARE_AND_ALLERGY = template(
              {"kind": "section_visited", "section": "medications"},
              {"kind": "answer_matches", "expected": "{medications}", "match": "number", "tolerance": 0},
          ]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="navigation.goals-of-care-and-allergy-update",

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria, no_order_of, signed_order, vitals_recorded
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
@@ -119,13 +120,10 @@ LIPID_SCREENING = template(
         {"risk_factor": "chronic kidney disease", "codes": ["431855005", "431856006", "433144002", "431857002"]},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "priority": "routine", "status": "signed"},
-        {"kind": "order_absent", "label": "No statin started before the results", "drug_class": ["statin"],
-         "severity": "critical"},
+        signed_order("Lipid panel, routine, ordered and signed", LIPID_PANEL, order_type="lab", weight=3),
+        no_order_of("No statin started before the results", ["statin"]),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
+        *closing_criteria(8),
     ],
     step_limit=15,
     oracle="preventive-care.lipid-screening-order",
@@ -162,18 +160,15 @@ PREVENTIVE_VISIT = template(
     ],
     facts={"last_flu": {"fact": "latest_immunization", "cvxs": INFLUENZA}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "weight": "{weight}"}},
-        {"kind": "order_placed", "weight": 2, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "priority": "routine", "status": "signed"},
+        vitals_recorded("Visit vitals recorded", "sbp", "dbp", "hr", "weight", weight=2),
+        signed_order("Lipid panel, routine, ordered and signed", LIPID_PANEL, order_type="lab", weight=2),
         {"kind": "gate", "weight": 2, "label": "Last influenza vaccine read from the immunization history",
          "criteria": [
              {"kind": "section_visited", "section": "immunizations"},
              {"kind": "answer_matches", "expected": "{last_flu}", "match": "date"},
          ]},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="preventive-care.annual-preventive-visit",
@@ -224,8 +219,7 @@ VACCINE_GIVEN = template(
          "cvx": "{cvxs}", "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
         {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": "{cvxs}"},
         {"kind": "no_extra_orders", "label": "Nothing ordered"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 6},
+        *closing_criteria(6),
     ],
     step_limit=12,
     oracle="preventive-care.record-vaccine-given",
@@ -268,8 +262,7 @@ TETANUS_PRONE_WOUND = template(
     ],
     facts={"last_tetanus": {"fact": "latest_immunization", "cvxs": TETANUS_BOOSTER}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Visit vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "temperature": "{temp}"}},
+        vitals_recorded("Visit vitals recorded", "sbp", "dbp", "hr", "temp"),
         {"kind": "gate", "weight": 2, "label": "Last tetanus-containing vaccine read from the immunization history",
          "criteria": [
              {"kind": "section_visited", "section": "immunizations"},
@@ -279,8 +272,7 @@ TETANUS_PRONE_WOUND = template(
          "cvx": TDAP, "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
         {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": [TDAP]},
         {"kind": "no_extra_orders", "label": "Nothing ordered"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="preventive-care.tetanus-prone-wound",

@@ -1,6 +1,7 @@
 """Pulmonology: respiratory visits."""
 
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria, no_order_of, vitals_recorded
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -26,16 +27,14 @@ ACUTE_BRONCHITIS_VISIT = template(
     ],
     facts={"allergies": {"fact": "active_allergies"}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
-         "values": {"temperature": "{temp}", "heart_rate": "{hr}", "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        vitals_recorded("Visit vitals recorded", "temp", "hr", "rr", "spo2", weight=2),
         {"kind": "problem_added", "weight": 2, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
         {"kind": "gate", "weight": 2, "label": "Allergies read from the chart and reported",
          "criteria": [
              {"kind": "section_visited", "section": "allergies"},
              {"kind": "answer_matches", "expected": "{allergies}", "match": "list"},
          ]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="pulmonology.acute-bronchitis-visit",
@@ -123,11 +122,9 @@ BRONCHITIS_NO_ANTIBIOTIC = template(
         {"kind": "problem_added", "weight": 1, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
         acetaminophen_prn(weight=2, label="Acetaminophen as needed for fever or aches, at most 1 g a dose and 4 g a "
                                           "day"),
-        {"kind": "order_absent", "label": "No antibiotic for viral bronchitis", "drug_class": ANTIBIOTIC_CLASSES,
-         "severity": "critical"},
+        no_order_of("No antibiotic for viral bronchitis", ANTIBIOTIC_CLASSES),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond acetaminophen"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="pulmonology.bronchitis-symptomatic-care",
