@@ -71,17 +71,6 @@ def answered_from(section: str, *answers: dict, weight: float = 1, label: str = 
             "criteria": [{"kind": "section_visited", "section": section}, *answers]}
 
 
-def trend_answer(subject: str) -> dict:
-    """The trend questions' answer: the latest value and the trend's direction (the `trend` fact, an
-    observation_trend), read from the results; `subject` names the test in the labels ("{test}")."""
-    return answered_from("results",
-                         {"kind": "answer_matches", "label": f"The most recent {subject} value",
-                          "expected": "{trend_latest_values}", "match": "number"},
-                         {"kind": "answer_matches", "weight": 2, "label": f"The direction of the {subject} trend",
-                          "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
-                         label=f"The {subject} trend and its latest value, read from the chart")
-
-
 @cache
 def library_load() -> dict[str, TaskTemplate]:
     """Import every library module (registering its templates and oracles)."""

@@ -3,7 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria
+from harness.library.builders import closing_criteria, record_vitals
 from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
 
@@ -170,9 +170,8 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
 
 @oracle("cardiology.chest-pain-aspirin-allergy")
 def chest_pain_aspirin_allergy(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
     for order in applied["last_action_result"]["orders"]:
@@ -251,9 +250,7 @@ HEART_FAILURE_ADMISSION = template(
 @oracle("cardiology.heart-failure-admission")
 def heart_failure_admission(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "weight": p["weight"], "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"],
-        "spo2": p["spo2"]}}
+    yield record_vitals(instance, "weight", "sbp", "dbp", "hr", "spo2")
     applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "heart-failure-exacerbation"}
     orders = {o["orderable"]: o["id"] for o in applied["last_action_result"]["orders"]}
     yield {"type": "update_order", "mrn": mrn, "order_id": orders[FUROSEMIDE_IV], "dose": p["dose"],

@@ -3,7 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
-from harness.library.builders import closing_criteria, vitals_recorded
+from harness.library.builders import closing_criteria, record_vitals, vitals_recorded
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
@@ -166,9 +166,7 @@ ED_H_AND_P = template(
 @oracle("documentation.ed-history-and-physical")
 def ed_history_and_physical(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     row = yield from newest_numeric_of(mrn, POTASSIUM)
     text = (f"Chief complaint: The patient presents to the emergency department with {p['complaint']}.\n"
             f"History: The patient reports {p['complaint']} that began earlier today.\n"

@@ -1,7 +1,7 @@
 """Emergency care: arrival, triage and goals of care."""
 
 from harness.library import template
-from harness.library.builders import closing_criteria, no_order_of, signed_order, vitals_recorded
+from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
 from harness.library.regimens import schedule
 from harness.oracles import newest_numeric_of, oracle, place_and_sign, placed_order_id, sign_answering_alerts
 
@@ -40,9 +40,7 @@ TRIAGE_INTAKE = template(
 @oracle("emergency-care.triage-intake")
 def triage_intake(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     yield {"type": "set_code_status", "mrn": mrn, "code_status": p["code_status"]}
     yield {"type": "finish", "message": "Triage intake complete."}
@@ -189,10 +187,8 @@ def latest_weight(mrn: str):
 
 @oracle("emergency-care.sepsis-bundle")
 def sepsis_bundle(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     weight = yield from latest_weight(mrn)
     yield from place_and_sign(mrn, [
@@ -250,10 +246,8 @@ CHEST_PAIN = template(
 
 @oracle("emergency-care.chest-pain-workup")
 def chest_pain_workup(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": "29303009", "priority": "stat",
          "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
@@ -307,10 +301,8 @@ ANAPHYLAXIS = template(
 
 @oracle("emergency-care.anaphylaxis-bee-sting")
 def anaphylaxis_bee_sting(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1870230", "dose": 0.3, "route": "IM",
                     "frequency": "ONCE", "priority": "stat", "indication": "Anaphylaxis after a bee sting"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)

@@ -2,13 +2,15 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template, trend_answer
+from harness.library import answered_from, template
+from harness.library.builders import trend_call, trend_question
 from harness.oracles import oracle
 
-GLYCEMIC_TREND = template(
+GLYCEMIC_TREND = trend_question(
+    "{test}",
+    better="lower",
     task_id="ehr/endocrinology.glycemic-control-trend-v1",
     title="Is glycemic control improving?",
-    tier="objective",
     domain="endocrinology",
     description="Interpretation: compare the two most recent draws of a glycemic marker (lower is better) and "
                 "call the trend by the stated rule. The expected value and call are computed from the episode's "
@@ -22,13 +24,6 @@ GLYCEMIC_TREND = template(
         {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
         {"test": "glucose (serum or blood)", "loincs": ["2345-7", "2339-0"], "stable_within": 5, "unit_text": "mg/dL"},
     ],
-    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
-                     "stable_within": "{stable_within}"}},
-    rubric=[
-        trend_answer("{test}"),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
     oracle="endocrinology.glycemic-control-trend",
 )
 
@@ -44,11 +39,7 @@ def glycemic_trend(instance):
     rows.sort(reverse=True)
     latest_at, latest = rows[0]
     previous = next(value for at, value in rows if at < latest_at)
-    change = latest - previous
-    if abs(change) <= instance.params["stable_within"] + 1e-9:
-        call = "stable"
-    else:
-        call = "improving" if change < 0 else "worsening"
+    call = trend_call(latest, previous, better="lower", stable_within=instance.params["stable_within"])
     yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 

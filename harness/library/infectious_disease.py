@@ -3,7 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
-from harness.library.builders import closing_criteria
+from harness.library.builders import closing_criteria, record_vitals
 from harness.library.emergency_care import (
     BODY_WEIGHT,
     NORMAL_SALINE,
@@ -168,9 +168,8 @@ PNEUMONIA_ADMISSION = template(
 
 @oracle("infectious-disease.pneumonia-admission")
 def pneumonia_admission(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "temperature": p["temp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "temp", "hr", "rr", "spo2")
     yield {"type": "apply_order_set", "mrn": mrn, "slug": "community-acquired-pneumonia"}
     yield from sign_answering_alerts(mrn, override_reason="Guideline pneumonia therapy; benefit outweighs risk.")
     yield {"type": "finish", "message": "Pneumonia admission orders signed."}

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
-from harness.library import answered_from, template, trend_answer
-from harness.library.builders import closing_criteria, no_order_of, signed_order
+from harness.library import answered_from, template
+from harness.library.builders import closing_criteria, no_order_of, signed_order, trend_call, trend_question
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 from orders.models import Priority
 
@@ -78,10 +78,11 @@ def _latest_and_previous(instance):
     return latest, previous
 
 
-LAB_TREND = template(
+LAB_TREND = trend_question(
+    "{analyte}",
+    better="{better}",
     task_id="ehr/laboratory-medicine.result-trend-v1",
     title="Is a lab result improving or worsening?",
-    tier="objective",
     domain="laboratory-medicine",
     description="Interpretation: compare the two most recent draws of an analyte (the same draw filed under two "
                 "codes is one draw) and call the trend by the stated direction and stability threshold. The expected "
@@ -104,13 +105,6 @@ LAB_TREND = template(
         {"analyte": "total cholesterol", "loincs": ["2093-3"], "better": "lower",
          "stable_within": 5, "unit_text": "mg/dL"},
     ],
-    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
-                     "stable_within": "{stable_within}"}},
-    rubric=[
-        trend_answer("{analyte}"),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
     oracle="laboratory-medicine.result-trend",
 )
 
@@ -119,11 +113,7 @@ LAB_TREND = template(
 def result_trend(instance):
     p = instance.params
     latest, previous = yield from _latest_and_previous(instance)
-    change = latest - previous
-    if abs(change) <= p["stable_within"] + 1e-9:
-        call = "stable"
-    else:
-        call = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
+    call = trend_call(latest, previous, better=p["better"], stable_within=p["stable_within"])
     yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 

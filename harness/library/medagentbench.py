@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, signed_order, vitals_recorded
+from harness.library.builders import closing_criteria, record_vitals, signed_order, vitals_recorded
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
@@ -150,9 +150,7 @@ RECORD_BP = template(
 
 @oracle("medagentbench.record-blood-pressure")
 def record_blood_pressure(instance):
-    p = instance.params
-    yield {"type": "record_vitals", "mrn": instance.patient_mrn,
-           "values": {"bp_systolic": p["sbp"], "bp_diastolic": p["dbp"]}}
+    yield record_vitals(instance, "sbp", "dbp")
     yield {"type": "finish", "message": "Blood pressure recorded."}
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, signed_order, vitals_recorded
+from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
@@ -177,9 +177,8 @@ PREVENTIVE_VISIT = template(
 
 @oracle("preventive-care.annual-preventive-visit")
 def annual_preventive_visit(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "weight": p["weight"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "weight")
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": LIPID_PANEL, "priority": "routine",
                     "indication": "Cardiovascular risk screening"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
@@ -282,8 +281,7 @@ TETANUS_PRONE_WOUND = template(
 @oracle("preventive-care.tetanus-prone-wound")
 def tetanus_prone_wound(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "temperature": p["temp"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "temp")
     history = yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations", "limit": 200}
     last_dose = _doses(history, TETANUS_BOOSTER)[0]
     yield {"type": "record_immunization", "mrn": mrn, "cvx": TDAP, "lot_number": p["lot"], "site": p["site"]}

@@ -1,7 +1,7 @@
 """Pulmonology: respiratory visits."""
 
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, vitals_recorded
+from harness.library.builders import closing_criteria, no_order_of, record_vitals, vitals_recorded
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -43,9 +43,8 @@ ACUTE_BRONCHITIS_VISIT = template(
 
 @oracle("pulmonology.acute-bronchitis-visit")
 def acute_bronchitis_visit(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "temperature": p["temp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "temp", "hr", "rr", "spo2")
     yield {"type": "add_problem", "mrn": mrn, "code": BRONCHITIS, "display": "Acute bronchitis"}
     observation = yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies", "limit": 200}
     active = sorted({a["substance"] for a in observation["last_action_result"]["allergies"]

@@ -7,7 +7,7 @@ vitals, orders, code status and notes chained the way a clinician works through 
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, signed_order, vitals_recorded
+from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
 
@@ -36,12 +36,6 @@ ALBUTEROL_NEBULES = [ALBUTEROL_NEB, "245314"]  # nebulizer solutions for adults 
 OVERRIDE_REASON = "Reviewed the alert; the order is clinically indicated for this presentation."
 # A clinic work-up for new symptoms: routine or urgent; stat is for emergencies.
 CLINIC_PRIORITY = ["routine", "urgent"]
-
-
-def _vitals(p, keys):
-    names = {"sbp": "bp_systolic", "dbp": "bp_diastolic", "hr": "heart_rate", "rr": "respiratory_rate",
-             "temp": "temperature", "spo2": "spo2"}
-    return {names[k]: p[k] for k in keys}
 
 
 # --- Pediatrics -----------------------------------------------------------------------------------
@@ -78,10 +72,10 @@ PEDIATRIC_WELL_VISIT = template(
 
 @oracle("workflows.pediatric-well-visit-weight")
 def pediatric_well_visit_weight(instance):
-    p, mrn = instance.params, instance.patient_mrn
+    mrn = instance.patient_mrn
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": BODY_WEIGHT[0], "limit": 5}
     row = newest_numeric(observation)
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("temp", "spo2"))}
+    yield record_vitals(instance, "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations"}
     yield {"type": "answer", "answer": f"{number_text(row['value'])} {row['unit']}"}
     yield {"type": "finish", "message": "Well-visit intake done."}
@@ -443,8 +437,8 @@ AIRWAY_EXACERBATION = template(
 
 @oracle("workflows.airway-exacerbation")
 def airway_exacerbation(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": ALBUTEROL_NEB, "dose": 2.5, "route": "INH", "frequency": "ONCE", "priority": "stat"},
         {"orderable": CHEST_XRAY, "priority": "stat", "reason_for_exam": "Wheezing exacerbation, rule out pneumonia"},
@@ -493,8 +487,8 @@ HF_WORKUP = template(
 
 @oracle("workflows.new-dyspnea-heart-failure-workup")
 def new_dyspnea_heart_failure_workup(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": NT_PRO_BNP}, {"orderable": BMP},
         {"orderable": ECG, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
