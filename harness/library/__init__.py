@@ -17,6 +17,7 @@ LIBRARY_MODULES = (
     "harness.library.emergency_care",
     "harness.library.pulmonology",
     "harness.library.medagentbench",
+    "harness.library.electrolyte_replacement",
     "harness.library.navigation",
     "harness.library.cardiology",
     "harness.library.nephrology",

@@ -39,6 +39,14 @@ def no_order_of(label: str, drug_class: list[str], *, severity: str = "critical"
     return {"kind": "order_absent", "label": label, "drug_class": drug_class, "severity": severity}
 
 
+def order_branch(*, order: bool) -> dict:
+    """A conditional order task's branch, as variant parameters: whether its order criteria apply. A goal that
+    does not apply has weight 0 and is not required; a constraint that does not apply has severity none and
+    is not required (neither moves the score)."""
+    return {"order_weight": 3 if order else 0, "order_required": order,
+            "absent_severity": "none" if order else "critical", "absent_required": not order}
+
+
 def note_signed(label: str, note_type: str, *findings: dict, weight: float = 3) -> dict:
     """The criterion: a signed note of this type states each finding in a sentence."""
     return {"kind": "note_signed", "weight": weight, "label": label, "note_type": note_type,
