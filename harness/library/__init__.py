@@ -25,6 +25,7 @@ LIBRARY_MODULES = (
     "harness.library.preventive_care",
     "harness.library.documentation",
     "harness.library.workflows",
+    "harness.library.behavioral_health",
 )
 
 
