@@ -53,11 +53,11 @@ def note_signed(label: str, note_type: str, *findings: dict, weight: float = 3) 
             "findings": list(findings)}
 
 
-def chart_question(section: str, *answers: dict, label: str = "", max_steps: int, step_limit: int,
-                   tier: str = "skill", **fields) -> TaskTemplate:
+def chart_question(*, section: str, answers: list[dict], label: str = "", weight: float = 1, max_steps: int,
+                   step_limit: int, tier: str = "skill", **fields) -> TaskTemplate:
     """A question answered from one section of the patient's chart: the answers count only if that section
-    was opened (answered_from), within a step budget."""
-    return template(tier=tier, rubric=[answered_from(section, *answers, label=label),
+    was opened (answered_from, with its `label` and `weight`), within a step budget."""
+    return template(tier=tier, rubric=[answered_from(section, *answers, weight=weight, label=label),
                                        {"kind": "step_budget", "max_steps": max_steps}],
                     step_limit=step_limit, **fields)
 

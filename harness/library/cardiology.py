@@ -2,8 +2,8 @@
 
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
-from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, record_vitals
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria, record_vitals
 from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
 
@@ -12,7 +12,7 @@ KIDNEY_DISEASE = ["431857002", "433144002", "161665007", "698306007", "127013003
 ANTICOAGULANTS = ["vka", "doac", "lmwh", "heparin"]
 
 
-LIPID_AT_GOAL = template(
+LIPID_AT_GOAL = chart_question(
     task_id="ehr/cardiology.lipid-at-goal-v1",
     title="Is the latest cholesterol result at goal?",
     tier="objective",
@@ -32,15 +32,14 @@ LIPID_AT_GOAL = template(
     ],
     facts={"status": {"fact": "observation_band", "loincs": "{loincs}",
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
-    rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
-                       "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
-                      {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
-                       "expected": "{status}", "choices": ["at goal", "above goal"]},
-                      weight=3, label="The latest {analyte} and whether it is at goal, read from the chart"),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
+              "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+             {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
+              "expected": "{status}", "choices": ["at goal", "above goal"]}],
+    weight=3,
+    label="The latest {analyte} and whether it is at goal, read from the chart",
+    max_steps=8,
     step_limit=15,
     oracle="cardiology.lipid-at-goal",
 )

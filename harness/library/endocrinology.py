@@ -2,8 +2,7 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template
-from harness.library.builders import trend_call, trend_question
+from harness.library.builders import chart_question, trend_call, trend_question
 from harness.oracles import oracle
 
 GLYCEMIC_TREND = trend_question(
@@ -47,7 +46,7 @@ def glycemic_trend(instance):
 
 A1C_CATEGORIES = [[6.5, "diabetes range"], [5.7, "prediabetes range"], [0, "normal"]]
 
-A1C_CATEGORY = template(
+A1C_CATEGORY = chart_question(
     task_id="ehr/endocrinology.a1c-diagnostic-category-v1",
     title="Diagnostic category of the latest hemoglobin A1c",
     tier="objective",
@@ -65,15 +64,13 @@ A1C_CATEGORY = template(
         {"context": "is being screened before starting a medication that can raise glucose"},
     ],
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
-    rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
-                       "expected": "{category_value}", "match": "number", "unit": "%"},
-                      {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
-                       "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
-                      label="The latest A1c and its ADA range, read from the chart"),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
+              "expected": "{category_value}", "match": "number", "unit": "%"},
+             {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
+              "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]}],
+    label="The latest A1c and its ADA range, read from the chart",
+    max_steps=8,
     step_limit=15,
     oracle="endocrinology.a1c-diagnostic-category",
 )

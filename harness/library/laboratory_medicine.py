@@ -4,8 +4,15 @@ from datetime import datetime
 
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
-from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, signed_order, trend_call, trend_question
+from harness.library import template
+from harness.library.builders import (
+    chart_question,
+    closing_criteria,
+    no_order_of,
+    signed_order,
+    trend_call,
+    trend_question,
+)
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 from orders.models import Priority
 
@@ -117,10 +124,9 @@ def result_trend(instance):
     yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 
-PREVIOUS_RESULT = template(
+PREVIOUS_RESULT = chart_question(
     task_id="ehr/laboratory-medicine.previous-result-v1",
     title="The result before the most recent one",
-    tier="skill",
     domain="laboratory-medicine",
     description="Retrieval from a result's history: the value of the draw before the newest one (the same draw "
                 "filed under two codes is one draw), read from the chart at reset.",
@@ -137,11 +143,10 @@ PREVIOUS_RESULT = template(
         {"analyte": "hemoglobin", "loincs": ["718-7"]},
     ],
     facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
-                                  "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
+              "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}],
+    max_steps=10,
     step_limit=20,
     oracle="laboratory-medicine.previous-result",
 )

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, order_branch, record_vitals, signed_order, vitals_recorded
+from harness.library.builders import (
+    chart_question,
+    closing_criteria,
+    order_branch,
+    record_vitals,
+    signed_order,
+    vitals_recorded,
+)
 from harness.oracles import draws_in_window, newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
 MAGNESIUM = ["19123-9"]
@@ -136,10 +143,9 @@ def record_blood_pressure(instance):
 # (nth draw sets the clock, hours after it): in the window (3, 9 h) or not (30, 50 h).
 MG_CLOCKS = [{"nth": n, "offset_hours": h} for n in range(4) for h in (3, 9, 30, 50)]
 
-MAGNESIUM_24H = template(
+MAGNESIUM_24H = chart_question(
     task_id="ehr/laboratory-medicine.magnesium-last-24h-v1",
     title="Latest magnesium within the last 24 hours",
-    tier="skill",
     domain="laboratory-medicine",
     description="MedAgentBench category 4: the most recent serum magnesium within 24 hours of a stated clock, "
                 "or -1 when none was drawn in that window. The clock is a real draw plus 3 or 9 hours (a value "
@@ -152,12 +158,11 @@ MAGNESIUM_24H = template(
     variants=[{**c, "min_count": c["nth"] + 1} for c in MG_CLOCKS],
     facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "Latest magnesium in the 24 h before "
-                                                                      "{reading_now} (or -1)",
-                                  "expected": "{reading}", "match": "number", "tolerance": 0.05}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "Latest magnesium in the 24 h before "
+                                                  "{reading_now} (or -1)",
+              "expected": "{reading}", "match": "number", "tolerance": 0.05}],
+    max_steps=8,
     step_limit=15,
     oracle="medagentbench.latest-in-window",
 )
@@ -171,10 +176,9 @@ def latestdraws_in_window(instance):
 
 # 6 and 7 -----------------------------------------------------------------------------------
 
-GLUCOSE_AVERAGE = template(
+GLUCOSE_AVERAGE = chart_question(
     task_id="ehr/endocrinology.average-glucose-24h-v1",
     title="Average glucose over the last 24 hours",
-    tier="skill",
     domain="endocrinology",
     description="MedAgentBench category 6: the mean of the glucose results in the 24 h before a stated clock "
                 "(a draw filed under two codes counts once), or -1 when none falls in the window. The clock is a "
@@ -186,12 +190,11 @@ GLUCOSE_AVERAGE = template(
     variants=[{"nth": n, "offset_hours": h, "min_count": n + 1} for n in range(2) for h in (6, 36)],
     facts={"reading": {"fact": "observation_as_of", "loincs": GLUCOSE, "nth": "{nth}",
                        "offset_hours": "{offset_hours}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "Mean glucose in the 24 h before "
-                                                                      "{reading_now} (or -1)",
-                                  "expected": "{reading_mean}", "match": "number", "tolerance": 0.5}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "Mean glucose in the 24 h before "
+                                                  "{reading_now} (or -1)",
+              "expected": "{reading_mean}", "match": "number", "tolerance": 0.5}],
+    max_steps=8,
     step_limit=15,
     oracle="medagentbench.average-in-window",
 )
@@ -204,10 +207,9 @@ def averagedraws_in_window(instance):
     yield {"type": "answer", "answer": f"{mean:.1f}" if rows else "-1"}
 
 
-LATEST_GLUCOSE = template(
+LATEST_GLUCOSE = chart_question(
     task_id="ehr/endocrinology.latest-glucose-v1",
     title="Most recent glucose",
-    tier="skill",
     domain="endocrinology",
     description="MedAgentBench category 7: the most recent blood glucose value (either glucose code; a draw filed "
                 "under both is one), read from the episode's chart at reset.",
@@ -216,11 +218,10 @@ LATEST_GLUCOSE = template(
     patient_selector={"has_observation": {"loincs": GLUCOSE, "numeric": True}},
     variants=[{}],
     facts={"result": {"fact": "latest_observation", "loincs": GLUCOSE}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "The newest glucose value",
-                                  "expected": "{result_values}", "match": "number"}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The newest glucose value",
+              "expected": "{result_values}", "match": "number"}],
+    max_steps=8,
     step_limit=15,
     oracle="medagentbench.latest-glucose",
 )

@@ -2,14 +2,13 @@
 
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
-from harness.library import answered_from, template
-from harness.library.builders import closing_criteria
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria
 from harness.oracles import oracle
 
-ACTIVE_MEDICATION_COUNT = template(
+ACTIVE_MEDICATION_COUNT = chart_question(
     task_id="ehr/navigation-and-chart-review.active-medication-count-v1",
     title="How many active medications?",
-    tier="skill",
     domain="navigation-and-chart-review",
     description="Retrieval: count the drugs on the active medication list (past medications do not count). "
                 "The count is read from the episode's chart at reset.",
@@ -17,11 +16,10 @@ ACTIVE_MEDICATION_COUNT = template(
                 "with a number.",
     variants=[{}],
     facts={"medications": {"fact": "active_medications"}},
-    rubric=[
-        answered_from("medications", {"kind": "answer_matches", "label": "The number of active medications",
-                                      "expected": "{medications}", "match": "number", "tolerance": 0}),
-        {"kind": "step_budget", "max_steps": 6},
-    ],
+    section="medications",
+    answers=[{"kind": "answer_matches", "label": "The number of active medications",
+              "expected": "{medications}", "match": "number", "tolerance": 0}],
+    max_steps=6,
     step_limit=12,
     oracle="navigation.active-medication-count",
 )
@@ -34,10 +32,9 @@ def active_medication_count(instance):
     yield {"type": "answer", "answer": str(len(meds["last_action_result"]["active"]))}
 
 
-ACTIVE_ALLERGIES = template(
+ACTIVE_ALLERGIES = chart_question(
     task_id="ehr/navigation-and-chart-review.active-allergies-v1",
     title="List the active allergies",
-    tier="skill",
     domain="navigation-and-chart-review",
     description="Retrieval: every active allergy's substance (inactive or resolved ones left out), or \"none\"; "
                 "scored as a list match against the chart at reset.",
@@ -45,11 +42,10 @@ ACTIVE_ALLERGIES = template(
                 "\"none\" if there are none.",
     variants=[{}],
     facts={"allergies": {"fact": "active_allergies"}},
-    rubric=[
-        answered_from("allergies", {"kind": "answer_matches", "label": "Every active allergy",
-                                    "expected": "{allergies}", "match": "list"}),
-        {"kind": "step_budget", "max_steps": 6},
-    ],
+    section="allergies",
+    answers=[{"kind": "answer_matches", "label": "Every active allergy",
+              "expected": "{allergies}", "match": "list"}],
+    max_steps=6,
     step_limit=12,
     oracle="navigation.active-allergies",
 )

@@ -4,8 +4,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
+from harness.library import template
+from harness.library.builders import (
+    chart_question,
+    closing_criteria,
+    no_order_of,
+    record_vitals,
+    signed_order,
+    vitals_recorded,
+)
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
@@ -28,10 +35,9 @@ def _doses(observation, cvxs):
     return sorted((r for r in rows if r["cvx"] in cvxs), key=lambda r: r["occurred_at"], reverse=True)
 
 
-LAST_VACCINE_DATE = template(
+LAST_VACCINE_DATE = chart_question(
     task_id="ehr/preventive-care.last-vaccine-date-v1",
     title="Date of the most recent dose of a vaccine",
-    tier="skill",
     domain="preventive-care",
     description="Retrieval from the Immunizations tab: the date of the newest dose of one kind of vaccine "
                 "(any CVX code of the family counts). The expected date is read from the chart at reset.",
@@ -45,11 +51,10 @@ LAST_VACCINE_DATE = template(
         {"vaccine": "pneumococcal", "cvxs": PNEUMOCOCCAL},
     ],
     facts={"last_dose": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    rubric=[
-        answered_from("immunizations", {"kind": "answer_matches", "label": "The date of the newest {vaccine} dose",
-                                        "expected": "{last_dose}", "match": "date"}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="immunizations",
+    answers=[{"kind": "answer_matches", "label": "The date of the newest {vaccine} dose",
+              "expected": "{last_dose}", "match": "date"}],
+    max_steps=8,
     step_limit=15,
     oracle="preventive-care.last-vaccine-date",
 )
@@ -63,10 +68,9 @@ def last_vaccine_date(instance):
     yield {"type": "answer", "answer": _local_day(newest["occurred_at"])}
 
 
-VACCINE_DOSE_COUNT = template(
+VACCINE_DOSE_COUNT = chart_question(
     task_id="ehr/preventive-care.vaccine-dose-count-v1",
     title="How many doses of a vaccine are on record",
-    tier="skill",
     domain="preventive-care",
     description="Retrieval and counting on the Immunizations tab: how many doses of one kind of vaccine are "
                 "recorded (any CVX code of the family counts). The expected count is read from the chart at reset.",
@@ -80,11 +84,10 @@ VACCINE_DOSE_COUNT = template(
         {"vaccine": "tetanus-containing booster (Td or Tdap)", "cvxs": TETANUS_BOOSTER},
     ],
     facts={"doses": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    rubric=[
-        answered_from("immunizations", {"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
-                                        "expected": "{doses_count}", "match": "number"}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="immunizations",
+    answers=[{"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
+              "expected": "{doses_count}", "match": "number"}],
+    max_steps=8,
     step_limit=15,
     oracle="preventive-care.vaccine-dose-count",
 )

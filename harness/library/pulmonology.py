@@ -1,7 +1,7 @@
 """Pulmonology: respiratory visits."""
 
-from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, record_vitals, vitals_recorded
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria, no_order_of, record_vitals, vitals_recorded
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -61,10 +61,9 @@ OBSTRUCTIVE_CODES = ["195967001", "233678006", "185086009", "87433001", "1364500
 OVERRIDE_REASON = "Indicated for the acute respiratory presentation; benefit outweighs the risk."
 
 
-LATEST_RESPIRATORY_VITAL = template(
+LATEST_RESPIRATORY_VITAL = chart_question(
     task_id="ehr/pulmonology.latest-respiratory-vital-v1",
     title="Most recent oxygen saturation or respiratory rate",
-    tier="skill",
     domain="pulmonology",
     description="Retrieval: the newest oxygen saturation (filed under the arterial or the pulse-oximetry LOINC code) "
                 "or respiratory rate, read from the chart at reset; either of two values filed at the same moment "
@@ -77,11 +76,10 @@ LATEST_RESPIRATORY_VITAL = template(
         {"vital": "respiratory rate", "loincs": ["9279-1"]},
     ],
     facts={"reading": {"fact": "latest_observation", "loincs": "{loincs}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
-                                  "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
+              "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}],
+    max_steps=10,
     step_limit=20,
     oracle="pulmonology.latest-respiratory-vital",
 )
