@@ -32,6 +32,18 @@ ORTHO_REFERRAL = "183545006"  # SNOMED CT Referral to orthopedic service
 
 
 OVERRIDE_REASON = "Replacement per the electrolyte protocol; benefit outweighs the risk."
+# The clock a time-window task states (fact observation_as_of's reading_now, in the EHR's time zone).
+CLOCK = "It is now {reading_now} in the EHR's local time ({reading_utc_offset}). "
+
+
+def window_question(*, loincs: list[str], answer: dict, **fields):
+    """A question on a test's draws in the 24 h before the instance's stated clock (the `reading` fact); the
+    variants give the draw that sets the clock (`nth`), the hours after it and how many draws that needs."""
+    return chart_question(
+        patient_selector={"has_observation": {"loincs": loincs, "min_count": "{min_count}", "numeric": True}},
+        facts={"reading": {"fact": "observation_as_of", "loincs": loincs, "nth": "{nth}",
+                           "offset_hours": "{offset_hours}"}},
+        section="results", answers=[answer], max_steps=8, step_limit=15, **fields)
 
 
 # 1 -----------------------------------------------------------------------------------------
@@ -143,7 +155,7 @@ def record_blood_pressure(instance):
 # (nth draw sets the clock, hours after it): in the window (3, 9 h) or not (30, 50 h).
 MG_CLOCKS = [{"nth": n, "offset_hours": h} for n in range(4) for h in (3, 9, 30, 50)]
 
-MAGNESIUM_24H = chart_question(
+MAGNESIUM_24H = window_question(
     task_id="ehr/laboratory-medicine.magnesium-last-24h-v1",
     title="Latest magnesium within the last 24 hours",
     domain="laboratory-medicine",
@@ -151,57 +163,43 @@ MAGNESIUM_24H = chart_question(
                 "or -1 when none was drawn in that window. The clock is a real draw plus 3 or 9 hours (a value "
                 "is in the window) or plus 30 or 50 hours (usually none is); later results in the chart are "
                 "after the clock and do not count.",
-    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). What is the most recent "
-                "serum magnesium of {patient_name} (MRN {mrn}) within the last 24 hours, in mg/dL? If none was "
-                "measured in those 24 hours, answer -1.",
-    patient_selector={"has_observation": {"loincs": MAGNESIUM, "min_count": "{min_count}", "numeric": True}},
+    instruction=CLOCK + "What is the most recent serum magnesium of {patient_name} (MRN {mrn}) within the last "
+                        "24 hours, in mg/dL? If none was measured in those 24 hours, answer -1.",
+    loincs=MAGNESIUM,
     variants=[{**c, "min_count": c["nth"] + 1} for c in MG_CLOCKS],
-    facts={"reading": {"fact": "observation_as_of", "loincs": MAGNESIUM, "nth": "{nth}",
-                       "offset_hours": "{offset_hours}"}},
-    section="results",
-    answers=[{"kind": "answer_matches", "label": "Latest magnesium in the 24 h before "
-                                                  "{reading_now} (or -1)",
-              "expected": "{reading}", "match": "number", "tolerance": 0.05}],
-    max_steps=8,
-    step_limit=15,
+    answer={"kind": "answer_matches", "label": "Latest magnesium in the 24 h before {reading_now} (or -1)",
+            "expected": "{reading}", "match": "number", "tolerance": 0.05},
     oracle="medagentbench.latest-in-window",
 )
 
 
 @oracle("medagentbench.latest-in-window")
-def latestdraws_in_window(instance):
+def latest_in_window(instance):
     rows = yield from draws_in_window(instance, instance.params.get("loincs", MAGNESIUM))
     yield {"type": "answer", "answer": f"{rows[0][1]:.2f}" if rows else "-1"}
 
 
 # 6 and 7 -----------------------------------------------------------------------------------
 
-GLUCOSE_AVERAGE = chart_question(
+GLUCOSE_AVERAGE = window_question(
     task_id="ehr/endocrinology.average-glucose-24h-v1",
     title="Average glucose over the last 24 hours",
     domain="endocrinology",
     description="MedAgentBench category 6: the mean of the glucose results in the 24 h before a stated clock "
                 "(a draw filed under two codes counts once), or -1 when none falls in the window. The clock is a "
                 "real draw plus 6 hours (in the window) or plus 36 hours (usually none).",
-    instruction="It is now {reading_now} in the EHR's local time ({reading_utc_offset}). What is the average "
-                "glucose (serum or blood) of {patient_name} (MRN {mrn}) over the last 24 hours, in mg/dL? If none "
-                "was measured in that time, answer -1.",
-    patient_selector={"has_observation": {"loincs": GLUCOSE, "min_count": "{min_count}", "numeric": True}},
+    instruction=CLOCK + "What is the average glucose (serum or blood) of {patient_name} (MRN {mrn}) over the last "
+                        "24 hours, in mg/dL? If none was measured in that time, answer -1.",
+    loincs=GLUCOSE,
     variants=[{"nth": n, "offset_hours": h, "min_count": n + 1} for n in range(2) for h in (6, 36)],
-    facts={"reading": {"fact": "observation_as_of", "loincs": GLUCOSE, "nth": "{nth}",
-                       "offset_hours": "{offset_hours}"}},
-    section="results",
-    answers=[{"kind": "answer_matches", "label": "Mean glucose in the 24 h before "
-                                                  "{reading_now} (or -1)",
-              "expected": "{reading_mean}", "match": "number", "tolerance": 0.5}],
-    max_steps=8,
-    step_limit=15,
+    answer={"kind": "answer_matches", "label": "Mean glucose in the 24 h before {reading_now} (or -1)",
+            "expected": "{reading_mean}", "match": "number", "tolerance": 0.5},
     oracle="medagentbench.average-in-window",
 )
 
 
 @oracle("medagentbench.average-in-window")
-def averagedraws_in_window(instance):
+def average_in_window(instance):
     rows = yield from draws_in_window(instance, GLUCOSE)
     mean = sum(value for _, value in rows) / len(rows) if rows else -1
     yield {"type": "answer", "answer": f"{mean:.1f}" if rows else "-1"}

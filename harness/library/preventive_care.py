@@ -22,6 +22,8 @@ TETANUS_BOOSTER = ["113", "115", "09", "139"]
 HEPATITIS_B = ["08", "43", "44", "45"]
 PNEUMOCOCCAL = ["133", "33", "152", "215", "216"]
 HPV = ["62", "118", "165"]
+VACCINES = {"seasonal influenza": INFLUENZA, "tetanus-containing booster (Td or Tdap)": TETANUS_BOOSTER,
+            "hepatitis B": HEPATITIS_B, "pneumococcal": PNEUMOCOCCAL, "HPV": HPV}
 LIPID_PANEL = "57698-3"
 OVERRIDE_REASON = "Indicated for this presentation; benefit outweighs the flagged risk."
 
@@ -35,27 +37,27 @@ def _doses(observation, cvxs):
     return sorted((r for r in rows if r["cvx"] in cvxs), key=lambda r: r["occurred_at"], reverse=True)
 
 
-LAST_VACCINE_DATE = chart_question(
+def immunization_question(*, vaccines: list[str], fact: str, answer: dict, **fields):
+    """A question on the doses of one kind of vaccine (a variant per kind; any CVX code of its family counts),
+    answered from the Immunizations tab; the `fact` (latest_immunization) is read from the chart at reset."""
+    return chart_question(
+        domain="preventive-care", patient_selector={"has_immunization_cvx": "{cvxs}"},
+        variants=[{"vaccine": vaccine, "cvxs": VACCINES[vaccine]} for vaccine in vaccines],
+        facts={fact: {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
+        section="immunizations", answers=[answer], max_steps=8, step_limit=15, **fields)
+
+
+LAST_VACCINE_DATE = immunization_question(
     task_id="ehr/preventive-care.last-vaccine-date-v1",
     title="Date of the most recent dose of a vaccine",
-    domain="preventive-care",
     description="Retrieval from the Immunizations tab: the date of the newest dose of one kind of vaccine "
                 "(any CVX code of the family counts). The expected date is read from the chart at reset.",
     instruction="Before today's visit, check the immunization history of {patient_name} (MRN {mrn}): when did they "
                 "last receive a {vaccine} vaccine? Answer with the date (YYYY-MM-DD, in the EHR's local time).",
-    patient_selector={"has_immunization_cvx": "{cvxs}"},
-    variants=[
-        {"vaccine": "seasonal influenza", "cvxs": INFLUENZA},
-        {"vaccine": "tetanus-containing booster (Td or Tdap)", "cvxs": TETANUS_BOOSTER},
-        {"vaccine": "hepatitis B", "cvxs": HEPATITIS_B},
-        {"vaccine": "pneumococcal", "cvxs": PNEUMOCOCCAL},
-    ],
-    facts={"last_dose": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    section="immunizations",
-    answers=[{"kind": "answer_matches", "label": "The date of the newest {vaccine} dose",
-              "expected": "{last_dose}", "match": "date"}],
-    max_steps=8,
-    step_limit=15,
+    vaccines=["seasonal influenza", "tetanus-containing booster (Td or Tdap)", "hepatitis B", "pneumococcal"],
+    fact="last_dose",
+    answer={"kind": "answer_matches", "label": "The date of the newest {vaccine} dose", "expected": "{last_dose}",
+            "match": "date"},
     oracle="preventive-care.last-vaccine-date",
 )
 
@@ -68,27 +70,17 @@ def last_vaccine_date(instance):
     yield {"type": "answer", "answer": _local_day(newest["occurred_at"])}
 
 
-VACCINE_DOSE_COUNT = chart_question(
+VACCINE_DOSE_COUNT = immunization_question(
     task_id="ehr/preventive-care.vaccine-dose-count-v1",
     title="How many doses of a vaccine are on record",
-    domain="preventive-care",
     description="Retrieval and counting on the Immunizations tab: how many doses of one kind of vaccine are "
                 "recorded (any CVX code of the family counts). The expected count is read from the chart at reset.",
     instruction="{patient_name} (MRN {mrn}) asks whether their {vaccine} series is complete. How many {vaccine} "
                 "doses are recorded in their immunization history? Answer with a number.",
-    patient_selector={"has_immunization_cvx": "{cvxs}"},
-    variants=[
-        {"vaccine": "seasonal influenza", "cvxs": INFLUENZA},
-        {"vaccine": "hepatitis B", "cvxs": HEPATITIS_B},
-        {"vaccine": "HPV", "cvxs": HPV},
-        {"vaccine": "tetanus-containing booster (Td or Tdap)", "cvxs": TETANUS_BOOSTER},
-    ],
-    facts={"doses": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    section="immunizations",
-    answers=[{"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
-              "expected": "{doses_count}", "match": "number"}],
-    max_steps=8,
-    step_limit=15,
+    vaccines=["seasonal influenza", "hepatitis B", "HPV", "tetanus-containing booster (Td or Tdap)"],
+    fact="doses",
+    answer={"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
+            "expected": "{doses_count}", "match": "number"},
     oracle="preventive-care.vaccine-dose-count",
 )
 
