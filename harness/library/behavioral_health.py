@@ -4,7 +4,7 @@ does not add to an antidepressant's bleeding risk."""
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
-from harness.library.builders import closing_criteria, no_order_of
+from harness.library.builders import closing_criteria, no_order_of, note_signed
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.library.workflows import ACETAMINOPHEN, OVERRIDE_REASON
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
@@ -35,11 +35,10 @@ DEPRESSION_SCREEN_NOTE = template(
     ],
     facts={"phq": {"fact": "latest_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {screen} score of {phq}",
-         "note_type": "progress",
-         "findings": [{"name": "{screen} with its score", "terms": "{screen_terms}", "values": "{phq_values}"},
-                      {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
-                                                                         "reassess", "recheck"]}]},
+        note_signed("Signed progress note states the {screen} score of {phq}", "progress",
+                    {"name": "{screen} with its score", "terms": "{screen_terms}", "values": "{phq_values}"},
+                    {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
+                                                                       "reassess", "recheck"]}),
         {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
         *closing_criteria(10),
     ],
@@ -98,10 +97,9 @@ ANXIETY_FOLLOWUP_NOTE = template(
     ],
     facts={"gad7": {"fact": "latest_observation", "loincs": GAD7}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the GAD-7 score of {gad7}",
-         "note_type": "progress",
-         "findings": [{"name": "GAD-7 with its score", "values": "{gad7_values}",
-                       "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]}]},
+        note_signed("Signed progress note states the GAD-7 score of {gad7}", "progress",
+                    {"name": "GAD-7 with its score", "values": "{gad7_values}",
+                     "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]}),
         {"kind": "section_visited", "section": "medications", "label": "Medication list reviewed"},
         *closing_criteria(10),
     ],

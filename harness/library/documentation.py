@@ -3,7 +3,7 @@
 from harness import browser_oracles as browser
 from harness.browser_oracles import browser_oracle
 from harness.library import template
-from harness.library.builders import closing_criteria, record_vitals, vitals_recorded
+from harness.library.builders import closing_criteria, note_signed, record_vitals, vitals_recorded
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
@@ -34,11 +34,9 @@ PROGRESS_NOTE_LAB = template(
     variants=LAB_VARIANTS,
     facts={"result": {"fact": "latest_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {analyte} of {result} "
-                                                      "{result_unit}",
-         "note_type": "progress",
-         "findings": [{"name": "{analyte} with its value and unit", "terms": "{terms}",
-                       "values": "{result_values}", "units": ["{result_unit}"]}]},
+        note_signed("Signed progress note states the {analyte} of {result} {result_unit}", "progress",
+                    {"name": "{analyte} with its value and unit", "terms": "{terms}",
+                     "values": "{result_values}", "units": ["{result_unit}"]}),
         *closing_criteria(10),
     ],
     step_limit=20,
@@ -79,11 +77,10 @@ A1C_PROGRESS_NOTE = template(
     ],
     facts={"a1c": {"fact": "latest_observation", "loincs": ["4548-4"]}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note discusses {problem} and an A1c of {a1c}%",
-         "note_type": "progress",
-         "findings": [{"name": "{problem}", "terms": "{problem_terms}"},
-                      {"name": "the A1c with its value", "terms": ["a1c", "hba1c", "glycated hemoglobin"],
-                       "values": "{a1c_values}", "units": ["%"]}]},
+        note_signed("Signed progress note discusses {problem} and an A1c of {a1c}%", "progress",
+                    {"name": "{problem}", "terms": "{problem_terms}"},
+                    {"name": "the A1c with its value", "terms": ["a1c", "hba1c", "glycated hemoglobin"],
+                     "values": "{a1c_values}", "units": ["%"]}),
         {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
         *closing_criteria(10),
     ],
@@ -148,14 +145,13 @@ ED_H_AND_P = template(
     facts={"potassium": {"fact": "latest_observation", "loincs": POTASSIUM}},
     rubric=[
         vitals_recorded("Arrival vitals recorded", "sbp", "dbp", "hr", "rr", "temp", "spo2", weight=2),
-        {"kind": "note_signed", "weight": 3, "label": "Signed H&P states the complaint, the arrival blood pressure "
-                                                      "and a potassium of {potassium} {potassium_unit}",
-         "note_type": "h_and_p",
-         "findings": [{"name": "chief complaint", "terms": "{complaint_terms}"},
-                      {"name": "arrival blood pressure", "terms": ["blood pressure", "bp"],
-                       "values": ["{sbp}/{dbp}"]},
-                      {"name": "potassium with its value", "terms": ["potassium", "k+"],
-                       "values": "{potassium_values}", "units": ["{potassium_unit}"]}]},
+        note_signed("Signed H&P states the complaint, the arrival blood pressure "
+                    "and a potassium of {potassium} {potassium_unit}", "h_and_p",
+                    {"name": "chief complaint", "terms": "{complaint_terms}"},
+                    {"name": "arrival blood pressure", "terms": ["blood pressure", "bp"],
+                     "values": ["{sbp}/{dbp}"]},
+                    {"name": "potassium with its value", "terms": ["potassium", "k+"],
+                     "values": "{potassium_values}", "units": ["{potassium_unit}"]}),
         *closing_criteria(12),
     ],
     step_limit=25,
@@ -204,8 +200,8 @@ DISCHARGE_MEDS = template(
         {"drug": "famotidine", "drug_class": "acid-suppressing medicines", "rxnorm": ["310273"]},
     ],
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed discharge summary states that {drug} continues",
-         "note_type": "discharge", "findings": [{"name": "{drug}", "terms": ["{drug}"]}]},
+        note_signed("Signed discharge summary states that {drug} continues", "discharge",
+                    {"name": "{drug}", "terms": ["{drug}"]}),
         {"kind": "section_visited", "section": "medications", "label": "The medication list was reviewed"},
         *closing_criteria(10),
     ],

@@ -5,7 +5,14 @@ status and notes chained the way a clinician works through a visit (behavioral h
 """
 
 from harness.library import answered_from, template
-from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
+from harness.library.builders import (
+    closing_criteria,
+    no_order_of,
+    note_signed,
+    record_vitals,
+    signed_order,
+    vitals_recorded,
+)
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
 
@@ -104,10 +111,9 @@ GOALS_OF_CARE = template(
         {"kind": "section_visited", "section": "problems", "label": "Problem list reviewed"},
         {"kind": "code_status_set", "weight": 3, "label": "Code status set as the patient chose",
          "code_status": "{code_status}"},
-        {"kind": "note_signed", "weight": 2, "label": "Signed note documents the goals-of-care discussion",
-         "note_type": "progress",
-         "findings": [{"name": "goals-of-care discussion", "terms": ["goals of care", "goals-of-care"]},
-                      {"name": "code status decision", "terms": "{cs_terms}"}]},
+        note_signed("Signed note documents the goals-of-care discussion", "progress",
+                    {"name": "goals-of-care discussion", "terms": ["goals of care", "goals-of-care"]},
+                    {"name": "code status decision", "terms": "{cs_terms}"}, weight=2),
         *closing_criteria(10),
     ],
     step_limit=20,
