@@ -1,9 +1,10 @@
 """The task library: templates written in Python, each beside its oracle.
 
-A module per clinical domain calls `template(...)` for each task and registers the
-task's oracle with `@oracle(...)`. `manage.py tasks sync` loads every template into
-the database (tasks live there; admins author more in Django admin). Adding a module
-here is adding one line to LIBRARY_MODULES.
+A module per clinical domain or task family calls `template(...)` (or a builder of
+harness.library.builders) for each task and registers the task's oracle with `@oracle(...)`,
+and its browser-action oracle, if any, with `@browser_oracle(...)`. `manage.py tasks sync`
+loads every template into the database (tasks live there; admins author more in Django
+admin). Adding a module here is adding one line to LIBRARY_MODULES.
 """
 
 from dataclasses import asdict, dataclass, field
