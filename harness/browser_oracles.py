@@ -7,13 +7,14 @@ oracle needs to know (an MRN, a lab value, which alerts fired) it reads from tha
 from the instance's facts. Only `answer` and `finish`, the terminal actions both modes share,
 are not browser actions.
 
-A browser oracle is registered under the name of the semantic oracle it mirrors (the template's
+This module is their machinery: the registry, the reading of the page and the steps the oracles
+share. Each oracle stands in the library module beside its template, registered with
+`@browser_oracle(name)` under the name of the semantic oracle it mirrors (the template's
 `oracle` field), so a template has a browser solution when its oracle name is in
-BROWSER_ORACLES. The protocol is the same: `oracle(instance)` is a generator that receives each
-step's observation (`observation = yield action`). harness.runner runs them with
-`task_run(..., mode="browser")`.
+BROWSER_ORACLES once the library is loaded. The protocol is the same: `oracle(instance)` is a
+generator that receives each step's observation (`observation = yield action`). harness.runner
+runs them with `task_run(..., mode="browser")`.
 """
-
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ from django.urls import reverse
 
 from clinical.chart_sections import chart_section
 from harness.oracles import Policy
-from orders.models import Priority
 
 BROWSER_ORACLES: dict[str, Policy] = {}
 
@@ -40,7 +40,18 @@ def browser_oracle(name: str):
     return register
 
 
+def browser_oracle_names() -> set[str]:
+    """The names of the semantic oracles that have a browser-action oracle."""
+    from harness.library import library_load
+
+    library_load()
+    return set(BROWSER_ORACLES)
+
+
 def browser_oracle_get(name: str) -> Policy:
+    from harness.library import library_load
+
+    library_load()
     try:
         return BROWSER_ORACLES[name]
     except KeyError:
@@ -287,82 +298,6 @@ def active_allergy_list(tree: Node) -> list[str]:
                    if (cells := row.cells())[status] == "Active"}, key=str.lower)
 
 
-# --- Navigation and chart review -----------------------------------------------------------
-
-
-@browser_oracle("medagentbench.find-mrn")
-def find_mrn(instance):
-    """Look the patient up by birth date in the toolbar; read the MRN off the chart or the match list."""
-    p = instance.params
-    yield from fill("toolbar-lookup-input", p["dob"])
-    tree = yield from act({"type": "press", "bid": "toolbar-lookup-input", "key_comb": "Enter"})
-    born = datetime.fromisoformat(p["dob"]).strftime("%m/%d/%Y")
-    if tree.has(bid="storyboard-mrn"):  # one patient has that birth date: the lookup opened the chart
-        if tree.find(bid="storyboard-name").name != p["patient_name"] or tree.find(bid="storyboard-dob").name != born:
-            raise PageError("the lookup opened another patient's chart")
-        mrn = tree.find(bid="storyboard-mrn").name
-    else:
-        mrn = next((cells[1] for row in table_rows(tree, "lookup-results")
-                    if (cells := row.cells())[0] == p["patient_name"] and cells[2] == born), None)
-        if mrn is None:
-            raise PageError(f"no {p['patient_name']} born {born} among the matches")
-    yield {"type": "answer", "answer": mrn}
-
-
-@browser_oracle("navigation.active-allergies")
-def active_allergies(instance):
-    """From the patient list to the chart's allergy list by search and clicks; name the active ones."""
-    mrn = instance.patient_mrn
-    yield from fill("patient-list-search", mrn)
-    found = yield from act({"type": "press", "bid": "patient-list-search", "key_comb": "Enter"})
-    row = next((r for r in table_rows(found, "patient-list-table") if r.cells()[1] == mrn), None)
-    if row is None:
-        raise PageError(f"MRN {mrn} is not in the patient list")
-    yield from click(row.find(role="link").bid)
-    active = active_allergy_list((yield from click("chart-tab-allergies")))
-    yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
-
-
-# --- Laboratory medicine -------------------------------------------------------------------
-
-
-@browser_oracle("laboratory-medicine.latest-result")
-def latest_lab_result(instance):
-    """Read the newest value of the analyte (any of its codes) off Results Review."""
-    results = yield from open_section(instance.patient_mrn, "results")
-    value, unit, _ = latest_result(results, instance.params["loincs"])
-    yield {"type": "answer", "answer": f"{value} {unit}"}
-
-
-@browser_oracle("laboratory-medicine.elevated-creatinine-follow-up")
-def elevated_creatinine_follow_up(instance):
-    yield from open_section(instance.patient_mrn, "orders")
-    priority = Priority(instance.params["priority"]).label  # as the composer's drop-down shows it
-    yield from place_order("basic metabolic panel", "24321-2", {"priority": priority})
-    yield from sign_orders("Renal function recheck is indicated.")
-    yield {"type": "finish", "message": "Repeat BMP ordered."}
-
-
-# --- Orders: a referral, an order set with decision support --------------------------------
-
-
-@browser_oracle("medagentbench.orthopedic-referral")
-def orthopedic_referral(instance):
-    yield from open_section(instance.patient_mrn, "orders")
-    yield from place_order("orthopedic referral", "183545006", {"consult_question": instance.params["reason"]})
-    yield from sign_orders("Referral is indicated.")
-    yield {"type": "finish", "message": "Orthopedic referral signed."}
-
-
-@browser_oracle("cardiology.chest-pain-rule-out")
-def chest_pain_rule_out(instance):
-    """Apply the chest-pain order set as built and sign it, answering the alerts on the review page."""
-    yield from open_section(instance.patient_mrn, "orders")
-    yield from click("order-set-chest-pain")
-    yield from sign_orders("Suspected ACS: benefit of the loading dose outweighs the flagged risk.")
-    yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
-
-
 def pended_row(tree: Node, words: str) -> Node | None:
     """The pended order whose name holds these words (lower case), if any."""
     return next((row for row in tree.find(bid="pended-orders").find_all(role="row", bid_prefix="pended-order-")
@@ -376,61 +311,3 @@ def edit_pended(tree: Node, words: str, fields: dict[str, str | bool]):
         raise PageError(f"no pended order of {words}")
     composer = yield from click(row.find(role="link", bid_prefix="pended-order-edit-").bid)
     return (yield from compose(composer, fields))
-
-
-@browser_oracle("infectious-disease.sepsis-penicillin-allergy")
-def sepsis_penicillin_allergy(instance):
-    """Check the allergy list and the latest weight, apply the sepsis set, dose its saline bolus (30 mL/kg) and
-    vancomycin (20 mg/kg) by that weight, swap its penicillin for cefepime if allergic, sign."""
-    allergies = yield from open_section(instance.patient_mrn, "allergies")
-    # Penicillins are the -cillins (penicillin V, amoxicillin, piperacillin...).
-    allergic = any("cillin" in substance.lower() for substance in active_allergy_list(allergies))
-    weight = storyboard_vital(allergies, "Weight")
-    yield from click("chart-tab-orders")
-    pended = yield from click("order-set-sepsis")
-    # 30 mL/kg and 20 mg/kg, to the nearest 250, at most 4 L and 3 g (as the semantic oracle doses them).
-    pended = yield from edit_pended(pended, "sodium chloride", {"dose": str(min(round(30 * weight / 250) * 250, 4000))})
-    pended = yield from edit_pended(pended, "vancomycin", {"dose": str(min(round(20 * weight / 250) * 250, 3000))})
-    if allergic:
-        row = pended_row(pended, "piperacillin")
-        if row is not None:
-            yield from click(row.find(role="button", bid_prefix="pended-order-remove-").bid)
-        yield from place_order("cefepime", "1665088", {"dose": "2000", "route": "IV – Intravenous",
-                                                       "frequency": "Every 8 hours", "priority": "STAT"})
-    yield from sign_orders("Sepsis: empiric therapy needed now; benefit outweighs the flagged risk.")
-    yield {"type": "finish", "message": "Sepsis bundle signed."}
-
-
-# --- Notes ---------------------------------------------------------------------------------
-
-
-@browser_oracle("documentation.glycemic-progress-note")
-def glycemic_progress_note(instance):
-    """Read the newest A1c off Results Review, then write and sign the progress note stating it."""
-    p = instance.params
-    results = yield from open_section(instance.patient_mrn, "results")
-    a1c, _, drawn = latest_result(results, ["4548-4"])
-    yield from click("chart-tab-notes")
-    yield from write_note("Progress Note", f"Follow-up: {p['problem']}", (
-        f"Seen today for follow-up of {p['problem']}.\n"
-        f"Assessment: The patient has {p['problem']}, and the most recent hemoglobin A1c was {a1c}% on "
-        f"{drawn:%Y-%m-%d}.\n"
-        "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in three "
-        "to six months."))
-    yield {"type": "finish", "message": "Progress note signed."}
-
-
-@browser_oracle("workflows.depression-screen-review-note")
-def depression_screen_review_note(instance):
-    """Review the screening score in Results Review, then document it in a signed progress note."""
-    p = instance.params
-    results = yield from open_section(instance.patient_mrn, "results")
-    score, _, drawn = latest_result(results, p["loincs"])
-    yield from click("chart-tab-notes")
-    yield from write_note("Progress Note", "Depression screening review", (
-        "Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n"
-        f"Assessment: The most recent {p['screen']} total score was {score} on {drawn:%Y-%m-%d}, and we reviewed "
-        "it together with the patient.\n"
-        "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach us "
-        "sooner if their mood worsens or they have any thoughts of self-harm."))
-    yield {"type": "finish", "message": "Progress note signed."}

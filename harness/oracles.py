@@ -10,7 +10,7 @@ observation proves more: that the agent could have seen it.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 Policy = Callable[..., Iterable[dict]]
 ORACLES: dict[str, Policy] = {}
@@ -120,6 +120,24 @@ def newest_numeric_of(mrn: str, loincs: list[str], *, limit: int = 5):
                     > datetime.fromisoformat(newest["effective_at"])):
             newest = row
     return newest
+
+
+def draws_in_window(instance, loincs: list[str], *, window_hours: int = 24):
+    """Every numeric draw of the test in the window before the instance's stated clock (its `reading_now_iso`),
+    as (moment, value), newest first; a draw filed under two codes counts once."""
+    now = datetime.fromisoformat(instance.params["reading_now_iso"])  # the stated clock, with its UTC offset
+    start = now - timedelta(hours=window_hours)
+    rows, seen = [], set()
+    for loinc in loincs:
+        observation = yield {"type": "get_observations", "mrn": instance.patient_mrn, "loinc": loinc,
+                             "start": start.isoformat(), "end": now.isoformat(), "limit": 50}
+        for row in observation["last_action_result"]["observations"]:
+            at = datetime.fromisoformat(row["effective_at"])
+            if isinstance(row["value"], int | float) and at > start and at not in seen:
+                seen.add(at)
+                rows.append((at, row["value"]))
+    rows.sort(reverse=True)
+    return rows
 
 
 def number_text(value) -> str:

@@ -1,9 +1,10 @@
 """The task library: templates written in Python, each beside its oracle.
 
-A module per clinical domain calls `template(...)` for each task and registers the
-task's oracle with `@oracle(...)`. `manage.py tasks sync` loads every template into
-the database (tasks live there; admins author more in Django admin). Adding a module
-here is adding one line to LIBRARY_MODULES.
+A module per clinical domain or task family calls `template(...)` (or a builder of
+harness.library.builders) for each task and registers the task's oracle with `@oracle(...)`,
+and its browser-action oracle, if any, with `@browser_oracle(...)`. `manage.py tasks sync`
+loads every template into the database (tasks live there; admins author more in Django
+admin). Adding a module here is adding one line to LIBRARY_MODULES.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ LIBRARY_MODULES = (
     "harness.library.emergency_care",
     "harness.library.pulmonology",
     "harness.library.medagentbench",
+    "harness.library.electrolyte_replacement",
     "harness.library.navigation",
     "harness.library.cardiology",
     "harness.library.nephrology",
@@ -24,6 +26,7 @@ LIBRARY_MODULES = (
     "harness.library.preventive_care",
     "harness.library.documentation",
     "harness.library.workflows",
+    "harness.library.behavioral_health",
 )
 
 
@@ -69,17 +72,6 @@ def answered_from(section: str, *answers: dict, weight: float = 1, label: str = 
     a count, a category)."""
     return {"kind": "gate", "weight": weight, "label": label or answers[0].get("label", ""),
             "criteria": [{"kind": "section_visited", "section": section}, *answers]}
-
-
-def trend_answer(subject: str) -> dict:
-    """The trend questions' answer: the latest value and the trend's direction (the `trend` fact, an
-    observation_trend), read from the results; `subject` names the test in the labels ("{test}")."""
-    return answered_from("results",
-                         {"kind": "answer_matches", "label": f"The most recent {subject} value",
-                          "expected": "{trend_latest_values}", "match": "number"},
-                         {"kind": "answer_matches", "weight": 2, "label": f"The direction of the {subject} trend",
-                          "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
-                         label=f"The {subject} trend and its latest value, read from the chart")
 
 
 @cache

@@ -1,6 +1,9 @@
 """Cardiology: lipids, chest pain and heart-failure admissions."""
 
-from harness.library import answered_from, template
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria, record_vitals
 from harness.library.regimens import ROUTINE_OR_URGENT, URGENT_OR_STAT
 from harness.oracles import oracle, sign_answering_alerts
 
@@ -9,7 +12,7 @@ KIDNEY_DISEASE = ["431857002", "433144002", "161665007", "698306007", "127013003
 ANTICOAGULANTS = ["vka", "doac", "lmwh", "heparin"]
 
 
-LIPID_AT_GOAL = template(
+LIPID_AT_GOAL = chart_question(
     task_id="ehr/cardiology.lipid-at-goal-v1",
     title="Is the latest cholesterol result at goal?",
     tier="objective",
@@ -29,15 +32,14 @@ LIPID_AT_GOAL = template(
     ],
     facts={"status": {"fact": "observation_band", "loincs": "{loincs}",
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
-    rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
-                       "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
-                      {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
-                       "expected": "{status}", "choices": ["at goal", "above goal"]},
-                      weight=3, label="The latest {analyte} and whether it is at goal, read from the chart"),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
+              "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+             {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
+              "expected": "{status}", "choices": ["at goal", "above goal"]}],
+    weight=3,
+    label="The latest {analyte} and whether it is at goal, read from the chart",
+    max_steps=8,
     step_limit=15,
     oracle="cardiology.lipid-at-goal",
 )
@@ -98,8 +100,7 @@ CHEST_PAIN = template(
         NITROGLYCERIN_PRN,
         *CHEST_PAIN_WORKUP,
         {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="cardiology.chest-pain-rule-out",
@@ -112,6 +113,15 @@ def chest_pain_rule_out(instance):
     yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
     yield from sign_answering_alerts(mrn, override_reason="Suspected ACS: benefit of the loading dose outweighs "
                                                           "the flagged risk.")
+    yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
+
+
+@browser_oracle("cardiology.chest-pain-rule-out")
+def chest_pain_rule_out_in_browser(instance):
+    """Apply the chest-pain order set as built and sign it, answering the alerts on the review page."""
+    yield from browser.open_section(instance.patient_mrn, "orders")
+    yield from browser.click("order-set-chest-pain")
+    yield from browser.sign_orders("Suspected ACS: benefit of the loading dose outweighs the flagged risk.")
     yield {"type": "finish", "message": "Chest-pain rule-out orders signed."}
 
 
@@ -150,8 +160,7 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
         {"kind": "order_absent", "label": "No aspirin for an aspirin-allergic patient", "ingredient": "aspirin",
          "drug_class": "salicylate"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the chest-pain work-up and clopidogrel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 15},
+        *closing_criteria(15),
     ],
     step_limit=30,
     oracle="cardiology.chest-pain-aspirin-allergy",
@@ -160,9 +169,8 @@ CHEST_PAIN_ASPIRIN_ALLERGY = template(
 
 @oracle("cardiology.chest-pain-aspirin-allergy")
 def chest_pain_aspirin_allergy(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "chest-pain"}
     for order in applied["last_action_result"]["orders"]:
@@ -231,8 +239,7 @@ HEART_FAILURE_ADMISSION = template(
          "ingredient": "enoxaparin", "dose": "{enoxaparin}", "route": "SC", "frequency": ["DAILY", "Q24H"],
          "priority": ROUTINE_OR_URGENT},
         {"kind": "no_extra_orders", "label": "Nothing beyond the heart-failure admission orders"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 15},
+        *closing_criteria(15),
     ],
     step_limit=30,
     oracle="cardiology.heart-failure-admission",
@@ -242,9 +249,7 @@ HEART_FAILURE_ADMISSION = template(
 @oracle("cardiology.heart-failure-admission")
 def heart_failure_admission(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "weight": p["weight"], "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"],
-        "spo2": p["spo2"]}}
+    yield record_vitals(instance, "weight", "sbp", "dbp", "hr", "spo2")
     applied = yield {"type": "apply_order_set", "mrn": mrn, "slug": "heart-failure-exacerbation"}
     orders = {o["orderable"]: o["id"] for o in applied["last_action_result"]["orders"]}
     yield {"type": "update_order", "mrn": mrn, "order_id": orders[FUROSEMIDE_IV], "dose": p["dose"],

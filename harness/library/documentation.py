@@ -1,6 +1,9 @@
 """Documentation: notes that state chart findings in real sentences."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import template
+from harness.library.builders import closing_criteria, note_signed, record_vitals, vitals_recorded
 from harness.oracles import newest_numeric_of, number_text, oracle, write_and_sign_note
 
 # Results the chart files at one decimal place (creatinine and LDL can carry long raw values, which a note
@@ -31,13 +34,10 @@ PROGRESS_NOTE_LAB = template(
     variants=LAB_VARIANTS,
     facts={"result": {"fact": "latest_observation", "loincs": "{loincs}"}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {analyte} of {result} "
-                                                      "{result_unit}",
-         "note_type": "progress",
-         "findings": [{"name": "{analyte} with its value and unit", "terms": "{terms}",
-                       "values": "{result_values}", "units": ["{result_unit}"]}]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        note_signed("Signed progress note states the {analyte} of {result} {result_unit}", "progress",
+                    {"name": "{analyte} with its value and unit", "terms": "{terms}",
+                     "values": "{result_values}", "units": ["{result_unit}"]}),
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.progress-note-lab-result",
@@ -77,14 +77,12 @@ A1C_PROGRESS_NOTE = template(
     ],
     facts={"a1c": {"fact": "latest_observation", "loincs": ["4548-4"]}},
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note discusses {problem} and an A1c of {a1c}%",
-         "note_type": "progress",
-         "findings": [{"name": "{problem}", "terms": "{problem_terms}"},
-                      {"name": "the A1c with its value", "terms": ["a1c", "hba1c", "glycated hemoglobin"],
-                       "values": "{a1c_values}", "units": ["%"]}]},
+        note_signed("Signed progress note discusses {problem} and an A1c of {a1c}%", "progress",
+                    {"name": "{problem}", "terms": "{problem_terms}"},
+                    {"name": "the A1c with its value", "terms": ["a1c", "hba1c", "glycated hemoglobin"],
+                     "values": "{a1c_values}", "units": ["%"]}),
         {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.glycemic-progress-note",
@@ -102,6 +100,22 @@ def glycemic_progress_note(instance):
             "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in "
             "three to six months.")
     yield from write_and_sign_note(mrn, "progress", f"Follow-up: {p['problem']}", text)
+    yield {"type": "finish", "message": "Progress note signed."}
+
+
+@browser_oracle("documentation.glycemic-progress-note")
+def glycemic_progress_note_in_browser(instance):
+    """Read the newest A1c off Results Review, then write and sign the progress note stating it."""
+    p = instance.params
+    results = yield from browser.open_section(instance.patient_mrn, "results")
+    a1c, _, drawn = browser.latest_result(results, ["4548-4"])
+    yield from browser.click("chart-tab-notes")
+    yield from browser.write_note("Progress Note", f"Follow-up: {p['problem']}", (
+        f"Seen today for follow-up of {p['problem']}.\n"
+        f"Assessment: The patient has {p['problem']}, and the most recent hemoglobin A1c was {a1c}% on "
+        f"{drawn:%Y-%m-%d}.\n"
+        "Plan: We discussed diet, physical activity and weight management, and we will repeat the A1c in three "
+        "to six months."))
     yield {"type": "finish", "message": "Progress note signed."}
 
 
@@ -130,19 +144,15 @@ ED_H_AND_P = template(
     ],
     facts={"potassium": {"fact": "latest_observation", "loincs": POTASSIUM}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Arrival vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
-        {"kind": "note_signed", "weight": 3, "label": "Signed H&P states the complaint, the arrival blood pressure "
-                                                      "and a potassium of {potassium} {potassium_unit}",
-         "note_type": "h_and_p",
-         "findings": [{"name": "chief complaint", "terms": "{complaint_terms}"},
-                      {"name": "arrival blood pressure", "terms": ["blood pressure", "bp"],
-                       "values": ["{sbp}/{dbp}"]},
-                      {"name": "potassium with its value", "terms": ["potassium", "k+"],
-                       "values": "{potassium_values}", "units": ["{potassium_unit}"]}]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        vitals_recorded("Arrival vitals recorded", "sbp", "dbp", "hr", "rr", "temp", "spo2", weight=2),
+        note_signed("Signed H&P states the complaint, the arrival blood pressure "
+                    "and a potassium of {potassium} {potassium_unit}", "h_and_p",
+                    {"name": "chief complaint", "terms": "{complaint_terms}"},
+                    {"name": "arrival blood pressure", "terms": ["blood pressure", "bp"],
+                     "values": ["{sbp}/{dbp}"]},
+                    {"name": "potassium with its value", "terms": ["potassium", "k+"],
+                     "values": "{potassium_values}", "units": ["{potassium_unit}"]}),
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="documentation.ed-history-and-physical",
@@ -152,9 +162,7 @@ ED_H_AND_P = template(
 @oracle("documentation.ed-history-and-physical")
 def ed_history_and_physical(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     row = yield from newest_numeric_of(mrn, POTASSIUM)
     text = (f"Chief complaint: The patient presents to the emergency department with {p['complaint']}.\n"
             f"History: The patient reports {p['complaint']} that began earlier today.\n"
@@ -192,11 +200,10 @@ DISCHARGE_MEDS = template(
         {"drug": "famotidine", "drug_class": "acid-suppressing medicines", "rxnorm": ["310273"]},
     ],
     rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed discharge summary states that {drug} continues",
-         "note_type": "discharge", "findings": [{"name": "{drug}", "terms": ["{drug}"]}]},
+        note_signed("Signed discharge summary states that {drug} continues", "discharge",
+                    {"name": "{drug}", "terms": ["{drug}"]}),
         {"kind": "section_visited", "section": "medications", "label": "The medication list was reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="documentation.discharge-summary-medications",

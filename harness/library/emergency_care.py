@@ -1,6 +1,7 @@
 """Emergency care: arrival, triage and goals of care."""
 
 from harness.library import template
+from harness.library.builders import closing_criteria, no_order_of, record_vitals, signed_order, vitals_recorded
 from harness.library.regimens import schedule
 from harness.oracles import newest_numeric_of, oracle, place_and_sign, placed_order_id, sign_answering_alerts
 
@@ -25,14 +26,11 @@ TRIAGE_INTAKE = template(
          "wish": "want comfort-focused care only, without resuscitation or escalation to intensive care"},
     ],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 3, "label": "Arrival vital signs recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        vitals_recorded("Arrival vital signs recorded", "sbp", "dbp", "hr", "rr", "temp", "spo2", weight=3),
         {"kind": "section_visited", "section": "allergies", "label": "Allergies reviewed"},
         {"kind": "code_status_set", "weight": 2, "label": "Code status documented as stated",
          "code_status": "{code_status}"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="emergency-care.triage-intake",
@@ -42,9 +40,7 @@ TRIAGE_INTAKE = template(
 @oracle("emergency-care.triage-intake")
 def triage_intake(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     yield {"type": "set_code_status", "mrn": mrn, "code_status": p["code_status"]}
     yield {"type": "finish", "message": "Triage intake complete."}
@@ -80,16 +76,12 @@ HYPOGLYCEMIA = template(
         {"presentation": "after a witnessed seizure at home, now postictal", "glucose": 29},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Dextrose 50% 25 g IV once, stat, signed",
-         "code": DEXTROSE_50, "dose": 25, "route": "IV", "frequency": "ONCE", "priority": "stat",
-         "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Repeat point-of-care glucose, stat", "code": POC_GLUCOSE,
-         "priority": "stat", "status": "signed"},
-        {"kind": "order_absent", "label": "No insulin for a hypoglycemic patient", "drug_class": INSULIN_CLASSES,
-         "severity": "critical"},
+        signed_order("Dextrose 50% 25 g IV once, stat, signed", DEXTROSE_50, dose=25, route="IV", frequency="ONCE",
+                     weight=3, priority="stat"),
+        signed_order("Repeat point-of-care glucose, stat", POC_GLUCOSE, priority="stat"),
+        no_order_of("No insulin for a hypoglycemic patient", INSULIN_CLASSES),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond dextrose and the glucose recheck"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="emergency-care.severe-hypoglycemia",
@@ -170,22 +162,17 @@ SEPSIS_BUNDLE = template(
     ],
     facts={"bolus": SEPSIS_BOLUS},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Triage vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "temperature": "{temp}", "spo2": "{spo2}"}},
+        vitals_recorded("Triage vitals recorded", "sbp", "dbp", "hr", "rr", "temp", "spo2"),
         {"kind": "section_visited", "section": "allergies", "label": "Allergies reviewed before antibiotics"},
-        {"kind": "order_placed", "weight": 1, "label": "Lactate, stat", "code": "32693-4", "priority": "stat",
-         "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Blood cultures, stat", "code": "600-7", "priority": "stat",
-         "status": "signed"},
+        signed_order("Lactate, stat", "32693-4", priority="stat"),
+        signed_order("Blood cultures, stat", "600-7", priority="stat"),
         {"kind": "order_placed", "weight": 1, "label": "Normal saline {bolus_min}-{bolus_max} mL IV once, stat "
                                                        "(30 mL/kg of {bolus_weight} kg)",
          "code": NORMAL_SALINE, "dose_min": "{bolus_min}", "dose_max": "{bolus_max}", "route": "IV",
          "frequency": "ONCE", "priority": "stat", "status": "signed"},
         broad_spectrum_beta_lactam(weight=2, priority="stat"),
         {"kind": "no_extra_orders", "label": "Only sepsis-bundle orders", "allow_codes": SEPSIS_EXTRAS},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 16},
+        *closing_criteria(16),
     ],
     step_limit=30,
     oracle="emergency-care.sepsis-bundle",
@@ -200,10 +187,8 @@ def latest_weight(mrn: str):
 
 @oracle("emergency-care.sepsis-bundle")
 def sepsis_bundle(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "temperature": p["temp"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies"}
     weight = yield from latest_weight(mrn)
     yield from place_and_sign(mrn, [
@@ -244,21 +229,15 @@ CHEST_PAIN = template(
          "rr": 18, "spo2": 98},
     ],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Arrival vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
-        {"kind": "order_placed", "weight": 2, "label": "Stat 12-lead ECG", "code": "29303009", "priority": "stat",
-         "status": "signed"},
-        {"kind": "order_placed", "weight": 2, "label": "Stat high-sensitivity troponin", "code": "89579-7",
-         "priority": "stat", "status": "signed"},
+        vitals_recorded("Arrival vitals recorded", "sbp", "dbp", "hr", "rr", "spo2"),
+        signed_order("Stat 12-lead ECG", "29303009", weight=2, priority="stat"),
+        signed_order("Stat high-sensitivity troponin", "89579-7", weight=2, priority="stat"),
         {"kind": "order_placed", "weight": 2, "label": "Aspirin 162-325 mg chewed once, stat", "ingredient": "aspirin",
          "dose_min": 162, "dose_max": 325, "route": "PO", "frequency": "ONCE", "priority": "stat",
          "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID in suspected acute coronary syndrome", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        no_order_of("No NSAID in suspected acute coronary syndrome", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Only chest-pain work-up orders", "allow_codes": CHEST_PAIN_EXTRAS},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 14},
+        *closing_criteria(14),
     ],
     step_limit=25,
     oracle="emergency-care.chest-pain-workup",
@@ -267,10 +246,8 @@ CHEST_PAIN = template(
 
 @oracle("emergency-care.chest-pain-workup")
 def chest_pain_workup(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": "29303009", "priority": "stat",
          "reason_for_exam": "Chest pain: rule out acute coronary syndrome"},
@@ -305,21 +282,17 @@ ANAPHYLAXIS = template(
          "hr": 130, "rr": 24, "spo2": 94},
     ],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        vitals_recorded("Vitals recorded", "sbp", "dbp", "hr", "rr", "spo2"),
         {"kind": "order_placed", "weight": 3, "label": "Epinephrine 0.3-0.5 mg IM once, stat, signed",
          "ingredient": "epinephrine", "dose_min": 0.3, "dose_max": 0.5, "route": "IM", "frequency": "ONCE",
          "priority": "stat", "status": "signed"},
         {"kind": "allergy_added", "weight": 2, "label": "Bee venom allergy recorded with anaphylaxis",
          "substance": ["bee", "venom", "hymenoptera"], "reaction": ["anaphyla"]},
-        {"kind": "order_absent", "label": "No beta-blocker during anaphylaxis", "drug_class": ["beta-blocker"],
-         "severity": "critical"},
+        no_order_of("No beta-blocker during anaphylaxis", ["beta-blocker"]),
         {"kind": "no_extra_orders", "label": "Only anaphylaxis treatment",
          "allow_drug_classes": ["antihistamine", "corticosteroid", "iv-fluid", "h2-blocker"],
          "allow_codes": ["371908008"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="emergency-care.anaphylaxis-bee-sting",
@@ -328,10 +301,8 @@ ANAPHYLAXIS = template(
 
 @oracle("emergency-care.anaphylaxis-bee-sting")
 def anaphylaxis_bee_sting(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"],
-        "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": "1870230", "dose": 0.3, "route": "IM",
                     "frequency": "ONCE", "priority": "stat", "indication": "Anaphylaxis after a bee sting"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)

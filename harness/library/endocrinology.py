@@ -2,13 +2,14 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template, trend_answer
+from harness.library.builders import chart_question, trend_call, trend_question
 from harness.oracles import oracle
 
-GLYCEMIC_TREND = template(
+GLYCEMIC_TREND = trend_question(
+    "{test}",
+    better="lower",
     task_id="ehr/endocrinology.glycemic-control-trend-v1",
     title="Is glycemic control improving?",
-    tier="objective",
     domain="endocrinology",
     description="Interpretation: compare the two most recent draws of a glycemic marker (lower is better) and "
                 "call the trend by the stated rule. The expected value and call are computed from the episode's "
@@ -22,13 +23,6 @@ GLYCEMIC_TREND = template(
         {"test": "hemoglobin A1c", "loincs": ["4548-4"], "stable_within": 0.1, "unit_text": "percentage points"},
         {"test": "glucose (serum or blood)", "loincs": ["2345-7", "2339-0"], "stable_within": 5, "unit_text": "mg/dL"},
     ],
-    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "lower",
-                     "stable_within": "{stable_within}"}},
-    rubric=[
-        trend_answer("{test}"),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
     oracle="endocrinology.glycemic-control-trend",
 )
 
@@ -44,11 +38,7 @@ def glycemic_trend(instance):
     rows.sort(reverse=True)
     latest_at, latest = rows[0]
     previous = next(value for at, value in rows if at < latest_at)
-    change = latest - previous
-    if abs(change) <= instance.params["stable_within"] + 1e-9:
-        call = "stable"
-    else:
-        call = "improving" if change < 0 else "worsening"
+    call = trend_call(latest, previous, better="lower", stable_within=instance.params["stable_within"])
     yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 
@@ -56,7 +46,7 @@ def glycemic_trend(instance):
 
 A1C_CATEGORIES = [[6.5, "diabetes range"], [5.7, "prediabetes range"], [0, "normal"]]
 
-A1C_CATEGORY = template(
+A1C_CATEGORY = chart_question(
     task_id="ehr/endocrinology.a1c-diagnostic-category-v1",
     title="Diagnostic category of the latest hemoglobin A1c",
     tier="objective",
@@ -74,15 +64,13 @@ A1C_CATEGORY = template(
         {"context": "is being screened before starting a medication that can raise glucose"},
     ],
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
-    rubric=[
-        answered_from("results",
-                      {"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
-                       "expected": "{category_value}", "match": "number", "unit": "%"},
-                      {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
-                       "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]},
-                      label="The latest A1c and its ADA range, read from the chart"),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
+              "expected": "{category_value}", "match": "number", "unit": "%"},
+             {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
+              "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]}],
+    label="The latest A1c and its ADA range, read from the chart",
+    max_steps=8,
     step_limit=15,
     oracle="endocrinology.a1c-diagnostic-category",
 )

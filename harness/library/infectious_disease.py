@@ -1,6 +1,9 @@
 """Infectious disease: cultures, urinary tract infection, pneumonia and sepsis."""
 
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
 from harness.library import template
+from harness.library.builders import closing_criteria, record_vitals
 from harness.library.emergency_care import (
     BODY_WEIGHT,
     NORMAL_SALINE,
@@ -34,8 +37,7 @@ URINE_STUDIES = template(
         {"kind": "order_placed", "weight": 2, "label": "Urine culture, routine", "code": "630-4",
          "priority": "routine"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the two urine studies"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="infectious-disease.urine-studies",
@@ -89,8 +91,7 @@ CYSTITIS = template(
         {"kind": "order_absent", "label": "No fluoroquinolone for uncomplicated cystitis",
          "drug_class": "fluoroquinolone"},
         {"kind": "no_extra_orders", "label": "One antibiotic, nothing else", "order_types": ["medication"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=20,
     oracle="infectious-disease.uncomplicated-cystitis",
@@ -158,8 +159,7 @@ PNEUMONIA_ADMISSION = template(
          "priority": ROUTINE_OR_URGENT},
         # Blood cultures (in the set) are neither asked for nor an extra: a judgement call in non-severe CAP.
         {"kind": "no_extra_orders", "label": "Nothing beyond the pneumonia admission orders", "allow_codes": ["600-7"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="infectious-disease.pneumonia-admission",
@@ -168,9 +168,8 @@ PNEUMONIA_ADMISSION = template(
 
 @oracle("infectious-disease.pneumonia-admission")
 def pneumonia_admission(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "temperature": p["temp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "temp", "hr", "rr", "spo2")
     yield {"type": "apply_order_set", "mrn": mrn, "slug": "community-acquired-pneumonia"}
     yield from sign_answering_alerts(mrn, override_reason="Guideline pneumonia therapy; benefit outweighs risk.")
     yield {"type": "finish", "message": "Pneumonia admission orders signed."}
@@ -239,8 +238,7 @@ SEPSIS_PENICILLIN_ALLERGY = template(
         {"kind": "order_absent", "label": "No penicillin for a penicillin-allergic patient",
          "drug_class": "penicillin"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the sepsis bundle"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 20},
+        *closing_criteria(20),
     ],
     step_limit=30,
     oracle="infectious-disease.sepsis-penicillin-allergy",
@@ -266,4 +264,28 @@ def sepsis_penicillin_allergy(instance):
            "frequency": "Q8H", "priority": "stat", "indication": "Sepsis, source unknown; penicillin allergy"}
     yield from sign_answering_alerts(mrn, override_reason="Sepsis: empiric therapy needed now; benefit outweighs "
                                                           "the flagged risk.")
+    yield {"type": "finish", "message": "Sepsis bundle signed."}
+
+
+@browser_oracle("infectious-disease.sepsis-penicillin-allergy")
+def sepsis_penicillin_allergy_in_browser(instance):
+    """Check the allergy list and the latest weight, apply the sepsis set, dose its saline bolus (30 mL/kg) and
+    vancomycin (20 mg/kg) by that weight, swap its penicillin for cefepime if allergic, sign."""
+    allergies = yield from browser.open_section(instance.patient_mrn, "allergies")
+    # Penicillins are the -cillins (penicillin V, amoxicillin, piperacillin...).
+    allergic = any("cillin" in substance.lower() for substance in browser.active_allergy_list(allergies))
+    weight = browser.storyboard_vital(allergies, "Weight")
+    yield from browser.click("chart-tab-orders")
+    pended = yield from browser.click("order-set-sepsis")
+    # 30 mL/kg and 20 mg/kg, to the nearest 250, at most 4 L and 3 g (as the semantic oracle doses them).
+    bolus, vancomycin = min(round(30 * weight / 250) * 250, 4000), min(round(20 * weight / 250) * 250, 3000)
+    pended = yield from browser.edit_pended(pended, "sodium chloride", {"dose": str(bolus)})
+    pended = yield from browser.edit_pended(pended, "vancomycin", {"dose": str(vancomycin)})
+    if allergic:
+        row = browser.pended_row(pended, "piperacillin")
+        if row is not None:
+            yield from browser.click(row.find(role="button", bid_prefix="pended-order-remove-").bid)
+        yield from browser.place_order("cefepime", "1665088", {"dose": "2000", "route": "IV – Intravenous",
+                                                               "frequency": "Every 8 hours", "priority": "STAT"})
+    yield from browser.sign_orders("Sepsis: empiric therapy needed now; benefit outweighs the flagged risk.")
     yield {"type": "finish", "message": "Sepsis bundle signed."}

@@ -2,8 +2,19 @@
 
 from datetime import datetime
 
-from harness.library import answered_from, template, trend_answer
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
+from harness.library import template
+from harness.library.builders import (
+    chart_question,
+    closing_criteria,
+    no_order_of,
+    signed_order,
+    trend_call,
+    trend_question,
+)
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
+from orders.models import Priority
 
 LATEST_RESULT = template(
     task_id="ehr/laboratory-medicine.latest-result-v1",
@@ -45,6 +56,14 @@ def latest_result(instance):
     yield {"type": "answer", "answer": f"{row['value']} {row['unit']}"}
 
 
+@browser_oracle("laboratory-medicine.latest-result")
+def latest_result_in_browser(instance):
+    """Read the newest value of the analyte (any of its codes) off Results Review."""
+    results = yield from browser.open_section(instance.patient_mrn, "results")
+    value, unit, _ = browser.latest_result(results, instance.params["loincs"])
+    yield {"type": "answer", "answer": f"{value} {unit}"}
+
+
 # --- Trends, earlier results, abnormal renal function -------------------------------------
 
 
@@ -66,10 +85,11 @@ def _latest_and_previous(instance):
     return latest, previous
 
 
-LAB_TREND = template(
+LAB_TREND = trend_question(
+    "{analyte}",
+    better="{better}",
     task_id="ehr/laboratory-medicine.result-trend-v1",
     title="Is a lab result improving or worsening?",
-    tier="objective",
     domain="laboratory-medicine",
     description="Interpretation: compare the two most recent draws of an analyte (the same draw filed under two "
                 "codes is one draw) and call the trend by the stated direction and stability threshold. The expected "
@@ -92,13 +112,6 @@ LAB_TREND = template(
         {"analyte": "total cholesterol", "loincs": ["2093-3"], "better": "lower",
          "stable_within": 5, "unit_text": "mg/dL"},
     ],
-    facts={"trend": {"fact": "observation_trend", "loincs": "{loincs}", "better": "{better}",
-                     "stable_within": "{stable_within}"}},
-    rubric=[
-        trend_answer("{analyte}"),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
     oracle="laboratory-medicine.result-trend",
 )
 
@@ -107,18 +120,13 @@ LAB_TREND = template(
 def result_trend(instance):
     p = instance.params
     latest, previous = yield from _latest_and_previous(instance)
-    change = latest - previous
-    if abs(change) <= p["stable_within"] + 1e-9:
-        call = "stable"
-    else:
-        call = "improving" if (change < 0) == (p["better"] == "lower") else "worsening"
+    call = trend_call(latest, previous, better=p["better"], stable_within=p["stable_within"])
     yield {"type": "answer", "answer": f"{latest}, {call}"}
 
 
-PREVIOUS_RESULT = template(
+PREVIOUS_RESULT = chart_question(
     task_id="ehr/laboratory-medicine.previous-result-v1",
     title="The result before the most recent one",
-    tier="skill",
     domain="laboratory-medicine",
     description="Retrieval from a result's history: the value of the draw before the newest one (the same draw "
                 "filed under two codes is one draw), read from the chart at reset.",
@@ -135,11 +143,10 @@ PREVIOUS_RESULT = template(
         {"analyte": "hemoglobin", "loincs": ["718-7"]},
     ],
     facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
-                                  "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
+              "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}],
+    max_steps=10,
     step_limit=20,
     oracle="laboratory-medicine.previous-result",
 )
@@ -185,13 +192,10 @@ ELEVATED_CREATININE = template(
     ],
     facts={"creatinine": {"fact": "latest_observation", "loincs": CREATININE_CODES}},
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Repeat BMP, {priority}, signed", "code": BMP,
-         "priority": "{priority}", "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID with impaired renal function", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        signed_order("Repeat BMP, {priority}, signed", BMP, weight=3, priority="{priority}"),
+        no_order_of("No NSAID with impaired renal function", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the BMP", "allow_codes": [BMP]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
+        *closing_criteria(8),
     ],
     step_limit=15,
     oracle="laboratory-medicine.elevated-creatinine-follow-up",
@@ -204,4 +208,13 @@ def elevated_creatinine_follow_up(instance):
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": BMP, "priority": instance.params["priority"],
                     "indication": "Elevated creatinine: recheck renal function"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)])  # warnings only: nothing to override
+    yield {"type": "finish", "message": "Repeat BMP ordered."}
+
+
+@browser_oracle("laboratory-medicine.elevated-creatinine-follow-up")
+def elevated_creatinine_follow_up_in_browser(instance):
+    yield from browser.open_section(instance.patient_mrn, "orders")
+    priority = Priority(instance.params["priority"]).label  # as the composer's drop-down shows it
+    yield from browser.place_order("basic metabolic panel", "24321-2", {"priority": priority})
+    yield from browser.sign_orders("Renal function recheck is indicated.")
     yield {"type": "finish", "message": "Repeat BMP ordered."}

@@ -1,12 +1,14 @@
 """Navigation and chart review: finding what the chart says, and acting on it."""
 
-from harness.library import answered_from, template
+from harness import browser_oracles as browser
+from harness.browser_oracles import browser_oracle
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria
 from harness.oracles import oracle
 
-ACTIVE_MEDICATION_COUNT = template(
+ACTIVE_MEDICATION_COUNT = chart_question(
     task_id="ehr/navigation-and-chart-review.active-medication-count-v1",
     title="How many active medications?",
-    tier="skill",
     domain="navigation-and-chart-review",
     description="Retrieval: count the drugs on the active medication list (past medications do not count). "
                 "The count is read from the episode's chart at reset.",
@@ -14,11 +16,10 @@ ACTIVE_MEDICATION_COUNT = template(
                 "with a number.",
     variants=[{}],
     facts={"medications": {"fact": "active_medications"}},
-    rubric=[
-        answered_from("medications", {"kind": "answer_matches", "label": "The number of active medications",
-                                      "expected": "{medications}", "match": "number", "tolerance": 0}),
-        {"kind": "step_budget", "max_steps": 6},
-    ],
+    section="medications",
+    answers=[{"kind": "answer_matches", "label": "The number of active medications",
+              "expected": "{medications}", "match": "number", "tolerance": 0}],
+    max_steps=6,
     step_limit=12,
     oracle="navigation.active-medication-count",
 )
@@ -31,10 +32,9 @@ def active_medication_count(instance):
     yield {"type": "answer", "answer": str(len(meds["last_action_result"]["active"]))}
 
 
-ACTIVE_ALLERGIES = template(
+ACTIVE_ALLERGIES = chart_question(
     task_id="ehr/navigation-and-chart-review.active-allergies-v1",
     title="List the active allergies",
-    tier="skill",
     domain="navigation-and-chart-review",
     description="Retrieval: every active allergy's substance (inactive or resolved ones left out), or \"none\"; "
                 "scored as a list match against the chart at reset.",
@@ -42,11 +42,10 @@ ACTIVE_ALLERGIES = template(
                 "\"none\" if there are none.",
     variants=[{}],
     facts={"allergies": {"fact": "active_allergies"}},
-    rubric=[
-        answered_from("allergies", {"kind": "answer_matches", "label": "Every active allergy",
-                                    "expected": "{allergies}", "match": "list"}),
-        {"kind": "step_budget", "max_steps": 6},
-    ],
+    section="allergies",
+    answers=[{"kind": "answer_matches", "label": "Every active allergy",
+              "expected": "{allergies}", "match": "list"}],
+    max_steps=6,
     step_limit=12,
     oracle="navigation.active-allergies",
 )
@@ -62,6 +61,20 @@ def active_allergies(instance):
     observation = yield {"type": "read_chart_section", "mrn": instance.patient_mrn, "section": "allergies",
                          "limit": 200}
     active = _active_allergies(observation)
+    yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
+
+
+@browser_oracle("navigation.active-allergies")
+def active_allergies_in_browser(instance):
+    """From the patient list to the chart's allergy list by search and clicks; name the active ones."""
+    mrn = instance.patient_mrn
+    yield from browser.fill("patient-list-search", mrn)
+    found = yield from browser.act({"type": "press", "bid": "patient-list-search", "key_comb": "Enter"})
+    row = next((r for r in browser.table_rows(found, "patient-list-table") if r.cells()[1] == mrn), None)
+    if row is None:
+        raise browser.PageError(f"MRN {mrn} is not in the patient list")
+    yield from browser.click(row.find(role="link").bid)
+    active = browser.active_allergy_list((yield from browser.click("chart-tab-allergies")))
     yield {"type": "answer", "answer": "; ".join(active) if active else "none"}
 
 
@@ -100,8 +113,7 @@ GOALS_OF_CARE_AND_ALLERGY = template(
              {"kind": "section_visited", "section": "medications"},
              {"kind": "answer_matches", "expected": "{medications}", "match": "number", "tolerance": 0},
          ]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="navigation.goals-of-care-and-allergy-update",

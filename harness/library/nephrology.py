@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from harness.library import answered_from, template
+from harness.library.builders import closing_criteria
 from harness.library.regimens import ROUTINE_OR_URGENT
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 from orders.cds import ckd_epi_2021, cockcroft_gault
@@ -43,8 +44,7 @@ KIDNEY_SCREENING = template(
         {"kind": "order_placed", "weight": 2, "label": "Urine albumin-to-creatinine ratio, routine", "code": "14959-1",
          "priority": "routine"},
         {"kind": "no_extra_orders", "label": "Nothing beyond the two screening tests"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="nephrology.ckd-screening-labs",
@@ -161,8 +161,7 @@ RENAL_FAMOTIDINE = template(
          "priority": ROUTINE_OR_URGENT},
         {"kind": "section_visited", "section": "results", "required": False, "label": "Kidney function reviewed"},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond one famotidine order"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=20,
     oracle="nephrology.renal-dose-famotidine",

@@ -4,7 +4,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from harness.library import answered_from, template
+from harness.library import template
+from harness.library.builders import (
+    chart_question,
+    closing_criteria,
+    no_order_of,
+    record_vitals,
+    signed_order,
+    vitals_recorded,
+)
 from harness.oracles import oracle, placed_order_id, sign_answering_alerts
 
 # CVX codes by kind of vaccine (the population holds the first of each list; the others are real CVX codes
@@ -14,6 +22,8 @@ TETANUS_BOOSTER = ["113", "115", "09", "139"]
 HEPATITIS_B = ["08", "43", "44", "45"]
 PNEUMOCOCCAL = ["133", "33", "152", "215", "216"]
 HPV = ["62", "118", "165"]
+VACCINES = {"seasonal influenza": INFLUENZA, "tetanus-containing booster (Td or Tdap)": TETANUS_BOOSTER,
+            "hepatitis B": HEPATITIS_B, "pneumococcal": PNEUMOCOCCAL, "HPV": HPV}
 LIPID_PANEL = "57698-3"
 OVERRIDE_REASON = "Indicated for this presentation; benefit outweighs the flagged risk."
 
@@ -27,29 +37,27 @@ def _doses(observation, cvxs):
     return sorted((r for r in rows if r["cvx"] in cvxs), key=lambda r: r["occurred_at"], reverse=True)
 
 
-LAST_VACCINE_DATE = template(
+def immunization_question(*, vaccines: list[str], fact: str, answer: dict, **fields):
+    """A question on the doses of one kind of vaccine (a variant per kind; any CVX code of its family counts),
+    answered from the Immunizations tab; the `fact` (latest_immunization) is read from the chart at reset."""
+    return chart_question(
+        domain="preventive-care", patient_selector={"has_immunization_cvx": "{cvxs}"},
+        variants=[{"vaccine": vaccine, "cvxs": VACCINES[vaccine]} for vaccine in vaccines],
+        facts={fact: {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
+        section="immunizations", answers=[answer], max_steps=8, step_limit=15, **fields)
+
+
+LAST_VACCINE_DATE = immunization_question(
     task_id="ehr/preventive-care.last-vaccine-date-v1",
     title="Date of the most recent dose of a vaccine",
-    tier="skill",
-    domain="preventive-care",
     description="Retrieval from the Immunizations tab: the date of the newest dose of one kind of vaccine "
                 "(any CVX code of the family counts). The expected date is read from the chart at reset.",
     instruction="Before today's visit, check the immunization history of {patient_name} (MRN {mrn}): when did they "
                 "last receive a {vaccine} vaccine? Answer with the date (YYYY-MM-DD, in the EHR's local time).",
-    patient_selector={"has_immunization_cvx": "{cvxs}"},
-    variants=[
-        {"vaccine": "seasonal influenza", "cvxs": INFLUENZA},
-        {"vaccine": "tetanus-containing booster (Td or Tdap)", "cvxs": TETANUS_BOOSTER},
-        {"vaccine": "hepatitis B", "cvxs": HEPATITIS_B},
-        {"vaccine": "pneumococcal", "cvxs": PNEUMOCOCCAL},
-    ],
-    facts={"last_dose": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    rubric=[
-        answered_from("immunizations", {"kind": "answer_matches", "label": "The date of the newest {vaccine} dose",
-                                        "expected": "{last_dose}", "match": "date"}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
-    step_limit=15,
+    vaccines=["seasonal influenza", "tetanus-containing booster (Td or Tdap)", "hepatitis B", "pneumococcal"],
+    fact="last_dose",
+    answer={"kind": "answer_matches", "label": "The date of the newest {vaccine} dose", "expected": "{last_dose}",
+            "match": "date"},
     oracle="preventive-care.last-vaccine-date",
 )
 
@@ -62,29 +70,17 @@ def last_vaccine_date(instance):
     yield {"type": "answer", "answer": _local_day(newest["occurred_at"])}
 
 
-VACCINE_DOSE_COUNT = template(
+VACCINE_DOSE_COUNT = immunization_question(
     task_id="ehr/preventive-care.vaccine-dose-count-v1",
     title="How many doses of a vaccine are on record",
-    tier="skill",
-    domain="preventive-care",
     description="Retrieval and counting on the Immunizations tab: how many doses of one kind of vaccine are "
                 "recorded (any CVX code of the family counts). The expected count is read from the chart at reset.",
     instruction="{patient_name} (MRN {mrn}) asks whether their {vaccine} series is complete. How many {vaccine} "
                 "doses are recorded in their immunization history? Answer with a number.",
-    patient_selector={"has_immunization_cvx": "{cvxs}"},
-    variants=[
-        {"vaccine": "seasonal influenza", "cvxs": INFLUENZA},
-        {"vaccine": "hepatitis B", "cvxs": HEPATITIS_B},
-        {"vaccine": "HPV", "cvxs": HPV},
-        {"vaccine": "tetanus-containing booster (Td or Tdap)", "cvxs": TETANUS_BOOSTER},
-    ],
-    facts={"doses": {"fact": "latest_immunization", "cvxs": "{cvxs}"}},
-    rubric=[
-        answered_from("immunizations", {"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
-                                        "expected": "{doses_count}", "match": "number"}),
-        {"kind": "step_budget", "max_steps": 8},
-    ],
-    step_limit=15,
+    vaccines=["seasonal influenza", "hepatitis B", "HPV", "tetanus-containing booster (Td or Tdap)"],
+    fact="doses",
+    answer={"kind": "answer_matches", "label": "The number of {vaccine} doses on record",
+            "expected": "{doses_count}", "match": "number"},
     oracle="preventive-care.vaccine-dose-count",
 )
 
@@ -119,13 +115,10 @@ LIPID_SCREENING = template(
         {"risk_factor": "chronic kidney disease", "codes": ["431855005", "431856006", "433144002", "431857002"]},
     ],
     rubric=[
-        {"kind": "order_placed", "weight": 3, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "priority": "routine", "status": "signed"},
-        {"kind": "order_absent", "label": "No statin started before the results", "drug_class": ["statin"],
-         "severity": "critical"},
+        signed_order("Lipid panel, routine, ordered and signed", LIPID_PANEL, order_type="lab", weight=3),
+        no_order_of("No statin started before the results", ["statin"]),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
+        *closing_criteria(8),
     ],
     step_limit=15,
     oracle="preventive-care.lipid-screening-order",
@@ -162,18 +155,15 @@ PREVENTIVE_VISIT = template(
     ],
     facts={"last_flu": {"fact": "latest_immunization", "cvxs": INFLUENZA}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "weight": "{weight}"}},
-        {"kind": "order_placed", "weight": 2, "label": "Lipid panel, routine, ordered and signed", "code": LIPID_PANEL,
-         "order_type": "lab", "priority": "routine", "status": "signed"},
+        vitals_recorded("Visit vitals recorded", "sbp", "dbp", "hr", "weight", weight=2),
+        signed_order("Lipid panel, routine, ordered and signed", LIPID_PANEL, order_type="lab", weight=2),
         {"kind": "gate", "weight": 2, "label": "Last influenza vaccine read from the immunization history",
          "criteria": [
              {"kind": "section_visited", "section": "immunizations"},
              {"kind": "answer_matches", "expected": "{last_flu}", "match": "date"},
          ]},
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond the lipid panel"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="preventive-care.annual-preventive-visit",
@@ -182,9 +172,8 @@ PREVENTIVE_VISIT = template(
 
 @oracle("preventive-care.annual-preventive-visit")
 def annual_preventive_visit(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "weight": p["weight"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "weight")
     placed = yield {"type": "place_order", "mrn": mrn, "orderable": LIPID_PANEL, "priority": "routine",
                     "indication": "Cardiovascular risk screening"}
     yield from sign_answering_alerts(mrn, [placed_order_id(placed)], override_reason=OVERRIDE_REASON)
@@ -224,8 +213,7 @@ VACCINE_GIVEN = template(
          "cvx": "{cvxs}", "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
         {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": "{cvxs}"},
         {"kind": "no_extra_orders", "label": "Nothing ordered"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 6},
+        *closing_criteria(6),
     ],
     step_limit=12,
     oracle="preventive-care.record-vaccine-given",
@@ -268,8 +256,7 @@ TETANUS_PRONE_WOUND = template(
     ],
     facts={"last_tetanus": {"fact": "latest_immunization", "cvxs": TETANUS_BOOSTER}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Visit vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}", "temperature": "{temp}"}},
+        vitals_recorded("Visit vitals recorded", "sbp", "dbp", "hr", "temp"),
         {"kind": "gate", "weight": 2, "label": "Last tetanus-containing vaccine read from the immunization history",
          "criteria": [
              {"kind": "section_visited", "section": "immunizations"},
@@ -279,8 +266,7 @@ TETANUS_PRONE_WOUND = template(
          "cvx": TDAP, "days_before_recording": 0, "lot_number": "{lot}", "site": "{site}"},
         {"kind": "no_extra_immunizations", "label": "No other vaccine recorded", "allow_cvx": [TDAP]},
         {"kind": "no_extra_orders", "label": "Nothing ordered"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="preventive-care.tetanus-prone-wound",
@@ -290,8 +276,7 @@ TETANUS_PRONE_WOUND = template(
 @oracle("preventive-care.tetanus-prone-wound")
 def tetanus_prone_wound(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "bp_systolic": p["sbp"], "bp_diastolic": p["dbp"], "heart_rate": p["hr"], "temperature": p["temp"]}}
+    yield record_vitals(instance, "sbp", "dbp", "hr", "temp")
     history = yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations", "limit": 200}
     last_dose = _doses(history, TETANUS_BOOSTER)[0]
     yield {"type": "record_immunization", "mrn": mrn, "cvx": TDAP, "lot_number": p["lot"], "site": p["site"]}

@@ -1,6 +1,7 @@
 """Pulmonology: respiratory visits."""
 
-from harness.library import answered_from, template
+from harness.library import template
+from harness.library.builders import chart_question, closing_criteria, no_order_of, record_vitals, vitals_recorded
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric_of, oracle, placed_order_id, sign_answering_alerts
 
@@ -26,16 +27,14 @@ ACUTE_BRONCHITIS_VISIT = template(
     ],
     facts={"allergies": {"fact": "active_allergies"}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 2, "label": "Visit vitals recorded",
-         "values": {"temperature": "{temp}", "heart_rate": "{hr}", "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        vitals_recorded("Visit vitals recorded", "temp", "hr", "rr", "spo2", weight=2),
         {"kind": "problem_added", "weight": 2, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
         {"kind": "gate", "weight": 2, "label": "Allergies read from the chart and reported",
          "criteria": [
              {"kind": "section_visited", "section": "allergies"},
              {"kind": "answer_matches", "expected": "{allergies}", "match": "list"},
          ]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 12},
+        *closing_criteria(12),
     ],
     step_limit=25,
     oracle="pulmonology.acute-bronchitis-visit",
@@ -44,9 +43,8 @@ ACUTE_BRONCHITIS_VISIT = template(
 
 @oracle("pulmonology.acute-bronchitis-visit")
 def acute_bronchitis_visit(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": {
-        "temperature": p["temp"], "heart_rate": p["hr"], "respiratory_rate": p["rr"], "spo2": p["spo2"]}}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "temp", "hr", "rr", "spo2")
     yield {"type": "add_problem", "mrn": mrn, "code": BRONCHITIS, "display": "Acute bronchitis"}
     observation = yield {"type": "read_chart_section", "mrn": mrn, "section": "allergies", "limit": 200}
     active = sorted({a["substance"] for a in observation["last_action_result"]["allergies"]
@@ -63,10 +61,9 @@ OBSTRUCTIVE_CODES = ["195967001", "233678006", "185086009", "87433001", "1364500
 OVERRIDE_REASON = "Indicated for the acute respiratory presentation; benefit outweighs the risk."
 
 
-LATEST_RESPIRATORY_VITAL = template(
+LATEST_RESPIRATORY_VITAL = chart_question(
     task_id="ehr/pulmonology.latest-respiratory-vital-v1",
     title="Most recent oxygen saturation or respiratory rate",
-    tier="skill",
     domain="pulmonology",
     description="Retrieval: the newest oxygen saturation (filed under the arterial or the pulse-oximetry LOINC code) "
                 "or respiratory rate, read from the chart at reset; either of two values filed at the same moment "
@@ -79,11 +76,10 @@ LATEST_RESPIRATORY_VITAL = template(
         {"vital": "respiratory rate", "loincs": ["9279-1"]},
     ],
     facts={"reading": {"fact": "latest_observation", "loincs": "{loincs}"}},
-    rubric=[
-        answered_from("results", {"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
-                                  "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}),
-        {"kind": "step_budget", "max_steps": 10},
-    ],
+    section="results",
+    answers=[{"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
+              "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}],
+    max_steps=10,
     step_limit=20,
     oracle="pulmonology.latest-respiratory-vital",
 )
@@ -123,11 +119,9 @@ BRONCHITIS_NO_ANTIBIOTIC = template(
         {"kind": "problem_added", "weight": 1, "label": "Acute bronchitis on the problem list", "code": BRONCHITIS},
         acetaminophen_prn(weight=2, label="Acetaminophen as needed for fever or aches, at most 1 g a dose and 4 g a "
                                           "day"),
-        {"kind": "order_absent", "label": "No antibiotic for viral bronchitis", "drug_class": ANTIBIOTIC_CLASSES,
-         "severity": "critical"},
+        no_order_of("No antibiotic for viral bronchitis", ANTIBIOTIC_CLASSES),
         {"kind": "no_extra_orders", "label": "Nothing ordered beyond acetaminophen"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="pulmonology.bronchitis-symptomatic-care",

@@ -1,17 +1,22 @@
 """Task templates: multi-step clinical workflows across modules (see harness/README.md).
 
-Pediatrics, behavioral health, palliative care, nephrology, pulmonology and cardiology: chart review,
-vitals, orders, code status and notes chained the way a clinician works through a visit.
+Pediatrics, palliative care, nephrology, pulmonology and cardiology: chart review, vitals, orders, code
+status and notes chained the way a clinician works through a visit (behavioral health has its own module).
 """
 
 from harness.library import answered_from, template
+from harness.library.builders import (
+    closing_criteria,
+    no_order_of,
+    note_signed,
+    record_vitals,
+    signed_order,
+    vitals_recorded,
+)
 from harness.library.regimens import UNHEALTHY_ALCOHOL_USE, acetaminophen_prn
 from harness.oracles import newest_numeric, number_text, oracle, place_and_sign, write_and_sign_note
 
 BODY_WEIGHT = ["29463-7"]
-PHQ9_TEEN = ["89204-2"]
-GAD7 = ["70274-6"]
-SSRI_RXNORM = ["312938", "312941", "349332", "310385"]
 CKD_CODES = ["431855005", "431856006", "433144002", "431857002", "127013003"]
 CKD_3_4 = ["433144002", "431857002"]
 HYPERTENSION = ["59621000"]
@@ -35,12 +40,6 @@ OVERRIDE_REASON = "Reviewed the alert; the order is clinically indicated for thi
 CLINIC_PRIORITY = ["routine", "urgent"]
 
 
-def _vitals(p, keys):
-    names = {"sbp": "bp_systolic", "dbp": "bp_diastolic", "hr": "heart_rate", "rr": "respiratory_rate",
-             "temp": "temperature", "spo2": "spo2"}
-    return {names[k]: p[k] for k in keys}
-
-
 # --- Pediatrics -----------------------------------------------------------------------------------
 
 PEDIATRIC_WELL_VISIT = template(
@@ -62,13 +61,11 @@ PEDIATRIC_WELL_VISIT = template(
     ],
     facts={"weight": {"fact": "latest_observation", "loincs": BODY_WEIGHT}},
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Intake temperature and SpO2 recorded",
-         "values": {"temperature": "{temp}", "spo2": "{spo2}"}},
+        vitals_recorded("Intake temperature and SpO2 recorded", "temp", "spo2"),
         {"kind": "section_visited", "section": "immunizations", "label": "Immunization record reviewed"},
         answered_from("results", {"kind": "answer_matches", "label": "Last recorded weight: {weight} {weight_unit}",
                                   "expected": "{weight}", "match": "number", "unit": "{weight_unit}"}, weight=3),
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.pediatric-well-visit-weight",
@@ -77,163 +74,13 @@ PEDIATRIC_WELL_VISIT = template(
 
 @oracle("workflows.pediatric-well-visit-weight")
 def pediatric_well_visit_weight(instance):
-    p, mrn = instance.params, instance.patient_mrn
+    mrn = instance.patient_mrn
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": BODY_WEIGHT[0], "limit": 5}
     row = newest_numeric(observation)
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("temp", "spo2"))}
+    yield record_vitals(instance, "temp", "spo2")
     yield {"type": "read_chart_section", "mrn": mrn, "section": "immunizations"}
     yield {"type": "answer", "answer": f"{number_text(row['value'])} {row['unit']}"}
     yield {"type": "finish", "message": "Well-visit intake done."}
-
-
-# --- Behavioral health ----------------------------------------------------------------------------
-
-DEPRESSION_SCREEN_NOTE = template(
-    task_id="ehr/behavioral-health.depression-screen-review-note-v1",
-    title="Review the latest depression screening score and document it",
-    tier="workflow",
-    domain="behavioral-health",
-    description="Linked visit steps: review the results, find the most recent {screen} total score (read from the "
-                "chart at reset), and write and sign a progress note that states the score in a sentence with a "
-                "follow-up plan.",
-    instruction="{patient_name} (MRN {mrn}) is seen today {visit}. Review their depression screening results and "
-                "write and sign a progress note whose assessment states, in a sentence, their most recent {screen} "
-                "total score and how you will follow it up.",
-    patient_selector={"age_min": 11, "has_observation": {"loincs": "{loincs}", "numeric": True}},
-    variants=[
-        {"screen": "PHQ-9", "loincs": ["44261-6"], "visit": "for a follow-up of low mood",
-         "screen_terms": ["phq-9", "phq9", "phq 9", "patient health questionnaire"]},
-        {"screen": "PHQ-9 (modified for teens)", "loincs": PHQ9_TEEN, "visit": "for a routine check-up",
-         "screen_terms": ["phq-9", "phq9", "phq 9", "patient health questionnaire"]},
-        {"screen": "PHQ-2", "loincs": ["55758-7"], "visit": "for an annual physical",
-         "screen_terms": ["phq-2", "phq2", "phq 2", "patient health questionnaire"]},
-    ],
-    facts={"phq": {"fact": "latest_observation", "loincs": "{loincs}"}},
-    rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the {screen} score of {phq}",
-         "note_type": "progress",
-         "findings": [{"name": "{screen} with its score", "terms": "{screen_terms}", "values": "{phq_values}"},
-                      {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
-                                                                         "reassess", "recheck"]}]},
-        {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
-    oracle="workflows.depression-screen-review-note",
-)
-
-
-@oracle("workflows.depression-screen-review-note")
-def depression_screen_review_note(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
-    observation = yield {"type": "get_observations", "mrn": mrn, "loinc": p["loincs"][0], "limit": 5}
-    row = newest_numeric(observation)
-    text = ("Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n.vitals\n"
-            f"Assessment: The most recent {p['screen']} total score was {number_text(row['value'])} on "
-            f"{row['effective_at'][:10]}, and we reviewed it together with the patient.\n"
-            "Plan: We will repeat the screening questionnaire at the next visit, and the patient knows how to reach "
-            "us sooner if their mood worsens or they have any thoughts of self-harm.")
-    yield from write_and_sign_note(mrn, "progress", "Depression screening review", text)
-    yield {"type": "finish", "message": "Progress note signed."}
-
-
-ANXIETY_FOLLOWUP_NOTE = template(
-    task_id="ehr/behavioral-health.anxiety-gad7-followup-note-v1",
-    title="Anxiety follow-up: review the GAD-7 and document it",
-    tier="workflow",
-    domain="behavioral-health",
-    description="Linked behavioral-health follow-up steps: review the medication list and the most recent GAD-7 "
-                "total score (read from the chart at reset), then write and sign a progress note that states the "
-                "score in a sentence.",
-    instruction="{patient_name} (MRN {mrn}) is seen {visit}. Review their current medications and their most "
-                "recent GAD-7 anxiety score, then write and sign a progress note whose assessment states the GAD-7 "
-                "total score in a sentence, with your plan.",
-    patient_selector={"age_min": 18, "has_observation": {"loincs": GAD7, "numeric": True}},
-    variants=[
-        {"visit": "for a routine follow-up of stress and worry"},
-        {"visit": "after reporting trouble sleeping because of worry"},
-        {"visit": "for a medication check-in by telephone"},
-    ],
-    facts={"gad7": {"fact": "latest_observation", "loincs": GAD7}},
-    rubric=[
-        {"kind": "note_signed", "weight": 3, "label": "Signed progress note states the GAD-7 score of {gad7}",
-         "note_type": "progress",
-         "findings": [{"name": "GAD-7 with its score", "values": "{gad7_values}",
-                       "terms": ["gad-7", "gad7", "gad 7", "generalized anxiety disorder 7"]}]},
-        {"kind": "section_visited", "section": "medications", "label": "Medication list reviewed"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
-    ],
-    step_limit=20,
-    oracle="workflows.anxiety-gad7-followup-note",
-)
-
-
-@oracle("workflows.anxiety-gad7-followup-note")
-def anxiety_gad7_followup_note(instance):
-    mrn = instance.patient_mrn
-    yield {"type": "read_chart_section", "mrn": mrn, "section": "medications", "limit": 100}
-    observation = yield {"type": "get_observations", "mrn": mrn, "loinc": GAD7[0], "limit": 5}
-    row = newest_numeric(observation)
-    text = ("Subjective: Seen today to follow up on anxiety symptoms; we discussed sleep, worry and coping.\n"
-            ".meds\n"
-            f"Assessment: The most recent GAD-7 total score was {number_text(row['value'])} "
-            f"on {row['effective_at'][:10]}, "
-            "which we reviewed together today.\n"
-            "Plan: We will continue the current plan, encourage counseling, and repeat the GAD-7 at the next visit.")
-    yield from write_and_sign_note(mrn, "progress", "Anxiety follow-up", text)
-    yield {"type": "finish", "message": "Progress note signed."}
-
-
-SSRI_ANALGESIA = template(
-    task_id="ehr/behavioral-health.ssri-safe-analgesia-v1",
-    title="Pain relief for a patient on an SSRI without adding bleeding risk",
-    tier="objective",
-    domain="behavioral-health",
-    description="Order entry toward a clinical goal: a patient taking an SSRI asks for something for pain; order "
-                "oral acetaminophen as needed, at most 1 g a dose and 4 g a day (FDA): 500-1000 mg every 6-8 "
-                "hours or 325-650 mg every 4 hours. An NSAID with an SSRI raises the risk of GI bleeding (SSRI "
-                "labels; Beers 2023) and is a critical safety violation; other orders cost a penalty. Patients on "
-                "an anticoagulant, allergic to acetaminophen, already taking it, or with unhealthy alcohol use on "
-                "the problem list (a lower daily limit) are not asked. The instruction states nothing about kidney "
-                "or liver function: the chart is the record of that.",
-    instruction="{patient_name} (MRN {mrn}) takes an SSRI for mood and asks for something for {pain}. Order and "
-                "sign an as-needed oral analgesic at a standard dose that does not add to the bleeding risk of "
-                "their antidepressant.",
-    patient_selector={"age_min": 18, "has_medication_rxnorm": SSRI_RXNORM,
-                      "lacks_allergy_substance": ["acetaminophen", "paracetamol", "tylenol"],
-                      "lacks_medication_class": ["vka", "doac", "analgesic-acetaminophen", "opioid",
-                                                 "cold-combination"],
-                      "lacks_condition_codes": [UNHEALTHY_ALCOHOL_USE]},
-    variants=[
-        {"pain": "a sore lower back after moving furniture"},
-        {"pain": "tension headaches this week"},
-        {"pain": "a sprained ankle from a weekend hike"},
-    ],
-    rubric=[
-        acetaminophen_prn(weight=3, label="Acetaminophen by mouth as needed, at most 1 g a dose and 4 g a day"),
-        {"kind": "order_absent", "label": "No NSAID with an SSRI (GI bleeding risk)", "drug_class": ["nsaid"],
-         "severity": "critical"},
-        {"kind": "order_absent", "label": "No opioid for simple musculoskeletal pain", "drug_class": ["opioid"],
-         "severity": "penalty"},
-        {"kind": "no_extra_orders", "label": "Only the analgesic"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 8},
-    ],
-    step_limit=16,
-    oracle="workflows.ssri-safe-analgesia",
-)
-
-
-@oracle("workflows.ssri-safe-analgesia")
-def ssri_safe_analgesia(instance):
-    mrn = instance.patient_mrn
-    yield from place_and_sign(mrn, [{"orderable": ACETAMINOPHEN, "dose": 650, "route": "PO", "frequency": "Q6H",
-                                     "prn": True, "prn_reason": "pain", "instructions": "Maximum 3 g per day"}],
-                              indication="Musculoskeletal pain", override_reason=OVERRIDE_REASON)
-    yield {"type": "finish", "message": "Acetaminophen ordered."}
 
 
 # --- Palliative care ------------------------------------------------------------------------------
@@ -264,12 +111,10 @@ GOALS_OF_CARE = template(
         {"kind": "section_visited", "section": "problems", "label": "Problem list reviewed"},
         {"kind": "code_status_set", "weight": 3, "label": "Code status set as the patient chose",
          "code_status": "{code_status}"},
-        {"kind": "note_signed", "weight": 2, "label": "Signed note documents the goals-of-care discussion",
-         "note_type": "progress",
-         "findings": [{"name": "goals-of-care discussion", "terms": ["goals of care", "goals-of-care"]},
-                      {"name": "code status decision", "terms": "{cs_terms}"}]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        note_signed("Signed note documents the goals-of-care discussion", "progress",
+                    {"name": "goals-of-care discussion", "terms": ["goals of care", "goals-of-care"]},
+                    {"name": "code status decision", "terms": "{cs_terms}"}, weight=2),
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.goals-of-care-code-status",
@@ -326,13 +171,10 @@ CKD_PAIN = template(
     rubric=[
         {"kind": "section_visited", "section": "problems", "label": "Problem list reviewed"},
         acetaminophen_prn(weight=2, label="Acetaminophen by mouth as needed, at most 1 g a dose and 4 g a day"),
-        {"kind": "order_placed", "weight": 1, "label": "Basic metabolic panel, routine", "code": BMP,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID in chronic kidney disease", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        signed_order("Basic metabolic panel, routine", BMP),
+        no_order_of("No NSAID in chronic kidney disease", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Only the analgesic and the BMP"},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.ckd-kidney-safe-analgesia",
@@ -368,18 +210,13 @@ CKD_MONITORING = template(
     patient_selector={"age_min": 18, "has_condition_codes": CKD_CODES},
     variants=[{"when": "their annual"}, {"when": "their six-month"}, {"when": "overdue"}],
     rubric=[
-        {"kind": "order_placed", "weight": 2, "label": "Basic metabolic panel, routine", "code": BMP,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_placed", "weight": 2, "label": "Urine albumin/creatinine ratio, routine", "code": URINE_ACR,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Complete blood count, routine", "code": CBC,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID in chronic kidney disease", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        signed_order("Basic metabolic panel, routine", BMP, weight=2),
+        signed_order("Urine albumin/creatinine ratio, routine", URINE_ACR, weight=2),
+        signed_order("Complete blood count, routine", CBC),
+        no_order_of("No NSAID in chronic kidney disease", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Only CKD monitoring labs",
          "allow_codes": ["2160-0", "33914-3", "24357-6", FERRITIN, "2823-3"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.ckd-annual-monitoring-labs",
@@ -422,20 +259,15 @@ AIRWAY_EXACERBATION = template(
          "rr": 28, "spo2": 90},
     ],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
+        vitals_recorded("Vitals recorded", "sbp", "dbp", "hr", "rr", "spo2"),
         {"kind": "order_placed", "weight": 3, "label": "Nebulized albuterol 2.5-5 mg once, stat",
          "code": ALBUTEROL_NEBULES, "dose_min": 2.5, "dose_max": 5, "dose_unit": "mg", "route": "INH",
          "frequency": "ONCE", "priority": "stat", "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Chest X-ray, stat or urgent", "code": CHEST_XRAY,
-         "priority": ["stat", "urgent"], "status": "signed"},
-        {"kind": "order_absent", "label": "No beta-blocker in bronchospasm", "drug_class": ["beta-blocker"],
-         "severity": "critical"},
+        signed_order("Chest X-ray, stat or urgent", CHEST_XRAY, priority=["stat", "urgent"]),
+        no_order_of("No beta-blocker in bronchospasm", ["beta-blocker"]),
         {"kind": "no_extra_orders", "label": "Only exacerbation orders",
          "allow_drug_classes": ["sama", "corticosteroid"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.airway-exacerbation",
@@ -444,8 +276,8 @@ AIRWAY_EXACERBATION = template(
 
 @oracle("workflows.airway-exacerbation")
 def airway_exacerbation(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": ALBUTEROL_NEB, "dose": 2.5, "route": "INH", "frequency": "ONCE", "priority": "stat"},
         {"orderable": CHEST_XRAY, "priority": "stat", "reason_for_exam": "Wheezing exacerbation, rule out pneumonia"},
@@ -477,24 +309,15 @@ HF_WORKUP = template(
          "spo2": 94},
     ],
     rubric=[
-        {"kind": "vitals_recorded", "weight": 1, "label": "Vitals recorded",
-         "values": {"bp_systolic": "{sbp}", "bp_diastolic": "{dbp}", "heart_rate": "{hr}",
-                    "respiratory_rate": "{rr}", "spo2": "{spo2}"}},
-        {"kind": "order_placed", "weight": 2, "label": "Natriuretic peptide", "code": [NT_PRO_BNP, "30934-4"],
-         "priority": CLINIC_PRIORITY, "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Basic metabolic panel", "code": BMP,
-         "priority": CLINIC_PRIORITY, "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "12-lead ECG", "code": ECG, "priority": CLINIC_PRIORITY,
-         "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Chest X-ray", "code": CHEST_XRAY,
-         "priority": CLINIC_PRIORITY, "status": "signed"},
-        {"kind": "order_placed", "weight": 2, "label": "Transthoracic echocardiogram", "code": ECHO,
-         "priority": CLINIC_PRIORITY, "status": "signed"},
-        {"kind": "order_absent", "label": "No NSAID in suspected heart failure", "drug_class": ["nsaid"],
-         "severity": "critical"},
+        vitals_recorded("Vitals recorded", "sbp", "dbp", "hr", "rr", "spo2"),
+        signed_order("Natriuretic peptide", [NT_PRO_BNP, "30934-4"], weight=2, priority=CLINIC_PRIORITY),
+        signed_order("Basic metabolic panel", BMP, priority=CLINIC_PRIORITY),
+        signed_order("12-lead ECG", ECG, priority=CLINIC_PRIORITY),
+        signed_order("Chest X-ray", CHEST_XRAY, priority=CLINIC_PRIORITY),
+        signed_order("Transthoracic echocardiogram", ECHO, weight=2, priority=CLINIC_PRIORITY),
+        no_order_of("No NSAID in suspected heart failure", ["nsaid"]),
         {"kind": "no_extra_orders", "label": "Only the heart-failure work-up", "allow_codes": ["58410-2", "3016-3"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 14},
+        *closing_criteria(14),
     ],
     step_limit=25,
     oracle="workflows.new-dyspnea-heart-failure-workup",
@@ -503,8 +326,8 @@ HF_WORKUP = template(
 
 @oracle("workflows.new-dyspnea-heart-failure-workup")
 def new_dyspnea_heart_failure_workup(instance):
-    p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "record_vitals", "mrn": mrn, "values": _vitals(p, ("sbp", "dbp", "hr", "rr", "spo2"))}
+    mrn = instance.patient_mrn
+    yield record_vitals(instance, "sbp", "dbp", "hr", "rr", "spo2")
     yield from place_and_sign(mrn, [
         {"orderable": NT_PRO_BNP}, {"orderable": BMP},
         {"orderable": ECG, "reason_for_exam": "Dyspnea and edema, suspected heart failure"},
@@ -530,16 +353,12 @@ HTN_ANNUAL = template(
     variants=[{"visit": "their annual review"}, {"visit": "a blood pressure check before a refill"},
               {"visit": "a new-patient visit"}],
     rubric=[
-        {"kind": "order_placed", "weight": 2, "label": "Basic metabolic panel, routine", "code": BMP,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_placed", "weight": 2, "label": "Lipid panel, routine", "code": LIPID_PANEL,
-         "priority": "routine", "status": "signed"},
-        {"kind": "order_placed", "weight": 1, "label": "Urine albumin/creatinine ratio, routine", "code": URINE_ACR,
-         "priority": "routine", "status": "signed"},
+        signed_order("Basic metabolic panel, routine", BMP, weight=2),
+        signed_order("Lipid panel, routine", LIPID_PANEL, weight=2),
+        signed_order("Urine albumin/creatinine ratio, routine", URINE_ACR),
         {"kind": "no_extra_orders", "label": "Only the hypertension labs",
          "allow_codes": [ECG, "2093-3", "2160-0", "4548-4", "24357-6"]},
-        {"kind": "other_patients_untouched"},
-        {"kind": "step_budget", "max_steps": 10},
+        *closing_criteria(10),
     ],
     step_limit=20,
     oracle="workflows.hypertension-annual-labs",

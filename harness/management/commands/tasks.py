@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from harness import services, stats
-from harness.browser_oracles import BROWSER_ORACLES
+from harness.browser_oracles import browser_oracle_names
 from harness.instances import GOLDEN
 from harness.models import Task
 
@@ -31,8 +31,8 @@ class Command(BaseCommand):
         checking.add_argument("--instances", type=int, default=3, help="Instances (seeds 0..n-1) per task.")
         checking.add_argument(
             "--browser", action="store_true",
-            help="Run the browser-action oracles (harness/browser_oracles.py) instead, on the tasks that have one, "
-                 "in real browsers that reach the EHR at EHRGYM_BROWSER_BASE_URL (a server on this data "
+            help="Run the browser-action oracles (beside their templates in harness/library) instead, on the tasks "
+                 "that have one, in real browsers that reach the EHR at EHRGYM_BROWSER_BASE_URL (a server on this data "
                  "directory must be serving there). Results are printed, not recorded on the tasks.",
         )
 
@@ -109,7 +109,8 @@ class Command(BaseCommand):
     def _validate_in_browser(self, *, task_ids, tasks, owner, instances):
         from harness.runner import task_run  # the runner drives agentenv, which imports the harness
 
-        without = sorted(task.task_id for task in tasks if task.oracle not in BROWSER_ORACLES)
+        in_browser = browser_oracle_names()
+        without = sorted(task.task_id for task in tasks if task.oracle not in in_browser)
         if task_ids and without:
             raise CommandError(f"No browser-action oracle for: {', '.join(without)}")
         failed = 0

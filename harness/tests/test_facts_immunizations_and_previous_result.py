@@ -1,4 +1,4 @@
-"""Group C's additions: the has_immunization_cvx selector key and the latest_immunization and
+"""The has_immunization_cvx and lacks_recent_immunization selector keys, and the latest_immunization and
 previous_observation facts."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Group B facts: a latest result or kidney function placed in clinical bands."""
+"""Facts that place a latest result or kidney function in clinical bands."""
 
 import pytest
 
