@@ -48,7 +48,9 @@ def _require_text(value: str, field: str) -> str:
     return value
 
 
-def _not_in_future(moment: datetime | None, field: str) -> datetime:
+def _not_in_future(moment: datetime | None, field: str, patient: Patient | None = None) -> datetime:
+    """The moment (now if None), refused if it is in the future or, given the patient, before their birth
+    (a vital sign dated year 1 is a typo, not history)."""
     now = timezone.now()
     if moment is None:
         return now
@@ -56,6 +58,8 @@ def _not_in_future(moment: datetime | None, field: str) -> datetime:
         moment = timezone.make_aware(moment)
     if moment > now + timezone.timedelta(minutes=5):
         raise ValidationError({field: "Cannot be in the future."})
+    if patient is not None and timezone.localtime(moment).date() < patient.birth_date:
+        raise ValidationError({field: f"Cannot be before the patient's birth date ({patient.birth_date:%m/%d/%Y})."})
     return moment
 
 
@@ -105,7 +109,7 @@ def condition_add(
         display=display,
         clinical_status=Condition.ClinicalStatus.ACTIVE,
         category="problem-list-item",
-        onset=_not_in_future(onset, "onset"),
+        onset=_not_in_future(onset, "onset", patient),
         recorded_at=timezone.now(),
         recorded_by=actor,
     )
@@ -124,7 +128,7 @@ def condition_resolve(*, condition: Condition, actor: str, abatement: datetime |
     if not condition.is_active:
         raise ValidationError({"condition": f"{condition.display} is not active."})
     condition.clinical_status = Condition.ClinicalStatus.RESOLVED
-    condition.abatement = _not_in_future(abatement, "abatement")
+    condition.abatement = _not_in_future(abatement, "abatement", condition.patient)
     condition.save(update_fields=["clinical_status", "abatement"])
     audit_record(
         actor=actor,
@@ -293,7 +297,7 @@ def vitals_record(
             raise ValidationError({key: f"{VITAL_SIGNS[key].label} must be a number; got {raw!r}."}) from None
     if "bp_systolic" in numbers and numbers["bp_systolic"] <= numbers["bp_diastolic"]:
         raise ValidationError({"bp_systolic": "Systolic pressure must be higher than diastolic."})
-    moment = _not_in_future(at, "at")
+    moment = _not_in_future(at, "at", patient)
     observations = [
         _observation_for_vital(
             patient=patient,
@@ -355,9 +359,7 @@ def immunization_record(
     lot_number = (lot_number or "").strip()
     if len(lot_number) > 40:
         raise ValidationError({"lot_number": "A lot number has at most 40 characters."})
-    occurred_at = _not_in_future(_moment_of(at), "at")
-    if timezone.localtime(occurred_at).date() < patient.birth_date:
-        raise ValidationError({"at": f"Cannot be before the patient's birth date ({patient.birth_date:%m/%d/%Y})."})
+    occurred_at = _not_in_future(_moment_of(at), "at", patient)
     immunization = Immunization.objects.create(
         fhir_id=_new_fhir_id(),
         patient=patient,
@@ -412,7 +414,7 @@ def medication_start(
         as_needed=as_needed,
         reason=reason.strip(),
         prescriber=Practitioner.objects.filter(username=actor).first() if actor else None,
-        authored_at=_not_in_future(authored_at, "authored_at"),
+        authored_at=_not_in_future(authored_at, "authored_at", patient),
     )
     audit_record(
         actor=actor,

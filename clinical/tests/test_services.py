@@ -123,6 +123,14 @@ def test_it_refuses_vitals_taken_in_the_future(alice):
         )
 
 
+def test_it_refuses_vitals_dated_before_the_patients_birth(alice):
+    """Issue 16, item 7: vitals dated year 1 were recorded."""
+    year_one = timezone.make_aware(timezone.datetime(1, 1, 2, 12))
+    with pytest.raises(ValidationError, match="Cannot be before the patient's birth date"):
+        services.vitals_record(patient=alice, values={"heart_rate": 80}, actor="nurse", at=year_one)
+    assert not Observation.objects.exists()
+
+
 def test_it_discontinues_an_active_medication_with_a_reason(alice):
     medication = Medication.objects.create(fhir_id="m1", patient=alice, rxnorm="860975", display="Metformin 500 MG")
     with pytest.raises(ValidationError, match="required"):
