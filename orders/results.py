@@ -1,15 +1,12 @@
-"""Resulting an active lab order: one observation per analyte on the chart, and the order completes."""
+"""Resulting an active lab order: the values go on the chart through clinical.services, and the order completes."""
 
-import uuid
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinical.audit import audit_record
-from clinical.models import DiagnosticReport, Observation
-from clinical.reference_ranges import flag_for, reference_range
-from clinical.services import chart_atomic
+from clinical.services import LabResult, chart_atomic, lab_results_record
 from orders.lifecycle import ORDER_NOT_ACTIVE, order_audit_details, require_status
 from orders.models import Order, OrderType
 
@@ -44,50 +41,21 @@ def order_result(*, order: Order, actor: str, values: dict[str, float | str], at
         raise ValidationError(
             {"values": f"{', '.join(unknown)} not part of {order.display}; its analytes are {', '.join(components)}."}
         )
-    errors, parsed = {}, {}
+    errors, results = {}, []
     for code, raw in given.items():
         number, text, error = _result_value(components[code], raw)
         if error:
             errors[code] = error
-        parsed[code] = (number, text)
+        component = components[code]
+        results.append(LabResult(code, component["display"], component["unit"], value_num=number, value_text=text))
     if errors:
         raise ValidationError(errors)
     moment = at or timezone.now()
     if moment > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"at": "A result cannot be dated in the future."})
-    patient = order.patient
-    observations = []
-    for code, (number, text) in parsed.items():
-        unit = components[code]["unit"]
-        ref = reference_range(code, sex=patient.sex, unit=unit) or (None, None)
-        observations.append(
-            Observation.objects.create(
-                fhir_id=str(uuid.uuid4()),
-                patient=patient,
-                category=Observation.Category.LABORATORY,
-                loinc=code,
-                display=components[code]["display"],
-                value_num=number,
-                value_text=text,
-                unit=unit,
-                ref_low=ref[0],
-                ref_high=ref[1],
-                flag=flag_for(code, number, sex=patient.sex, unit=unit) if number is not None else "",
-                effective_at=moment,
-                recorded_by=actor,
-            )
-        )
+    panel = (order.code, order.display) if len(components) > 1 else None
+    observations = lab_results_record(patient=order.patient, results=results, actor=actor, at=moment, panel=panel)
     order.results.add(*observations)
-    if len(components) > 1:
-        report = DiagnosticReport.objects.create(
-            fhir_id=str(uuid.uuid4()),
-            patient=patient,
-            loinc=order.code,
-            display=order.display,
-            effective_at=moment,
-            issued_at=timezone.now(),
-        )
-        report.results.set(observations)
     order.status = Order.Status.COMPLETED
     order.ended_at, order.ended_by = timezone.now(), actor
     order.save(update_fields=["status", "ended_at", "ended_by"])
