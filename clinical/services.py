@@ -8,6 +8,7 @@ records an audit event in the same transaction, and returns the model it wrote.
 import functools
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,16 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from clinical.audit import audit_record
-from clinical.models import Allergy, CodeSystem, Condition, Immunization, Medication, Observation, Patient
+from clinical.models import (
+    Allergy,
+    CodeSystem,
+    Condition,
+    DiagnosticReport,
+    Immunization,
+    Medication,
+    Observation,
+    Patient,
+)
 from clinical.reference_ranges import flag_for, reference_range
 from clinical.selectors import ACTIVE_MEDICATION_STATUSES
 from clinical.vaccines import SITES, VACCINES
@@ -318,6 +328,60 @@ def vitals_record(
             patient=patient,
             details={"loinc": observation.loinc, "value": observation.value_num, "unit": observation.unit},
         )
+    return observations
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One analyte's result as entered: a number in `unit`, or text for an analyte measured without one."""
+
+    loinc: str
+    display: str
+    unit: str
+    value_num: float | None = None
+    value_text: str = ""
+
+
+@chart_atomic
+def lab_results_record(
+    *, patient: Patient, results: list[LabResult], actor: str, at: datetime, panel: tuple[str, str] | None = None
+) -> list[Observation]:
+    """Record lab results resulted together: one flagged observation per analyte, and a diagnostic report
+    grouping them when they are a panel (`panel`: its LOINC code and name). They show in chart review.
+
+    No audit event here: results answer an order, and orders.results audits them with it.
+    """
+    observations = []
+    for result in results:
+        ref = reference_range(result.loinc, sex=patient.sex, unit=result.unit) or (None, None)
+        number = result.value_num
+        observations.append(
+            Observation.objects.create(
+                fhir_id=_new_fhir_id(),
+                patient=patient,
+                category=Observation.Category.LABORATORY,
+                loinc=result.loinc,
+                display=result.display,
+                value_num=number,
+                value_text=result.value_text,
+                unit=result.unit,
+                ref_low=ref[0],
+                ref_high=ref[1],
+                flag=flag_for(result.loinc, number, sex=patient.sex, unit=result.unit) if number is not None else "",
+                effective_at=at,
+                recorded_by=actor,
+            )
+        )
+    if panel is not None:
+        report = DiagnosticReport.objects.create(
+            fhir_id=_new_fhir_id(),
+            patient=patient,
+            loinc=panel[0],
+            display=panel[1],
+            effective_at=at,
+            issued_at=timezone.now(),
+        )
+        report.results.set(observations)
     return observations
 
 

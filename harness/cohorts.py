@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clinical.models import Allergy, Condition, Immunization, Medication, Observation, Patient
 from clinical.selectors import ACTIVE_CONDITION_STATUSES, ACTIVE_MEDICATION_STATUSES
 from orders.cds import ckd_epi_2021
-from orders.cds_rules import ALLERGENS
+from orders.cds_rules_allergy_interaction import ALLERGENS
 from orders.models import Orderable
 
 ALLERGEN_KEYS = {allergen.key: allergen for allergen in ALLERGENS}

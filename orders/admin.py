@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from orders import services
+from orders import lifecycle
 from orders.models import Order, Orderable, OrderAlert, OrderSet, OrderSetItem, OrderType
 
 
@@ -76,7 +76,7 @@ class OrderAdmin(admin.ModelAdmin):
         done = 0
         for order in queryset.exclude(order_type__in=[OrderType.LAB, OrderType.MEDICATION]):
             try:
-                services.order_complete(order=order, actor=request.user.get_username())
+                lifecycle.order_complete(order=order, actor=request.user.get_username())
             except ValidationError as error:
                 self.message_user(request, f"#{order.pk}: {' '.join(error.messages)}", messages.WARNING)
             else:

@@ -7,7 +7,7 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from clinical import services as clinical_services
         from clinical.chart_sections import chart_section_register
-        from orders.services import medication_owning_order
+        from orders.lifecycle import medication_owning_order
 
         # The medication-list entry a signed order started stops with its order, not from the list.
         if medication_owning_order not in clinical_services.MEDICATION_STOP_GUARDS:

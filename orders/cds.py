@@ -11,9 +11,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from orders import cds_rules
 from orders.catalog import FREQUENCIES
-from orders.cds_rules import HIGH, LOW
+from orders.cds_rules_allergy_interaction import (
+    ALLERGENS,
+    ALLERGY_CODE_INGREDIENTS,
+    HIGH,
+    HIGH_RISK_GROUPS,
+    INTERACTIONS,
+    LOW,
+    NO_DUPLICATE_THERAPY,
+    THERAPEUTIC_GROUPS,
+    Allergen,
+)
+from orders.cds_rules_dosing import RENAL_RULES
 
 # --- What the rules look at ---------------------------------------------------------
 
@@ -29,7 +39,7 @@ class Drug:
 
     @property
     def group(self) -> str:
-        return cds_rules.THERAPEUTIC_GROUPS.get(self.drug_class, self.drug_class)
+        return THERAPEUTIC_GROUPS.get(self.drug_class, self.drug_class)
 
     @property
     def tags(self) -> frozenset[str]:
@@ -170,11 +180,11 @@ def _number(value: float) -> str:
 # --- The rules ----------------------------------------------------------------------------
 
 
-def _allergens_of(allergy: AllergyFact) -> list[cds_rules.Allergen]:
+def _allergens_of(allergy: AllergyFact) -> list[Allergen]:
     substance = f" {allergy.substance.lower()} "
     return [
         allergen
-        for allergen in cds_rules.ALLERGENS
+        for allergen in ALLERGENS
         if allergy.code in allergen.codes or any(word in substance for word in allergen.words)
     ]
 
@@ -185,7 +195,7 @@ def allergy_alerts(order: PendingOrder, context: Context) -> list[AlertSpec]:
         return []
     alerts = []
     for allergy in context.allergies:
-        same_ingredient = cds_rules.ALLERGY_CODE_INGREDIENTS.get(allergy.code, "").lower() == drug.ingredient.lower()
+        same_ingredient = ALLERGY_CODE_INGREDIENTS.get(allergy.code, "").lower() == drug.ingredient.lower()
         named_in_substance = bool(drug.ingredient) and drug.ingredient.lower() in allergy.substance.lower()
         allergens = _allergens_of(allergy)
         direct = (
@@ -290,7 +300,7 @@ def interaction_alerts(order: PendingOrder, context: Context) -> list[AlertSpec]
         return []
     alerts = []
     for ref, other, where in _other_drugs(order, context):
-        for rule in cds_rules.INTERACTIONS:
+        for rule in INTERACTIONS:
             if rule.matches(order.drug.tags, other.tags):
                 alerts.append(
                     AlertSpec(
@@ -312,15 +322,15 @@ def duplicate_therapy_alerts(order: PendingOrder, context: Context) -> list[Aler
     A pair an interaction rule already covers (ACE inhibitor + ARB) is left to that rule.
     """
     drug = order.drug
-    if drug is None or drug.drug_class in cds_rules.NO_DUPLICATE_THERAPY or not drug.drug_class:
+    if drug is None or drug.drug_class in NO_DUPLICATE_THERAPY or not drug.drug_class:
         return []
     alerts = []
     for ref, other, where in _other_drugs(order, context):
         if other.group != drug.group or other.ingredient.lower() == drug.ingredient.lower():
             continue
-        if any(rule.matches(drug.tags, other.tags) for rule in cds_rules.INTERACTIONS):
+        if any(rule.matches(drug.tags, other.tags) for rule in INTERACTIONS):
             continue
-        severity = HIGH if drug.group in cds_rules.HIGH_RISK_GROUPS else LOW
+        severity = HIGH if drug.group in HIGH_RISK_GROUPS else LOW
         alerts.append(
             AlertSpec(
                 "duplicate_therapy",
@@ -379,7 +389,7 @@ def renal_alerts(order: PendingOrder, context: Context) -> list[AlertSpec]:
     if order.drug is None:
         return []
     rules = sorted(
-        (rule for rule in cds_rules.RENAL_RULES if rule.ingredient == order.drug.ingredient.lower()),
+        (rule for rule in RENAL_RULES if rule.ingredient == order.drug.ingredient.lower()),
         key=lambda rule: rule.below,
     )
     per_day = daily_dose(order.dose, order.frequency)

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from orders.catalog import FREQUENCIES, NON_MEDICATION_FREQUENCIES, ROUTES
+from orders.details import OrderDetails
 from orders.models import Order, Orderable, OrderType, Priority
 from orders.selectors import ORDER_STATUS_FILTERS
 
@@ -103,7 +104,7 @@ class OrderComposerForm(forms.Form):
 
     @classmethod
     def initial_from_order(cls, order: Order) -> dict:
-        values = {name: getattr(order, name) for name in cls.base_fields}
+        values = OrderDetails.from_order(order).as_dict()
         values["dose"] = f"{order.dose:g}" if order.dose is not None else ""
         values["duration_days"] = order.duration_days or ""
         return values
@@ -117,7 +118,7 @@ class OrderComposerForm(forms.Form):
                 )
 
     def service_values(self) -> dict:
-        """The typed values for order_pend / order_update (fields this type does not use are left out)."""
+        """The typed OrderDetails values for order_pend / order_update (fields this type does not use are left out)."""
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 

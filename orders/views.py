@@ -1,7 +1,7 @@
 """The chart's Orders activity: search, composer, pended shelf, sign with decision support,
 order list with discontinue/reorder, order sets, order detail and result entry.
 
-Views parse the request, call orders.services / orders.selectors and render; every
+Views parse the request, call the orders services (lifecycle, signing, results) and selectors and render; every
 change is a POST followed by a redirect. A user's mistake comes back as the page with
 a clear message and a 4xx status (never a 500), keeping what was typed.
 """
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinical.views import chart_patient, render_chart
-from orders import selectors, services
+from orders import lifecycle, results, selectors, signing
 from orders.forms import OrderComposerForm, OrderSearchForm, ReasonForm, add_service_errors, result_form_class
 from orders.models import Order, Orderable, OrderAlert, OrderType
 
@@ -60,7 +60,7 @@ def _error_text(error: ValidationError) -> str:
 def _status_for(error: ValidationError) -> int:
     """409 when the order's state forbids the step (already signed ...), else 400."""
     codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
-    return 409 if codes & {services.ORDER_NOT_PENDED, services.ORDER_NOT_ACTIVE} else 400
+    return 409 if codes & {lifecycle.ORDER_NOT_PENDED, lifecycle.ORDER_NOT_ACTIVE} else 400
 
 
 def _orders_page(request, patient, *, composer=None, composing=None, editing=None, status: int = 200):
@@ -147,7 +147,7 @@ def order_pend(request, mrn: str):
     form = OrderComposerForm(request.POST, orderable=orderable)
     if form.is_valid():
         try:
-            order = services.order_pend(
+            order = lifecycle.order_pend(
                 patient=patient, orderable=orderable, actor=_actor(request), **form.service_values()
             )
         except ValidationError as error:
@@ -165,7 +165,7 @@ def order_edit(request, mrn: str, order_id: int):
     form = OrderComposerForm(request.POST, orderable=order.orderable)
     if form.is_valid():
         try:
-            services.order_update(order=order, actor=_actor(request), **form.service_values())
+            lifecycle.order_update(order=order, actor=_actor(request), **form.service_values())
         except ValidationError as error:
             if _status_for(error) == 409:
                 messages.error(request, _error_text(error))
@@ -198,7 +198,7 @@ def order_remove(request, mrn: str, order_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.order_cancel(order=order, actor=_actor(request), reason="Removed before signing"),
+        lambda: lifecycle.order_cancel(order=order, actor=_actor(request), reason="Removed before signing"),
         f"Removed {order.display} from the pended orders.",
         anchor="#pended-orders",
     )
@@ -213,7 +213,7 @@ def order_discontinue(request, mrn: str, order_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.order_discontinue(order=order, actor=_actor(request), reason=reason),
+        lambda: lifecycle.order_discontinue(order=order, actor=_actor(request), reason=reason),
         f"Discontinued {order.display}.",
         anchor="#order-list",
     )
@@ -226,7 +226,7 @@ def order_reorder(request, mrn: str, order_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.order_reorder(order=order, actor=_actor(request)),
+        lambda: lifecycle.order_reorder(order=order, actor=_actor(request)),
         f"Reordered {order.display} as a pended order; review it and sign.",
         anchor="#pended-orders",
     )
@@ -239,7 +239,7 @@ def order_set_apply(request, mrn: str, slug: str):
     return _post_action(
         request,
         mrn,
-        lambda: services.order_set_apply(patient=patient, order_set=slug, actor=_actor(request)),
+        lambda: lifecycle.order_set_apply(patient=patient, order_set=slug, actor=_actor(request)),
         lambda orders: f"Pended {len(orders)} orders from the order set; edit any of them, then sign.",
         anchor="#pended-orders",
     )
@@ -253,8 +253,8 @@ def order_set_apply(request, mrn: str, slug: str):
 def orders_sign(request, mrn: str):
     patient = chart_patient(mrn)
     try:
-        signed = services.orders_sign(patient=patient, actor=_actor(request))
-    except services.OrderSignBlocked:
+        signed = signing.orders_sign(patient=patient, actor=_actor(request))
+    except signing.OrderSignBlocked:
         messages.warning(request, "Not signed yet: respond to the alerts below, then sign.")
         return redirect("orders:sign_review", mrn=mrn)
     except ValidationError as error:
@@ -286,7 +286,7 @@ def alert_acknowledge(request, mrn: str, alert_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.alert_acknowledge(alert=alert, actor=_actor(request)),
+        lambda: signing.alert_acknowledge(alert=alert, actor=_actor(request)),
         f"Acknowledged: {alert.title}.",
         next_url=reverse("orders:sign_review", kwargs={"mrn": mrn}) + f"#alert-{alert.pk}",
     )
@@ -301,7 +301,7 @@ def alert_override(request, mrn: str, alert_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.alert_override(alert=alert, actor=_actor(request), reason=reason),
+        lambda: signing.alert_override(alert=alert, actor=_actor(request), reason=reason),
         f"Overrode: {alert.title}.",
         next_url=reverse("orders:sign_review", kwargs={"mrn": mrn}) + f"#alert-{alert.pk}",
     )
@@ -336,7 +336,7 @@ def order_result_entry(request, mrn: str, order_id: int):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.order_result(order=order, actor=_actor(request), values=form.cleaned_data)
+            results.order_result(order=order, actor=_actor(request), values=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
             status = _status_for(error)
@@ -361,7 +361,7 @@ def order_complete(request, mrn: str, order_id: int):
     return _post_action(
         request,
         mrn,
-        lambda: services.order_complete(order=order, actor=_actor(request)),
+        lambda: lifecycle.order_complete(order=order, actor=_actor(request)),
         f"Marked {order.display} as done.",
         next_url=reverse("orders:order_detail", kwargs={"mrn": mrn, "order_id": order.pk}),
     )

@@ -12,8 +12,9 @@ from pydantic import Field
 from agentenv.actions.common import MRN_DESCRIPTION, iso, patient_for, route
 from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
 from clinical.models import Patient
-from orders import selectors, services
+from orders import lifecycle, selectors, signing
 from orders.catalog import FREQUENCIES, ROUTES
+from orders.details import DETAIL_FIELDS, MAX_DURATION_DAYS, OrderDetails
 from orders.models import Order, Orderable, OrderAlert, OrderType, Priority
 
 ORDER_TYPE = Literal[tuple(OrderType.values)]  # type: ignore[valid-type]
@@ -37,7 +38,7 @@ DETAILS = {
     "dose_unit": "Unit of the dose; must be the orderable's dose unit (see search_orderables). Empty: that unit.",
     "route": f"Route code (medications): {ROUTE_CODES}. Empty: the orderable's default route.",
     "frequency": f"Frequency code: {FREQUENCY_CODES}. Empty: the orderable's default (medications) or none.",
-    "duration_days": f"How many days the medication is given (1-{services.MAX_DURATION_DAYS}); none: no set end.",
+    "duration_days": f"How many days the medication is given (1-{MAX_DURATION_DAYS}); none: no set end.",
     "prn": "True for an as-needed (PRN) medication; then prn_reason is required.",
     "prn_reason": "What the as-needed dose is for, e.g. pain or nausea.",
     "priority": "routine, urgent or stat.",
@@ -231,19 +232,7 @@ def _order_json(order: Order, *, alerts: list[OrderAlert] | None = None) -> dict
         "code_system": order.code_system,
         "display": order.display,
         "summary": order.summary,
-        "priority": order.priority,
-        "dose": order.dose,
-        "dose_unit": order.dose_unit,
-        "route": order.route,
-        "frequency": order.frequency,
-        "duration_days": order.duration_days,
-        "prn": order.prn,
-        "prn_reason": order.prn_reason,
-        "indication": order.indication,
-        "specimen": order.specimen,
-        "reason_for_exam": order.reason_for_exam,
-        "consult_question": order.consult_question,
-        "instructions": order.instructions,
+        **OrderDetails.from_order(order).as_dict(),
         "order_set": order.order_set,
         "ordered_by": order.ordered_by,
         "created_at": iso(order.created_at),
@@ -323,8 +312,8 @@ def list_order_sets(act: ListOrderSets, context: ActionContext) -> ActionResult:
 @action(PlaceOrder)
 def place_order(act: PlaceOrder, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    details = act.model_dump(exclude={"type", "mrn", "orderable"})
-    order = services.order_pend(patient=patient, orderable=act.orderable, actor=context.actor, **details)
+    details = act.model_dump(include=set(DETAIL_FIELDS))
+    order = lifecycle.order_pend(patient=patient, orderable=act.orderable, actor=context.actor, **details)
     return _result(patient, {"order": _order_json(order)}, _orders_page(patient))
 
 
@@ -333,29 +322,29 @@ def update_order(act: UpdateOrder, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
     order = _order(patient, act.order_id)
     # Fields left out stay as they are: the service keeps every argument that is None.
-    changes = act.model_dump(exclude={"type", "mrn", "order_id"}, exclude_none=True)
-    order = services.order_update(order=order, actor=context.actor, **changes)
+    changes = act.model_dump(include=set(DETAIL_FIELDS), exclude_none=True)
+    order = lifecycle.order_update(order=order, actor=context.actor, **changes)
     return _result(patient, {"order": _order_json(order)}, _orders_page(patient))
 
 
 @action(CancelOrder)
 def cancel_order(act: CancelOrder, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    order = services.order_cancel(order=_order(patient, act.order_id), actor=context.actor, reason=act.reason)
+    order = lifecycle.order_cancel(order=_order(patient, act.order_id), actor=context.actor, reason=act.reason)
     return _result(patient, {"order": _order_json(order)}, _orders_page(patient))
 
 
 @action(ReorderOrder)
 def reorder_order(act: ReorderOrder, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    order = services.order_reorder(order=_order(patient, act.order_id), actor=context.actor)
+    order = lifecycle.order_reorder(order=_order(patient, act.order_id), actor=context.actor)
     return _result(patient, {"order": _order_json(order), "reordered_from": act.order_id}, _orders_page(patient))
 
 
 @action(ApplyOrderSet)
 def apply_order_set(act: ApplyOrderSet, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    orders = services.order_set_apply(patient=patient, order_set=act.slug, actor=context.actor)
+    orders = lifecycle.order_set_apply(patient=patient, order_set=act.slug, actor=context.actor)
     return _result(
         patient, {"order_set": act.slug, "orders": [_order_json(order) for order in orders]}, _orders_page(patient)
     )
@@ -365,8 +354,8 @@ def apply_order_set(act: ApplyOrderSet, context: ActionContext) -> ActionResult:
 def sign_orders(act: SignOrders, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
     try:
-        signed = services.orders_sign(patient=patient, actor=context.actor, orders=act.order_ids)
-    except services.OrderSignBlocked as blocked:
+        signed = signing.orders_sign(patient=patient, actor=context.actor, orders=act.order_ids)
+    except signing.OrderSignBlocked as blocked:
         # An alert is information for the agent to act on, not a mistake: a result, with
         # no penalty. Returning (not raising) also keeps the alerts the check saved,
         # which the step's savepoint would otherwise roll back, taking their ids with it.
@@ -396,21 +385,21 @@ def _answered(patient: Patient, alert: OrderAlert) -> ActionResult:
 @action(AcknowledgeAlert)
 def acknowledge_alert(act: AcknowledgeAlert, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    alert = services.alert_acknowledge(alert=_alert(patient, act.alert_id), actor=context.actor)
+    alert = signing.alert_acknowledge(alert=_alert(patient, act.alert_id), actor=context.actor)
     return _answered(patient, alert)
 
 
 @action(OverrideAlert)
 def override_alert(act: OverrideAlert, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    alert = services.alert_override(alert=_alert(patient, act.alert_id), actor=context.actor, reason=act.reason)
+    alert = signing.alert_override(alert=_alert(patient, act.alert_id), actor=context.actor, reason=act.reason)
     return _answered(patient, alert)
 
 
 @action(DiscontinueOrder)
 def discontinue_order(act: DiscontinueOrder, context: ActionContext) -> ActionResult:
     patient = patient_for(act.mrn, context)
-    order = services.order_discontinue(order=_order(patient, act.order_id), actor=context.actor, reason=act.reason)
+    order = lifecycle.order_discontinue(order=_order(patient, act.order_id), actor=context.actor, reason=act.reason)
     return _result(patient, {"order": _order_json(order)}, _orders_page(patient))
 
 

@@ -24,7 +24,7 @@ from harness.rubrics.base import (
     walk,
 )
 from orders.catalog import FREQUENCY_ALIASES, ROUTE_ALIASES, order_type_of
-from orders.cds_rules import is_high_alert
+from orders.cds_rules_dosing import is_high_alert
 from orders.models import Order, Orderable, OrderType
 
 SIGNED_STATUSES = (Order.Status.ACTIVE, Order.Status.COMPLETED)
@@ -344,7 +344,7 @@ class SafeDoses(Constraint):
 
 
 def _renal_limit(alert, order: Order) -> bool:
-    from orders.cds_rules import RENAL_RULES
+    from orders.cds_rules_dosing import RENAL_RULES
 
     ingredient = order.orderable.ingredient.lower()
     return alert.rule == "renal" and any(

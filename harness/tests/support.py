@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from clinical.audit import episode_step_context
 from harness.rubrics import CriterionResult, RubricContext
 from harness.rubrics.base import criterion_parse
-from orders import services as order_services
+from orders import lifecycle, signing
 from orders.models import Order
 
 ACTOR = "agent"
@@ -29,20 +29,20 @@ def check(raw: dict, patient=None, **context) -> CriterionResult:
 
 
 def answer_alerts(patient, reason: str = "Benefit outweighs the risk; will monitor closely") -> None:
-    for alert in order_services.order_alerts_check(patient=patient, actor=ACTOR):
+    for alert in signing.order_alerts_check(patient=patient, actor=ACTOR):
         if alert.is_open and alert.is_high:
-            order_services.alert_override(alert=alert, actor=ACTOR, reason=reason)
+            signing.alert_override(alert=alert, actor=ACTOR, reason=reason)
         elif alert.is_open:
-            order_services.alert_acknowledge(alert=alert, actor=ACTOR)
+            signing.alert_acknowledge(alert=alert, actor=ACTOR)
 
 
 def pend(patient, ref: str, **fields) -> Order:
-    return order_services.order_pend(patient=patient, orderable=ref, actor=ACTOR, **fields)
+    return lifecycle.order_pend(patient=patient, orderable=ref, actor=ACTOR, **fields)
 
 
 def sign(patient, *orders: Order) -> list[Order]:
     answer_alerts(patient)
-    signed = order_services.orders_sign(patient=patient, actor=ACTOR, orders=list(orders) or None)
+    signed = signing.orders_sign(patient=patient, actor=ACTOR, orders=list(orders) or None)
     for order in orders:
         order.refresh_from_db()
     return signed

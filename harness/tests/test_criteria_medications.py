@@ -8,7 +8,7 @@ from clinical.tests import factories
 from harness.rubrics import RubricError
 from harness.rubrics.base import criterion_parse
 from harness.tests.support import ACTOR, check, episode, pend, sign
-from orders import services as order_services
+from orders import lifecycle
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_it_leaves_a_drug_the_episode_ordered_to_order_discontinued(alice):
     with episode(1):
         order = pend(alice, HYDROCHLOROTHIAZIDE, dose=25)
         sign(alice, order)
-        order_services.order_discontinue(order=order, actor=ACTOR, reason="Low sodium on the thiazide")
+        lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Low sodium on the thiazide")
 
     assert not check({"kind": "medication_discontinued", "drug_class": "thiazide"}, alice).passed
     assert check({"kind": "medications_kept"}, alice).passed

@@ -8,7 +8,7 @@ from clinical.tests import factories
 from harness.rubrics import RubricContext, RubricError, rubric_evaluate, rubric_parse
 from harness.rubrics.base import criterion_parse
 from harness.tests.support import ACTOR, check, episode, pend, sign
-from orders import services as order_services
+from orders import lifecycle, signing
 from orders.models import OrderAlert
 
 pytestmark = pytest.mark.django_db
@@ -44,10 +44,10 @@ def test_it_gives_the_same_small_credit_for_any_near_miss_until_the_order_is_rig
         order = pend(alice, LISINOPRIL, dose=20, frequency="DAILY")
     wrong_dose = check(PLACED, alice)
     with episode(2):
-        order_services.order_update(order=order, actor=ACTOR, dose=10, frequency="BID")
+        lifecycle.order_update(order=order, actor=ACTOR, dose=10, frequency="BID")
     wrong_frequency = check(PLACED, alice)
     with episode(3):
-        order_services.order_update(order=order, actor=ACTOR, frequency="DAILY")
+        lifecycle.order_update(order=order, actor=ACTOR, frequency="DAILY")
     right_but_pended = check(PLACED, alice)
 
     # Trying doses one by one must not reveal which one is right before the order is complete.
@@ -67,7 +67,7 @@ def test_it_withdraws_credit_when_the_order_is_discontinued(alice):
         order = pend(alice, LISINOPRIL, dose=10)
         sign(alice, order)
     with episode(2):
-        order_services.order_discontinue(order=order, actor=ACTOR, reason="Cough on ACE inhibitor")
+        lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Cough on ACE inhibitor")
 
     assert not check(PLACED, alice).passed
 
@@ -241,7 +241,7 @@ def test_it_makes_an_unrequested_high_alert_order_critical(alice):
     a retrieval question correctly scored full success."""
     question = [{"kind": "answer_matches", "expected": "{a1c}", "match": "number"}]
     with episode(1):
-        dka = order_services.order_set_apply(patient=alice, order_set="dka", actor=ACTOR)
+        dka = lifecycle.order_set_apply(patient=alice, order_set="dka", actor=ACTOR)
         sign(alice, *dka)
     harmed = _evaluate([{**question[0], "expected": 8.6}], alice, answer="8.6")
     row = next(r for r in harmed.rows if r["id"] == "safety:no-extra-orders")
@@ -286,7 +286,7 @@ def test_it_treats_a_full_dose_against_renal_dosing_as_critical(bob):
 
     with episode(2):
         order = bob.orders.get(code=FAMOTIDINE)
-        order_services.order_discontinue(order=order, actor=ACTOR, reason="Renal dose adjustment")
+        lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Renal dose adjustment")
     with episode(3):
         sign(bob, pend(bob, FAMOTIDINE, dose=20, frequency="DAILY"))
     # The full dose was signed: it stays a documented error (and the second order is a duplicate).
@@ -306,7 +306,7 @@ def test_it_credits_discontinuing_an_order_or_a_seed_medication_with_a_reason(al
     with episode(2):
         order = pend(alice, "310798", dose=25)  # hydrochlorothiazide
         sign(alice, order)
-        order_services.order_discontinue(order=order, actor=ACTOR, reason="Hyponatremia on thiazide")
+        lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Hyponatremia on thiazide")
     assert check({"kind": "order_discontinued", "drug_class": "thiazide", "min_reason_words": 2}, alice).passed
 
 
@@ -314,17 +314,17 @@ def test_it_credits_an_alert_overridden_with_a_reason_and_then_signed(alice):
     rule = {"kind": "alert_overridden", "rule": "allergy", "code": AMOXICILLIN}
     with episode(1):
         order = pend(alice, AMOXICILLIN, dose=500)
-        alerts = order_services.order_alerts_check(patient=alice, actor=ACTOR)
+        alerts = signing.order_alerts_check(patient=alice, actor=ACTOR)
         allergy = next(a for a in alerts if a.rule == OrderAlert.Rule.ALLERGY)
-        order_services.alert_override(alert=allergy, actor=ACTOR, reason="ok")
+        signing.alert_override(alert=allergy, actor=ACTOR, reason="ok")
     assert check(rule, alice).score == 0.25
 
     with episode(2):
-        order_services.order_cancel(order=order, actor=ACTOR)
+        lifecycle.order_cancel(order=order, actor=ACTOR)
         order = pend(alice, AMOXICILLIN, dose=500)
-        allergy = next(a for a in order_services.order_alerts_check(patient=alice, actor=ACTOR)
+        allergy = next(a for a in signing.order_alerts_check(patient=alice, actor=ACTOR)
                        if a.rule == OrderAlert.Rule.ALLERGY)
-        order_services.alert_override(alert=allergy, actor=ACTOR, reason="Tolerated amoxicillin last year")
+        signing.alert_override(alert=allergy, actor=ACTOR, reason="Tolerated amoxicillin last year")
     assert (check(rule, alice).score, check(rule, alice).passed) == (0.5, False)
 
     with episode(3):

@@ -6,18 +6,18 @@ from django.utils import timezone
 
 from clinical.models import AuditEvent, Observation
 from clinical.tests import factories
-from orders import services
+from orders import lifecycle, signing
 from orders.models import Order, OrderAlert
 
 ACTOR = "drsmith"
 
 
 def pend(patient, ref: str, **fields) -> Order:
-    return services.order_pend(patient=patient, orderable=ref, actor=ACTOR, **fields)
+    return lifecycle.order_pend(patient=patient, orderable=ref, actor=ACTOR, **fields)
 
 
 def check(patient) -> list[OrderAlert]:
-    return services.order_alerts_check(patient=patient, actor=ACTOR)
+    return signing.order_alerts_check(patient=patient, actor=ACTOR)
 
 
 def alerts_of(order: Order, *, rule: str | None = None) -> list[OrderAlert]:
@@ -31,14 +31,14 @@ def answer_all(patient, reason: str = "Benefit outweighs risk; will monitor") ->
         if not alert.is_open:
             continue
         if alert.is_high:
-            services.alert_override(alert=alert, actor=ACTOR, reason=reason)
+            signing.alert_override(alert=alert, actor=ACTOR, reason=reason)
         else:
-            services.alert_acknowledge(alert=alert, actor=ACTOR)
+            signing.alert_acknowledge(alert=alert, actor=ACTOR)
 
 
 def sign(patient) -> list[Order]:
     answer_all(patient)
-    return services.orders_sign(patient=patient, actor=ACTOR)
+    return signing.orders_sign(patient=patient, actor=ACTOR)
 
 
 def pend_and_sign(patient, ref: str, **fields) -> Order:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orders import services
+from orders import lifecycle, signing
 from orders.tests.support import ACTOR, audit_actions, audit_event, check, pend
 
 pytestmark = pytest.mark.django_db
@@ -11,10 +11,10 @@ pytestmark = pytest.mark.django_db
 def test_it_audits_the_whole_life_of_a_medication_order(alice):
     order = pend(alice, "308192", dose=500, frequency="TID", duration_days=7, priority="urgent")
     [alert] = check(alice)
-    services.alert_override(alert=alert, actor=ACTOR, reason="Low-risk history")
-    services.orders_sign(patient=alice, actor=ACTOR)
+    signing.alert_override(alert=alert, actor=ACTOR, reason="Low-risk history")
+    signing.orders_sign(patient=alice, actor=ACTOR)
     order.refresh_from_db()
-    services.order_discontinue(order=order, actor=ACTOR, reason="Course changed")
+    lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Course changed")
     assert audit_actions(alice) == [
         "order.pend",
         "alert.fire",
@@ -58,8 +58,8 @@ def test_it_audits_the_whole_life_of_a_medication_order(alice):
 
 def test_it_audits_edits_with_what_changed_and_cancellations(bob):
     order = pend(bob, "1665021", dose=1000)
-    services.order_update(order=order, actor=ACTOR, dose=2000)
-    services.order_cancel(order=order, actor=ACTOR, reason="Wrong patient")
+    lifecycle.order_update(order=order, actor=ACTOR, dose=2000)
+    lifecycle.order_cancel(order=order, actor=ACTOR, reason="Wrong patient")
     assert audit_event(bob, "order.update").details["changes"] == {"dose": {"from": 1000.0, "to": 2000.0}}
     cancelled = audit_event(bob, "order.cancel").details
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "Wrong patient")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from clinical import selectors as chart
 from clinical import services as clinical_services
 from clinical.models import Medication
-from orders import services
+from orders import lifecycle, signing
 from orders.models import Order
 from orders.tests.support import ACTOR, pend, pend_and_sign, sign
 
@@ -34,7 +34,7 @@ def test_it_signs_a_medication_order_and_puts_it_on_the_active_medication_list(b
 
 def test_it_discontinues_with_a_reason_and_takes_the_drug_off_the_medication_list(bob):
     order = pend_and_sign(bob, "1665021", dose=1000)
-    services.order_discontinue(order=order, actor=ACTOR, reason="Cultures negative")
+    lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Cultures negative")
     order.refresh_from_db()
     assert (order.status, order.end_reason, order.ended_by) == (Order.Status.DISCONTINUED, "Cultures negative", ACTOR)
     assert order.medication.status == Medication.Status.STOPPED
@@ -59,7 +59,7 @@ def test_it_leaves_the_medication_list_entry_of_an_active_order_to_its_order(bob
 def test_it_requires_a_reason_to_discontinue(bob):
     order = pend_and_sign(bob, "1665021", dose=1000)
     with pytest.raises(ValidationError) as caught:
-        services.order_discontinue(order=order, actor=ACTOR, reason="  ")
+        lifecycle.order_discontinue(order=order, actor=ACTOR, reason="  ")
     assert caught.value.message_dict["reason"] == ["Enter the reason for discontinuing this order."]
     order.refresh_from_db()
     assert order.status == Order.Status.ACTIVE
@@ -67,16 +67,16 @@ def test_it_requires_a_reason_to_discontinue(bob):
 
 def test_it_cancels_a_pended_order_and_never_signs_it(bob):
     order = pend(bob, "58410-2")
-    services.order_cancel(order=order, actor=ACTOR)
+    lifecycle.order_cancel(order=order, actor=ACTOR)
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     with pytest.raises(ValidationError, match="no pended orders to sign"):
-        services.orders_sign(patient=bob, actor=ACTOR)
+        signing.orders_sign(patient=bob, actor=ACTOR)
 
 
 def test_it_edits_a_pended_order(bob):
     order = pend(bob, "1665021", dose=1000)
-    services.order_update(order=order, actor=ACTOR, dose="2000", priority="stat")
+    lifecycle.order_update(order=order, actor=ACTOR, dose="2000", priority="stat")
     order.refresh_from_db()
     assert (order.dose, order.priority, order.route) == (2000, "stat", "IV")
 
@@ -84,7 +84,7 @@ def test_it_edits_a_pended_order(bob):
 def test_it_never_edits_a_signed_order_in_place(bob):
     order = pend_and_sign(bob, "1665021", dose=1000)
     with pytest.raises(ValidationError) as caught:
-        services.order_update(order=order, actor=ACTOR, dose=2000)
+        lifecycle.order_update(order=order, actor=ACTOR, dose=2000)
     message = caught.value.message_dict["order"][0]
     assert "only pended orders can be edited" in message and "discontinue the order and reorder" in message
     order.refresh_from_db()
@@ -95,17 +95,17 @@ def test_it_refuses_to_cancel_or_sign_a_signed_order_and_to_discontinue_a_pended
     signed = pend_and_sign(bob, "1665021", dose=1000)
     pended = pend(bob, "58410-2")
     with pytest.raises(ValidationError, match="only pended orders can be cancelled"):
-        services.order_cancel(order=signed, actor=ACTOR)
+        lifecycle.order_cancel(order=signed, actor=ACTOR)
     with pytest.raises(ValidationError, match="only pended orders can be signed"):
-        services.orders_sign(patient=bob, actor=ACTOR, orders=[signed])
+        signing.orders_sign(patient=bob, actor=ACTOR, orders=[signed])
     with pytest.raises(ValidationError, match="only active orders can be discontinued"):
-        services.order_discontinue(order=pended, actor=ACTOR, reason="Mistake")
+        lifecycle.order_discontinue(order=pended, actor=ACTOR, reason="Mistake")
 
 
 def test_it_reorders_as_a_new_pended_copy(bob):
     original = pend_and_sign(bob, "1665021", dose=1000, indication="Pneumonia")
-    services.order_discontinue(order=original, actor=ACTOR, reason="Switch to oral")
-    copy = services.order_reorder(order=original, actor=ACTOR)
+    lifecycle.order_discontinue(order=original, actor=ACTOR, reason="Switch to oral")
+    copy = lifecycle.order_reorder(order=original, actor=ACTOR)
     assert copy.pk != original.pk and copy.status == Order.Status.PENDED
     assert (copy.code, copy.dose, copy.indication, copy.reordered_from_id) == (
         "1665021",
@@ -120,12 +120,12 @@ def test_it_completes_an_imaging_order_but_not_a_lab_by_hand(bob):
     cbc = pend(bob, "58410-2")
     sign(bob)
     xray.refresh_from_db()
-    services.order_complete(order=xray, actor=ACTOR)
+    lifecycle.order_complete(order=xray, actor=ACTOR)
     xray.refresh_from_db()
     assert xray.status == Order.Status.COMPLETED
     cbc.refresh_from_db()
     with pytest.raises(ValidationError, match="enter its results"):
-        services.order_complete(order=cbc, actor=ACTOR)
+        lifecycle.order_complete(order=cbc, actor=ACTOR)
 
 
 def test_it_signs_all_pended_orders_of_the_patient_together(bob):
@@ -137,8 +137,8 @@ def test_it_signs_all_pended_orders_of_the_patient_together(bob):
 
 def test_it_signs_only_the_orders_named_by_id_and_refuses_unknown_ids(bob):
     first, second = pend(bob, "58410-2"), pend(bob, "24321-2")
-    assert [o.pk for o in services.orders_sign(patient=bob, actor=ACTOR, orders=[second.pk])] == [second.pk]
+    assert [o.pk for o in signing.orders_sign(patient=bob, actor=ACTOR, orders=[second.pk])] == [second.pk]
     first.refresh_from_db()
     assert first.status == Order.Status.PENDED
     with pytest.raises(ValidationError, match="No order #999999"):
-        services.orders_sign(patient=bob, actor=ACTOR, orders=[999999])
+        signing.orders_sign(patient=bob, actor=ACTOR, orders=[999999])

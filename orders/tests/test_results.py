@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from clinical import selectors as chart
 from clinical.models import DiagnosticReport
-from orders import services
+from orders import results
 from orders.models import Order
 from orders.tests.support import ACTOR, audit_event, pend, pend_and_sign
 
@@ -25,7 +25,7 @@ BMP = {
 
 def test_it_results_a_panel_into_flagged_observations_and_completes_the_order(bob):
     order = pend_and_sign(bob, "24321-2")
-    services.order_result(order=order, actor=ACTOR, values=BMP)
+    results.order_result(order=order, actor=ACTOR, values=BMP)
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED
     flags = {o.loinc: o.flag for o in order.results.all()}
@@ -37,7 +37,7 @@ def test_it_results_a_panel_into_flagged_observations_and_completes_the_order(bo
 
 def test_it_shows_the_results_in_chart_review_with_their_flags(bob, client_in):
     order = pend_and_sign(bob, "2823-3")
-    services.order_result(order=order, actor=ACTOR, values={"2823-3": 6.8})
+    results.order_result(order=order, actor=ACTOR, values={"2823-3": 6.8})
     row = next(r for r in chart.lab_analytes(bob) if r.loinc == "2823-3")
     assert row.latest.value_num == 6.8 and row.latest.flag == "HH"
     page = client_in.get(f"/patients/{bob.mrn}/results/").content.decode()
@@ -46,7 +46,7 @@ def test_it_shows_the_results_in_chart_review_with_their_flags(bob, client_in):
 
 def test_it_records_text_results_for_cultures(bob):
     order = pend_and_sign(bob, "600-7")
-    services.order_result(order=order, actor=ACTOR, values={"600-7": "No growth at 5 days"})
+    results.order_result(order=order, actor=ACTOR, values={"600-7": "No growth at 5 days"})
     assert order.results.get().value_text == "No growth at 5 days"
 
 
@@ -61,7 +61,7 @@ def test_it_records_text_results_for_cultures(bob):
 def test_it_refuses_bad_results_and_writes_nothing(bob, values, field, message):
     order = pend_and_sign(bob, "24321-2")
     with pytest.raises(ValidationError) as caught:
-        services.order_result(order=order, actor=ACTOR, values=values)
+        results.order_result(order=order, actor=ACTOR, values=values)
     assert message in caught.value.message_dict[field][0]
     order.refresh_from_db()
     assert order.status == Order.Status.ACTIVE and not order.results.exists()
@@ -70,15 +70,15 @@ def test_it_refuses_bad_results_and_writes_nothing(bob, values, field, message):
 def test_it_only_results_active_lab_orders(bob):
     pended = pend(bob, "2823-3")
     with pytest.raises(ValidationError, match="only active orders can be resulted"):
-        services.order_result(order=pended, actor=ACTOR, values={"2823-3": 4})
+        results.order_result(order=pended, actor=ACTOR, values={"2823-3": 4})
     med = pend_and_sign(bob, "1665021", dose=1000)
     with pytest.raises(ValidationError, match="Only lab orders are resulted"):
-        services.order_result(order=med, actor=ACTOR, values={"2823-3": 4})
+        results.order_result(order=med, actor=ACTOR, values={"2823-3": 4})
 
 
 def test_it_audits_the_result_with_values_and_flags(bob):
     order = pend_and_sign(bob, "2823-3")
-    services.order_result(order=order, actor=ACTOR, values={"2823-3": "3.1"})
+    results.order_result(order=order, actor=ACTOR, values={"2823-3": "3.1"})
     details = audit_event(bob, "order.result").details
     assert details["results"] == [{"loinc": "2823-3", "value": 3.1, "unit": "mmol/L", "flag": "L"}]
     assert details["status"] == "completed"
