@@ -10,6 +10,8 @@ from orders.catalog import FREQUENCIES, FREQUENCY_ALIASES, NON_MEDICATION_FREQUE
 from orders.models import Orderable, OrderType, Priority
 
 MAX_DURATION_DAYS = 365
+# The largest single dose in any unit the catalog uses (penicillin G is dosed in millions of units).
+MAX_DOSE = 10_000_000
 TEXT_LIMITS = {"indication": 255, "prn_reason": 200, "specimen": 60, "reason_for_exam": 255}
 # Shown in audit events when set, whatever the order type.
 AUDITED_TEXTS = ("indication", "specimen", "reason_for_exam", "consult_question", "instructions")
@@ -92,6 +94,9 @@ DETAIL_FIELDS = tuple(field.name for field in fields(OrderDetails))
 def _number(raw, field: str, label: str, errors: dict) -> float | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if isinstance(raw, bool):  # float(True) is 1.0: a JSON true is not a dose of one
+        errors[field] = f"{label} must be a number; got {raw!r}."
+        return None
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -141,6 +146,8 @@ def _clean_medication(orderable: Orderable, values: Mapping, errors: dict) -> di
         errors["dose"] = f"Enter a dose for {name} (in {unit})."
     elif dose is not None and dose <= 0:
         errors["dose"] = f"Dose must be greater than zero; got {dose:g}."
+    elif dose is not None and dose > MAX_DOSE:
+        errors["dose"] = f"Dose {dose:g} {unit} is beyond any single dose (at most {MAX_DOSE:,}); check the unit."
     dose_unit = str(values.get("dose_unit") or "").strip() or unit
     if dose_unit != unit:
         errors["dose_unit"] = f"{name} is dosed in {unit}; got {dose_unit!r}."

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from agentenv.actions.common import MRN_DESCRIPTION, iso, observation_json, patient_for, route
-from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
+from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, Number, action
 from clinical import services
 from clinical.models import Patient
 from clinical.vaccines import SITES, VACCINES
@@ -31,7 +31,7 @@ class RecordVitals(Action):
     """Record vital signs taken together (blood pressure needs both components)."""
 
     type: Literal["record_vitals"] = Field(description="Action type.")
-    values: dict[str, float] = Field(description=f"Values by vital sign: {VITAL_KEYS}.")
+    values: dict[str, Number] = Field(description=f"Values by vital sign: {VITAL_KEYS}.")
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
     at: datetime | None = Field(None, description="When they were taken (ISO 8601); defaults to now.")
 

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from agentenv.actions.common import MRN_DESCRIPTION, iso, patient_for, route
-from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
+from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, Number, action
 from clinical.models import Patient
 from orders import lifecycle, selectors, signing
 from orders.catalog import FREQUENCIES, ROUTES
@@ -73,7 +73,7 @@ class PlaceOrder(Action):
         min_length=1, max_length=40, description="The orderable's key or code, as search_orderables returns it."
     )
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
-    dose: float | None = Field(None, description=DETAILS["dose"])
+    dose: Number | None = Field(None, description=DETAILS["dose"])
     dose_unit: str = Field("", max_length=20, description=DETAILS["dose_unit"])
     route: str = Field("", max_length=40, description=DETAILS["route"])
     frequency: str = Field("", max_length=40, description=DETAILS["frequency"])
@@ -98,7 +98,7 @@ class UpdateOrder(Action):
     type: Literal["update_order"] = Field(description="Action type.")
     order_id: int = Field(ge=1, description=ORDER_ID)
     mrn: str | None = Field(None, max_length=20, description=MRN_DESCRIPTION)
-    dose: float | None = Field(None, description=_change("dose"))
+    dose: Number | None = Field(None, description=_change("dose"))
     dose_unit: str | None = Field(None, max_length=20, description=_change("dose_unit"))
     route: str | None = Field(None, max_length=40, description=_change("route"))
     frequency: str | None = Field(None, max_length=40, description=_change("frequency"))

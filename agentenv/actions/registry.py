@@ -11,7 +11,7 @@ from functools import cache
 from importlib import import_module
 from typing import Annotated, Any, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 ACTION_MODULES = (
     "agentenv.actions.chart",
@@ -21,6 +21,16 @@ ACTION_MODULES = (
     "agentenv.actions.terminal",
     "agentenv.actions.browser",
 )
+
+
+def _not_a_boolean(value):
+    if isinstance(value, bool):  # pydantic reads true as 1.0: a dose of `true` is a mistake, not one
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+# A number field of an action: what pydantic's float takes, except true and false.
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
 
 
 class Action(BaseModel):

@@ -85,6 +85,20 @@ def test_it_pends_and_signs_an_order_onto_the_medication_list(alice):
     assert (sign.details["code"], sign.details["dose"], sign.details["route"]) == (LISINOPRIL, 10.0, "PO")
 
 
+@pytest.mark.parametrize("dose, message", [
+    (True, "must be a number, not true or false"),
+    (1e308, "is beyond any single dose (at most 10,000,000)"),
+    (10**30, "is beyond any single dose (at most 10,000,000)"),
+])
+def test_it_refuses_an_implausible_dose_and_pends_nothing(alice, dose, message):
+    """Issue 16, item 7: these doses were pended."""
+    episode = start(alice, mrn=JAMES_MRN)
+    step = act(episode, type="place_order", mrn=JAMES_MRN, orderable=LISINOPRIL, dose=dose, indication="Hypertension")
+    assert message in step.error
+    with bind_episode(episode):
+        assert not Order.objects.exists()
+
+
 def test_it_reports_allergy_alerts_as_a_result_and_signs_once_they_are_answered(alice):
     episode = start(alice)
     act(episode, type="open_chart", mrn=MARIA_MRN)

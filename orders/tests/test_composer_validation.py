@@ -36,6 +36,16 @@ def test_it_refuses_a_dose_that_is_not_a_number(alice):
     assert refused(alice, "308192", dose="five hundred")["dose"] == ["Dose must be a number; got 'five hundred'."]
 
 
+@pytest.mark.parametrize("dose, message", [
+    (1e308, "Dose 1e+308 mg is beyond any single dose (at most 10,000,000); check the unit."),
+    (10**30, "Dose 1e+30 mg is beyond any single dose (at most 10,000,000); check the unit."),
+    (True, "Dose must be a number; got True."),
+])
+def test_it_refuses_an_implausible_dose(alice, dose, message):
+    """Issue 16, item 7: these were pended."""
+    assert refused(alice, "308192", dose=dose)["dose"] == [message]
+
+
 @pytest.mark.parametrize("duration", [0, -3, "a week"])
 def test_it_refuses_a_zero_negative_or_non_numeric_duration(alice, duration):
     assert "Duration" in refused(alice, "308192", dose=500, duration_days=duration)["duration_days"][0]
