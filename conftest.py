@@ -131,12 +131,14 @@ def episodes_close_all() -> None:
     so one left behind would break it (and would be a leak)."""
     from django.db import connections
 
-    from agentenv import services, snapshots
+    from agentenv import snapshots
+    from agentenv.close import episode_close
     from agentenv.models import Episode
+    from agentenv.pool import pool_drain
 
     for episode in Episode.objects.filter(released_at__isnull=True):
-        services.episode_close(episode=episode)
-    services.pool_drain()
+        episode_close(episode=episode)
+    pool_drain()
     leaked = [alias for alias in connections.settings if alias.startswith(snapshots.ALIAS_PREFIX)]
     for alias in leaked:
         snapshots.unregister(alias)

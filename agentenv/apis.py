@@ -15,9 +15,13 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentenv import disclosure, selectors, services
+from agentenv import disclosure, selectors
 from agentenv.actions import action_schemas, action_types
+from agentenv.close import episode_close
+from agentenv.errors import ActionTooLarge, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
+from agentenv.reset import episode_observation, episode_reset, episode_reset_timings
+from agentenv.step import episode_step
 from agentenv.wire import ResetRequest, field_errors
 
 
@@ -150,21 +154,21 @@ class EpisodeCreateApi(APIView):
         except pydantic.ValidationError as error:
             raise ApiValidationError(field_errors(error)) from None
         try:
-            episode = services.episode_reset(owner=request.user, **given.service_arguments())
+            episode = episode_reset(owner=request.user, parameters=given.parameters())
         except DjangoValidationError as error:
             raise ApiValidationError(error.message_dict) from None
-        except services.CapacityError as error:
-            raise NoCapacity(str(error), wait=services.CapacityError.retry_after_s) from None
-        except services.EnvironmentUnavailable as error:
-            raise NoCapacity(str(error), wait=services.CapacityError.retry_after_s) from None
+        except CapacityError as error:
+            raise NoCapacity(str(error), wait=CapacityError.retry_after_s) from None
+        except EnvironmentUnavailable as error:
+            raise NoCapacity(str(error), wait=CapacityError.retry_after_s) from None
         info = self.InfoSerializer({
             "status": episode.status, "task_id": episode.task_id, "patient_mrn": disclosure.patient_mrn(episode),
             "seed": episode.seed,
             "from_pool": episode.from_pool, "reset_ms": episode.reset_ms, "mode": episode.mode,
-            "timings_ms": services.episode_reset_timings(episode=episode), "action_types": action_types(),
+            "timings_ms": episode_reset_timings(episode=episode), "action_types": action_types(),
         }).data
         output = self.OutputSerializer({
-            "episode_id": episode.id, "observation": services.episode_observation(episode=episode), "info": info,
+            "episode_id": episode.id, "observation": episode_observation(episode=episode), "info": info,
         })
         return Response(output.data, status=status.HTTP_201_CREATED)
 
@@ -186,7 +190,7 @@ class EpisodeApi(APIView):
         responses={200: EpisodeStateSerializer, 404: OpenApiResponse(ErrorSerializer)},
     )
     def delete(self, request, episode_id: str):
-        episode = services.episode_close(episode=_episode(request, episode_id))
+        episode = episode_close(episode=_episode(request, episode_id))
         return Response(EpisodeStateSerializer(episode).data)
 
 
@@ -224,10 +228,10 @@ class EpisodeStepApi(APIView):
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            step = services.episode_step(episode=episode, action=given.validated_data["action"])
-        except services.EpisodeNotRunning as error:
+            step = episode_step(episode=episode, action=given.validated_data["action"])
+        except EpisodeNotRunning as error:
             raise Conflict(str(error)) from None
-        except services.ActionTooLarge as error:
+        except ActionTooLarge as error:
             raise ApiValidationError({"action": [str(error)]}) from None
         info = {
             "status": step.episode.status,

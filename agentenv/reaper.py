@@ -16,13 +16,13 @@ _lock = threading.Lock()
 
 
 def reap_once() -> int:
-    """One pass of services.episodes_reap (expired and half-created episodes, half-made and orphaned copies);
+    """One pass of agentenv.close.episodes_reap (expired and half-created episodes, half-made and orphaned copies);
     returns how many episodes it closed or ended."""
-    from agentenv import services
+    from agentenv.close import episodes_reap
 
     close_old_connections()
     try:
-        return len(services.episodes_reap())
+        return len(episodes_reap())
     finally:
         close_old_connections()
 

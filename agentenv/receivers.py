@@ -5,8 +5,8 @@ import logging
 from django.db import connections
 from django.dispatch import receiver
 
-from agentenv import services
 from agentenv.models import DatabaseCopy
+from agentenv.pool import pool_drain
 from clinical.signals import golden_rebuilt
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,6 @@ def drop_stale_pool_copies(*, alias: str, **kwargs) -> None:
     # A main database that was never migrated has no pool to drain.
     if DatabaseCopy._meta.db_table not in connections["default"].introspection.table_names():
         return
-    dropped = services.pool_drain()
+    dropped = pool_drain()
     if dropped:
         logger.info("golden database rebuilt: dropped %d stale warm-pool copies", dropped)

@@ -3,16 +3,16 @@
 from celery import shared_task
 from django.conf import settings
 
-from agentenv import services
+from agentenv import close, pool
 
 
 @shared_task(name="agentenv.pool_refill", time_limit=settings.CELERY_TASK_TIME_LIMIT, ignore_result=True)
 def pool_refill() -> int:
     """Top the warm pool up; returns how many copies were made."""
-    return len(services.pool_refill())
+    return len(pool.pool_refill())
 
 
 @shared_task(name="agentenv.episodes_reap", time_limit=settings.CELERY_TASK_TIME_LIMIT, ignore_result=True)
 def episodes_reap() -> int:
     """Close episodes idle past their TTL; returns how many."""
-    return len(services.episodes_reap())
+    return len(close.episodes_reap())

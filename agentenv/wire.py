@@ -10,6 +10,9 @@ from typing import Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentenv.models import Episode
+from agentenv.reset import ResetParameters
+
 
 class ResetRequest(BaseModel):
     """Start an episode: a task's instance (task_id, seed) or a free goal (patient_mrn, instruction)."""
@@ -41,9 +44,10 @@ class ResetRequest(BaseModel):
     set_of_marks: bool = Field(False, description="Browser mode with screenshot: element-id boxes drawn on the "
                                                   "screenshot.")
 
-    def service_arguments(self) -> dict:
-        """The keyword arguments of agentenv.services.episode_reset these fields stand for."""
-        return {name: getattr(self, name) for name in ResetRequest.model_fields}
+    def parameters(self, *, channel: str = Episode.Channel.REST, client_episode_id: str = "") -> ResetParameters:
+        """The parameters of agentenv.reset.episode_reset these fields stand for, arriving on `channel`."""
+        return ResetParameters(**{name: getattr(self, name) for name in ResetRequest.model_fields},
+                               channel=channel, client_episode_id=client_episode_id)
 
 
 def field_errors(error: pydantic.ValidationError) -> dict[str, list[str]]:

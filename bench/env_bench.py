@@ -73,8 +73,11 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
     from django.core.management import call_command
     from django.db import connections
 
-    from agentenv import services
+    from agentenv.close import episode_close
     from agentenv.models import Episode
+    from agentenv.pool import pool_refill
+    from agentenv.reset import ResetParameters, episode_reset
+    from agentenv.step import episode_step
     from clinical.models import Patient
     from seeddata.golden import golden_build
 
@@ -89,23 +92,27 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
     settings.EHRGYM_MAX_EPISODES = max(concurrent, resets) + 8
     settings.EHRGYM_POOL_SIZE = 0  # the refill runs off the request path; never inside a timed reset
 
+    def bench_parameters(i: int) -> ResetParameters:
+        return ResetParameters(patient_mrn=mrns[i % len(mrns)], instruction="bench")
+
     def reset_and_close(count: int) -> tuple[list[float], int]:
         times, pooled = [], 0
         for i in range(count):
             t = time.perf_counter()
-            episode = services.episode_reset(owner=owner, patient_mrn=mrns[i % len(mrns)], instruction="bench")
+            episode = episode_reset(owner=owner, parameters=bench_parameters(i))
             times.append((time.perf_counter() - t) * 1000)
             pooled += episode.from_pool
-            services.episode_close(episode=episode)
+            episode_close(episode=episode)
         return times, pooled
 
     cold, _ = reset_and_close(resets)
-    services.pool_refill(size=resets)
+    pool_refill(size=resets)
     warm, pooled = reset_and_close(resets)
     assert pooled == resets, f"only {pooled} of {resets} warm resets came from the pool"
 
     # Semantic steps: a realistic mix of chart reads, result queries and writes.
-    episode = services.episode_reset(owner=owner, patient_mrn=mrns[0], instruction="bench", step_limit=steps + 10)
+    episode = episode_reset(owner=owner, parameters=ResetParameters(patient_mrn=mrns[0], instruction="bench",
+                                                                  step_limit=steps + 10))
     mix = [
         {"type": "open_chart", "mrn": mrns[0]},
         {"type": "read_chart_section", "section": "summary"},
@@ -120,15 +127,14 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
     for i in range(steps):
         episode.refresh_from_db()
         t = time.perf_counter()
-        step = services.episode_step(episode=episode, action=mix[i % len(mix)])
+        step = episode_step(episode=episode, action=mix[i % len(mix)])
         step_times.append((time.perf_counter() - t) * 1000)
         assert not step.error, step.error
-    services.episode_close(episode=episode)
+    episode_close(episode=episode)
 
     # Concurrency: `concurrent` episodes open at once, each stepping in its own thread.
-    services.pool_refill(size=concurrent)
-    episodes = [services.episode_reset(owner=owner, patient_mrn=mrns[i % len(mrns)], instruction="bench")
-                for i in range(concurrent)]
+    pool_refill(size=concurrent)
+    episodes = [episode_reset(owner=owner, parameters=bench_parameters(i)) for i in range(concurrent)]
     ok = []
     errors = []
 
@@ -138,7 +144,7 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
                 ep.refresh_from_db()
                 # Each episode opens its own patient's chart; the other actions act on the open chart.
                 own = {**action, "mrn": ep.patient_mrn} if action["type"] == "open_chart" else action
-                step = services.episode_step(episode=ep, action=own)
+                step = episode_step(episode=ep, action=own)
                 if step.error:
                     raise RuntimeError(step.error)
             ok.append(ep.pk)
@@ -155,7 +161,7 @@ def run_engine(engine: str, resets: int, steps: int, concurrent: int, naive_runs
         thread.join()
     concurrent_s = time.perf_counter() - t
     for ep in episodes:
-        services.episode_close(episode=ep)
+        episode_close(episode=ep)
 
     result = {
         "engine": engine,

@@ -19,8 +19,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
-from agentenv import services
+from agentenv.close import episode_close
 from agentenv.models import Episode
+from agentenv.reset import ResetParameters, episode_observation, episode_reset
 from harness.agents import Agent
 from harness.instances import Instance
 from harness.models import Evaluation, EvaluationEpisode, Task
@@ -133,18 +134,18 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
         episode, problem = _exploit_episode(evaluation=evaluation, index=index, item=item, agent=agent)
     else:
         try:
-            episode = services.episode_reset(owner=evaluation.owner, task_id=item["task_id"], seed=item["seed"],
-                                             split=item.get("split", ""))
+            episode = episode_reset(owner=evaluation.owner, parameters=ResetParameters(
+                task_id=item["task_id"], seed=item["seed"], split=item.get("split", "")))
         except Exception as error:  # the report shows an instance that could not start, the run goes on
             logger.warning("evaluation %s #%s: reset failed: %s", evaluation.pk, index, error)
             problem = f"{type(error).__name__}: {error}"
         if episode is not None:
             try:
                 instance = Instance.from_json(episode.task_instance)
-                observation = services.episode_observation(episode=episode)
+                observation = episode_observation(episode=episode)
                 driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
             finally:
-                episode = services.episode_close(episode=episode)
+                episode = episode_close(episode=episode)
     category, detail = failure_reason(episode=episode, driven=driven, problem=problem)
     if problem.startswith(NOT_APPLICABLE):
         category, detail = "not applicable", problem

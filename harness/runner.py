@@ -10,8 +10,10 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
-from agentenv import services
+from agentenv.close import episode_close
 from agentenv.models import Episode
+from agentenv.reset import ResetParameters, episode_reset
+from agentenv.step import episode_step
 from harness.browser_oracles import browser_oracle_get
 from harness.instances import Instance
 from harness.models import Task
@@ -70,7 +72,7 @@ def drive(episode: Episode, actions: Iterable[dict]) -> Driven:
         except Exception as error:  # a policy that crashes has not solved the task; the caller says why
             driven.policy_error = f"{type(error).__name__}: {error}"
             break
-        step = services.episode_step(episode=driven.episode, action=action)
+        step = episode_step(episode=driven.episode, action=action)
         driven.episode, observation = step.episode, step.observation
         driven.steps.append(step)
     return driven
@@ -91,17 +93,17 @@ def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, pa
     if mode is None:
         allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
         mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
-    episode = services.episode_reset(owner=owner, task_id=task_id, seed=seed, patient_mrn=patient_mrn, split=split,
-                                     allow_draft_task=allow_draft, mode=mode)
+    episode = episode_reset(owner=owner, parameters=ResetParameters(
+        task_id=task_id, seed=seed, patient_mrn=patient_mrn, split=split, allow_draft_task=allow_draft, mode=mode))
     try:
         instance = Instance.from_json(episode.task_instance)
         chosen = policy or (browser_oracle_get if browser_oracle else oracle_get)(instance.oracle)
         driven = drive(episode, chosen(instance))
     except BaseException:
-        services.episode_close(episode=episode)
+        episode_close(episode=episode)
         raise
     if close:
-        services.episode_close(episode=episode)
+        episode_close(episode=episode)
     episode.refresh_from_db()
     return RunResult(
         task_id=task_id, seed=episode.seed, patient_mrn=episode.patient_mrn, episode_id=str(episode.pk),

@@ -22,10 +22,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agentenv import disclosure, services
+from agentenv import disclosure
 from agentenv.actions.registry import action_adapter
+from agentenv.close import episode_close
+from agentenv.errors import ActionTooLarge, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
+from agentenv.reset import episode_observation, episode_reset, episode_reset_timings
+from agentenv.step import episode_step
 from agentenv.wire import ResetRequest, field_errors
 
 
@@ -148,17 +152,17 @@ def reset_params(data) -> ResetParams:
 def reset(*, owner, params: ResetParams, channel: str) -> tuple[Episode, dict]:
     """Start an episode; returns it and OpenEnv's reset payload."""
     try:
-        episode = services.episode_reset(owner=owner, **params.service_arguments(), channel=channel,
-                                         client_episode_id=params.episode_id or "")
+        parameters = params.parameters(channel=channel, client_episode_id=params.episode_id or "")
+        episode = episode_reset(owner=owner, parameters=parameters)
     except DjangoValidationError as error:
         message = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
         raise ProtocolError(f"Invalid reset: {message}", VALIDATION_ERROR, status=422) from None
-    except services.CapacityError as error:
+    except CapacityError as error:
         raise ProtocolError(str(error), CAPACITY_REACHED, status=503) from None
-    except services.EnvironmentUnavailable as error:
+    except EnvironmentUnavailable as error:
         raise ProtocolError(str(error), EXECUTION_ERROR, status=503) from None
     payload = {
-        "observation": services.episode_observation(episode=episode),
+        "observation": episode_observation(episode=episode),
         "reward": None,
         "done": False,
         "metadata": {
@@ -168,7 +172,7 @@ def reset(*, owner, params: ResetParams, channel: str) -> tuple[Episode, dict]:
             "patient_mrn": disclosure.patient_mrn(episode),
             "mode": episode.mode,
             "seed": episode.seed,
-            "timings_ms": services.episode_reset_timings(episode=episode),
+            "timings_ms": episode_reset_timings(episode=episode),
             "watch_path": reverse("spectator:watch", kwargs={"episode_id": episode.pk}),
         },
     }
@@ -185,10 +189,10 @@ def step(*, episode: Episode | None, action) -> tuple[Step, dict]:
                             VALIDATION_ERROR, status=422)
     episode.refresh_from_db()
     try:
-        taken = services.episode_step(episode=episode, action=action)
-    except services.EpisodeNotRunning as error:
+        taken = episode_step(episode=episode, action=action)
+    except EpisodeNotRunning as error:
         raise ProtocolError(f"{error} Send reset to start a new episode.", EPISODE_ENDED, status=409) from None
-    except services.ActionTooLarge as error:
+    except ActionTooLarge as error:
         raise ProtocolError(str(error), VALIDATION_ERROR, status=422) from None
     ended = taken.episode
     payload = {
@@ -217,4 +221,4 @@ def _ids(episode: Episode) -> dict:
 
 def close(*, episode: Episode | None) -> None:
     if episode is not None:
-        services.episode_close(episode=episode)
+        episode_close(episode=episode)

@@ -13,9 +13,9 @@ from channels.routing import get_default_application
 from daphne.testing import DaphneProcess
 from django.db import connections
 
-from agentenv import services
 from agentenv.browser import drivers
 from agentenv.browser import sessions as browser_sessions
+from agentenv.close import episode_close
 from agentenv.models import Episode
 from agentenv.tests.conftest import MARIA_MRN, client_for
 from conftest import CHROMEDRIVER, CHROMIUM, require_service
@@ -54,7 +54,7 @@ def ehr(settings, live_server, golden):
     settings.EHRGYM_BROWSER_POOL_SIZE = 0
     yield live_server
     for episode in Episode.objects.filter(released_at__isnull=True):
-        services.episode_close(episode=episode)
+        episode_close(episode=episode)
     browser_sessions.sessions_close_all()
     drivers.pool.drain()
     leaked = wait_until_gone()

@@ -10,8 +10,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from agentenv import services, snapshots
+from agentenv import snapshots
 from agentenv.models import Episode
+from agentenv.reset import ResetParameters, episode_reset
+from agentenv.step import episode_step
 from clinical.models import Allergy, Condition, Observation, Patient
 from conftest import episodes_close_all
 
@@ -115,9 +117,9 @@ def bob_api(bob) -> APIClient:
 
 
 def start(owner, mrn: str = MARIA_MRN, instruction: str = "Review the chart.") -> Episode:
-    return services.episode_reset(owner=owner, patient_mrn=mrn, instruction=instruction)
+    return episode_reset(owner=owner, parameters=ResetParameters(patient_mrn=mrn, instruction=instruction))
 
 
 def act(episode: Episode, **action):
     episode.refresh_from_db()
-    return services.episode_step(episode=episode, action=action)
+    return episode_step(episode=episode, action=action)

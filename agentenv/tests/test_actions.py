@@ -170,9 +170,10 @@ def test_it_terminates_on_a_terminal_action(alice, action):
 
 
 def test_it_truncates_when_the_step_limit_runs_out(alice):
-    from agentenv import services
+    from agentenv.reset import ResetParameters, episode_reset
 
-    episode = services.episode_reset(owner=alice, patient_mrn=MARIA_MRN, instruction="Look around.", step_limit=2)
+    episode = episode_reset(owner=alice, parameters=ResetParameters(patient_mrn=MARIA_MRN, instruction="Look around.",
+                                                                    step_limit=2))
     first = act(episode, type="search_patients", query="Okafor")
     second = act(episode, type="search_patients", query="Garcia")
     episode.refresh_from_db()

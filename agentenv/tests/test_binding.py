@@ -4,7 +4,7 @@ router keeps environment records in the main database."""
 import pytest
 from django.test import Client
 
-from agentenv import services
+from agentenv.close import episode_close
 from agentenv.middleware import COOKIE_NAME, HEADER_NAME, episode_browser_token
 from agentenv.models import Episode
 from agentenv.routing import EpisodeRouter, bind_episode, bound_alias
@@ -31,7 +31,7 @@ def test_it_binds_by_header_and_refuses_a_forged_or_ended_episode(alice):
     assert client.get("/probe/patients/", headers={HEADER_NAME: episode_browser_token(episode)}).status_code == 200
     assert client.get("/probe/patients/", headers={HEADER_NAME: str(episode.id)}).status_code == 403
 
-    services.episode_close(episode=episode)
+    episode_close(episode=episode)
     gone = client.get("/probe/patients/", headers={HEADER_NAME: episode_browser_token(episode)})
     assert gone.status_code == 410  # never the main database instead
 

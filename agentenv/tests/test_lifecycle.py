@@ -9,7 +9,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from agentenv import services, snapshots
+from agentenv import close, errors, pool, snapshots, step
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN, act, start
 
@@ -30,7 +30,7 @@ def test_it_makes_a_cold_copy_when_the_pool_is_empty(alice):
 
 
 def test_it_takes_a_ready_copy_from_the_warm_pool(alice, settings):
-    made = services.pool_refill(size=2)
+    made = pool.pool_refill(size=2)
     assert len(made) == 2 and DatabaseCopy.objects.filter(status="ready").count() == 2
 
     episode = start(alice)
@@ -42,7 +42,7 @@ def test_it_takes_a_ready_copy_from_the_warm_pool(alice, settings):
 
 def test_it_refills_the_pool_after_a_reset(alice, settings):
     settings.EHRGYM_POOL_SIZE = 2
-    services.pool_refill()
+    pool.pool_refill()
     start(alice)  # eager Celery (no broker): the refill task runs once the reset commits
     assert DatabaseCopy.objects.filter(status="ready").count() == 2
 
@@ -51,18 +51,18 @@ def test_it_drops_the_database_and_the_alias_when_an_episode_closes(alice):
     episode = start(alice)
     act(episode, type="open_chart", mrn=MARIA_MRN)
 
-    closed = services.episode_close(episode=episode)
+    closed = close.episode_close(episode=episode)
 
     assert closed.status == Episode.Status.CLOSED and closed.released_at is not None
     assert not _database_exists(episode)
     assert episode.database_alias not in connections.settings
-    assert services.episode_close(episode=closed).released_at == closed.released_at  # closing twice is harmless
+    assert close.episode_close(episode=closed).released_at == closed.released_at  # closing twice is harmless
 
 
 def test_it_keeps_the_status_of_an_ended_episode_when_it_closes(alice):
     episode = start(alice)
     act(episode, type="answer", answer="6.9")
-    assert services.episode_close(episode=episode).status == Episode.Status.TERMINATED
+    assert close.episode_close(episode=episode).status == Episode.Status.TERMINATED
 
 
 def test_it_reaps_episodes_idle_past_their_ttl(alice, settings):
@@ -71,7 +71,7 @@ def test_it_reaps_episodes_idle_past_their_ttl(alice, settings):
     act(busy, type="search_patients", query="Garcia")
     Episode.objects.filter(pk=idle.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    reaped = services.episodes_reap()
+    reaped = close.episodes_reap()
 
     assert [e.pk for e in reaped] == [idle.pk]
     idle.refresh_from_db()
@@ -99,15 +99,15 @@ def test_a_step_into_an_expired_episode_is_refused_and_closes_it(alice, alice_ap
 def test_a_step_racing_a_close_is_a_409_not_a_500(alice, alice_api, monkeypatch):
     # A DELETE that lands while a step runs drops the step's database under it: 8 of 30 such races were a 500.
     episode = start(alice)
-    run_action = services._run_action
+    run_action = step._run_action
 
     def closed_meanwhile(action, context, **kwargs):
-        closer = threading.Thread(target=lambda: services.episode_close(episode=Episode.objects.get(pk=episode.pk)))
+        closer = threading.Thread(target=lambda: close.episode_close(episode=Episode.objects.get(pk=episode.pk)))
         closer.start()
         closer.join()
         return run_action(action, context, **kwargs)
 
-    monkeypatch.setattr(services, "_run_action", closed_meanwhile)
+    monkeypatch.setattr(step, "_run_action", closed_meanwhile)
     response = alice_api.post(f"/api/v1/episodes/{episode.pk}/step",
                               {"action": {"type": "search_patients", "query": "Garcia"}}, format="json")
 
@@ -130,16 +130,16 @@ def test_a_reset_reaps_expired_episodes_before_it_counts_the_slots(alice, settin
 def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
     settings.EHRGYM_MAX_EPISODES = 2
     first, _ = start(alice), start(alice)
-    with pytest.raises(services.CapacityError):
+    with pytest.raises(errors.CapacityError):
         start(alice)
-    services.episode_close(episode=first)
+    close.episode_close(episode=first)
     assert start(alice).status == Episode.Status.RUNNING
 
 
 def test_it_refuses_a_step_after_the_episode_ended(alice):
     episode = start(alice)
     act(episode, type="finish")
-    with pytest.raises(services.EpisodeNotRunning):
+    with pytest.raises(errors.EpisodeNotRunning):
         act(episode, type="search_patients", query="Garcia")
 
 
@@ -148,8 +148,8 @@ def test_it_lets_only_one_of_two_racing_steps_count(alice):
     stale = Episode.objects.get(pk=episode.pk)
     act(episode, type="add_problem", mrn=MARIA_MRN, code="38341003", display="Hypertension")
 
-    with pytest.raises(services.EpisodeNotRunning):
-        services.episode_step(episode=stale, action={"type": "add_allergy", "mrn": MARIA_MRN, "substance": "Latex"})
+    with pytest.raises(errors.EpisodeNotRunning):
+        step.episode_step(episode=stale, action={"type": "add_allergy", "mrn": MARIA_MRN, "substance": "Latex"})
 
     episode.refresh_from_db()
     assert episode.step_count == 1
@@ -163,9 +163,9 @@ def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
     snapshots.copy_create(info)
     DatabaseCopy.objects.create(
         alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
-        created_at=timezone.now() - services.STALE_COPY_AGE - timedelta(minutes=1),
+        created_at=timezone.now() - close.STALE_COPY_AGE - timedelta(minutes=1),
     )
-    services.episodes_reap()
+    close.episodes_reap()
     assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
 
 
@@ -176,16 +176,16 @@ def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_
     snapshots.copy_create(orphan)
     half_made = start(alice)
     Episode.objects.filter(pk=half_made.pk).update(status=Episode.Status.CREATED,
-                                                   created_at=timezone.now() - services.STALE_COPY_AGE * 2)
-    pooled = services.pool_refill(size=1)[0]
+                                                   created_at=timezone.now() - close.STALE_COPY_AGE * 2)
+    pooled = pool.pool_refill(size=1)[0]
 
-    reaped = services.episodes_reap()
+    reaped = close.episodes_reap()
 
     assert [e.pk for e in reaped] == [half_made.pk]
     half_made.refresh_from_db()
     assert half_made.status == Episode.Status.ERRORED and half_made.released_at and not _database_exists(half_made)
     assert not snapshots.copy_exists(orphan)
-    assert _database_exists(running) and snapshots.copy_exists(services._copy_info(pooled))
+    assert _database_exists(running) and snapshots.copy_exists(pool.copy_info(pooled))
     assert {info.name for info in snapshots.copies_existing()} == {running.database_name, pooled.name}
 
 
@@ -193,7 +193,7 @@ def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
     from clinical.signals import golden_rebuilt
     from seeddata.golden import GoldenBuild
 
-    made = services.pool_refill(size=2)
+    made = pool.pool_refill(size=2)
     golden_rebuilt.send(sender=GoldenBuild, alias="golden")
 
     assert not DatabaseCopy.objects.exists()

@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from agentenv import services
+from agentenv.close import episode_close
 from agentenv.middleware import COOKIE_NAME, episode_browser_token
 from agentenv.models import Episode
 from agentenv.tests.browser_support import asgi_server  # noqa: F401
@@ -105,7 +105,7 @@ def test_it_streams_each_step_live_to_the_owner(alice):
         assert live["route"] == f"/patients/{MARIA_MRN}/allergies/" and live["reward"] == 0.0
         assert live["episode"]["step_count"] == 2 and live["thumbnail_url"] is None
 
-        await sync_to_async(services.episode_close)(episode=episode)
+        await sync_to_async(episode_close)(episode=episode)
         closed = await socket.receive_json_from(timeout=5)
         assert closed["kind"] == "episode" and closed["status"] == "closed" and closed["ended"]
         await socket.disconnect()

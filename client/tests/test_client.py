@@ -20,7 +20,7 @@ from ehrgym_client import (
 from ehrgym_client.client import _reset_body
 from ehrgym_client.types import EpisodeState, Observation, StepResult, Task, Trajectory
 
-from agentenv import services
+from agentenv import errors
 from agentenv.models import Episode
 
 from .conftest import LATEST_RESULT
@@ -112,12 +112,12 @@ def test_no_free_slot_raises_unavailable_with_the_servers_hint(server, settings)
         with pytest.raises(Unavailable) as raised:
             late.reset(task_id=LATEST_RESULT, seed=2)
     assert raised.value.status == 503 and "episode slots" in str(raised.value)
-    assert raised.value.retry_after == services.CapacityError.retry_after_s
+    assert raised.value.retry_after == errors.CapacityError.retry_after_s
 
 
 def test_it_retries_a_503_after_the_servers_retry_after(server, settings, monkeypatch):
     settings.EHRGYM_MAX_EPISODES = 1
-    monkeypatch.setattr(services.CapacityError, "retry_after_s", 1)
+    monkeypatch.setattr(errors.CapacityError, "retry_after_s", 1)
     with EHRGymClient(server.url, server.token) as holder, EHRGymClient(server.url, server.token, retries=2) as late:
         holder.reset(task_id=LATEST_RESULT, seed=1)
         releaser = threading.Timer(0.3, holder.close)  # the slot frees up while the client waits

@@ -21,10 +21,12 @@ from django.test.testcases import SimpleTestCase, _DatabaseFailure
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from agentenv import services, snapshots
+from agentenv import snapshots
 from agentenv.browser import drivers
 from agentenv.browser import sessions as browser_sessions
 from agentenv.models import Episode
+from agentenv.reset import ResetParameters, episode_reset
+from agentenv.step import episode_step
 from conftest import CHROMEDRIVER, CHROMIUM, episodes_close_all, require_service
 from harness.library import library_load
 from harness.services import task_sync
@@ -208,9 +210,9 @@ def templates_sampled_on_postgresql(task_ids: list[str]) -> list[str]:
 
 
 def reset(owner, task_id: str, seed: int = 0, **options) -> Episode:
-    return services.episode_reset(owner=owner, task_id=task_id, seed=seed, **options)
+    return episode_reset(owner=owner, parameters=ResetParameters(task_id=task_id, seed=seed, **options))
 
 
 def act(episode: Episode, **action):
     episode.refresh_from_db()
-    return services.episode_step(episode=episode, action=action)
+    return episode_step(episode=episode, action=action)

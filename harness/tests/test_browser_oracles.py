@@ -15,9 +15,10 @@ from django.core.management import CommandError, call_command
 
 from agentenv.actions import parse_action
 from agentenv.actions.browser import BrowserAction
+from agentenv.close import episode_close
 from agentenv.models import Episode
 from agentenv.routing import bind_episode
-from agentenv.services import TERMINAL_ACTIONS, episode_close
+from agentenv.step import TERMINAL_ACTIONS
 from harness.browser_oracles import BROWSER_ORACLES, axtree_parse, click, open_section, sign_orders
 from harness.library import library_load
 from harness.runner import task_run

@@ -6,8 +6,8 @@ never raises its return and undoing and redoing earns nothing.
 
 import pytest
 
-from agentenv import services
 from agentenv.models import Episode
+from agentenv.reset import ResetParameters, episode_reset
 from agentenv.rewards import INVALID_ACTION_PENALTY, SUCCESS_BONUS, UNSAFE_ACTION_PENALTY
 from harness.runner import task_run
 from harness.tests import policies
@@ -97,7 +97,8 @@ def test_it_keeps_each_criterion_and_what_it_expected_in_the_stored_step(alice):
 
 def test_it_keeps_the_plain_signal_for_episodes_without_a_task(alice):
     mrn = reset(alice, TRIAGE).patient_mrn
-    with_patient = services.episode_reset(owner=alice, patient_mrn=mrn, instruction="Review the chart.")
+    with_patient = episode_reset(owner=alice,
+                                 parameters=ResetParameters(patient_mrn=mrn, instruction="Review the chart."))
 
     read = act(with_patient, type="read_chart_section", section="summary", mrn=mrn)
     assert (read.reward, read.error) == (0.0, "")

@@ -1,0 +1,103 @@
+"""The warm pool: ready copies of the golden database, so a reset need not wait for one to be made.
+
+A reset claims a copy (pool_claim) and schedules a refill after it commits; a rebuilt golden
+database drains the pool (pool_drain).
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from agentenv import snapshots
+from agentenv.models import DatabaseCopy, Episode
+
+logger = logging.getLogger(__name__)
+
+
+def copy_info(row: DatabaseCopy) -> snapshots.DatabaseCopyInfo:
+    """The copy a pool row stands for."""
+    return snapshots.DatabaseCopyInfo(row.alias, row.name, row.vendor)
+
+
+def _pool_rows():
+    return DatabaseCopy.objects.filter(source=snapshots.golden_name(), vendor=snapshots.vendor())
+
+
+def pool_refill(*, size: int | None = None) -> list[DatabaseCopy]:
+    """Top the pool up to `size` (EHRGYM_POOL_SIZE) copies; returns the new ones."""
+    target = settings.EHRGYM_POOL_SIZE if size is None else size
+    made = []
+    # Copies being created count, so two refills running at once do not overshoot.
+    while _pool_rows().count() < target:
+        info = snapshots.new_copy_info()
+        row = DatabaseCopy.objects.create(
+            alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name()
+        )
+        try:
+            snapshots.copy_create(info)
+        except Exception:
+            DatabaseCopy.objects.filter(pk=row.pk).delete()
+            snapshots.copy_drop(info)
+            raise
+        DatabaseCopy.objects.filter(pk=row.pk).update(status=DatabaseCopy.Status.READY)
+        row.status = DatabaseCopy.Status.READY
+        made.append(row)
+    return made
+
+
+def pool_claim(*, episode: Episode | None = None) -> DatabaseCopy | None:
+    """Take a ready copy out of the pool, or None if it is empty. With an episode, the copy passes to it in the
+    same transaction: the reaper never sees it referenced by nothing."""
+    for row in _pool_rows().filter(status=DatabaseCopy.Status.READY)[:8]:
+        with transaction.atomic(using="default"):
+            # A conditional delete: of two resets racing for this copy, exactly one deletes it.
+            if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.READY).delete()[0]:
+                if episode is not None:
+                    Episode.objects.filter(pk=episode.pk).update(database_alias=row.alias, database_name=row.name)
+                return row
+    return None
+
+
+def pool_drain() -> int:
+    """Drop every ready copy (e.g. after the golden database was rebuilt)."""
+    dropped = 0
+    while (row := pool_claim()) is not None:
+        snapshots.copy_drop(copy_info(row))
+        dropped += 1
+    return dropped
+
+
+_background_refill = threading.Lock()
+
+
+def _refill_in_background() -> None:
+    """Without a Celery broker tasks run in-process: refilling inline would make every
+    reset wait for a new copy, which the pool exists to avoid. One thread at a time."""
+    if not _background_refill.acquire(blocking=False):
+        return
+
+    def run():
+        try:
+            from agentenv.tasks import pool_refill as pool_refill_task
+
+            pool_refill_task.apply()
+        except Exception:
+            logger.exception("warm pool refill failed")
+        finally:
+            connections.close_all()
+            _background_refill.release()
+
+    threading.Thread(target=run, name="ehrgym-pool-refill", daemon=True).start()
+
+
+def schedule_pool_refill() -> None:
+    if settings.EHRGYM_POOL_SIZE == 0:
+        return
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.EHRGYM_POOL_REFILL_IN_BACKGROUND:
+        transaction.on_commit(_refill_in_background, using="default")
+        return
+    from agentenv.tasks import pool_refill as pool_refill_task
+
+    transaction.on_commit(lambda: pool_refill_task.delay(), using="default")
