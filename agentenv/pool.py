@@ -98,6 +98,16 @@ def schedule_pool_refill() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.EHRGYM_POOL_REFILL_IN_BACKGROUND:
         transaction.on_commit(_refill_in_background, using="default")
         return
+    transaction.on_commit(_send_refill, using="default")
+
+
+def _send_refill() -> None:
+    """Ask a Celery worker to top the pool up. With the broker (Redis) down, the reset that asked has
+    its episode all the same: the pool is not refilled, and later resets copy the golden database
+    themselves until the broker is back."""
     from agentenv.tasks import pool_refill as pool_refill_task
 
-    transaction.on_commit(lambda: pool_refill_task.delay(), using="default")
+    try:
+        pool_refill_task.apply_async(retry=False)  # no retries: a reset must not wait on a dead broker
+    except Exception as error:
+        logger.warning("the warm pool cannot be refilled: the Celery broker is unreachable (%s)", error)

@@ -1,5 +1,6 @@
 """With REDIS_URL set and Redis down (issue 16, item 3): what needs only the database keeps working,
-and what needs Redis says so instead of failing with a 500 or a bare 1011.
+and what needs Redis says so instead of failing with a 500 or a bare 1011. Before: a reset answered
+500 (its episode created all the same), the spectator handshake 500, the OpenEnv socket 1011.
 
 The outage is real: the channel layer points at a port where nothing listens.
 """
@@ -15,6 +16,7 @@ from agentenv.consumers import CLOSE_TRY_AGAIN_LATER
 from agentenv.models import Episode
 from agentenv.tests.conftest import EPISODE_DBS, JAMES_MRN, MARIA_MRN, act, start
 from agentenv.tests.test_spectator import _session_cookie, _socket
+from conftest import forget_celery_connections
 from ehrsite.asgi import application
 
 pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
@@ -72,3 +74,26 @@ def test_an_openenv_socket_resets_and_steps_without_the_channel_layer(redis_down
 
     async_to_sync(session)()
     assert Episode.objects.get(owner=alice).step_count == 1
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Celery as with REDIS_URL (tasks go to a broker), the broker unreachable, a warm pool to refill."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = _dead_redis_url()
+    settings.EHRGYM_POOL_SIZE = 2
+    forget_celery_connections()
+    yield
+    forget_celery_connections()
+
+
+def test_a_reset_succeeds_in_process_when_the_broker_is_down_and_nothing_is_left_half_made(broker_down, alice_api):
+    response = alice_api.post("/api/v1/episodes", {"patient_mrn": MARIA_MRN, "instruction": "Review."}, format="json")
+    assert response.status_code == 201, response.content
+    episode = Episode.objects.get(pk=response.json()["episode_id"])
+    assert episode.status == Episode.Status.RUNNING and not episode.from_pool
+    step = alice_api.post(f"/api/v1/episodes/{episode.pk}/step", {"action": {"type": "open_chart", "mrn": MARIA_MRN}},
+                          format="json")
+    observation = step.json()["observation"]
+    assert step.status_code == 200 and observation["last_action_error"] is None
+    assert observation["patient_mrn"] == MARIA_MRN
