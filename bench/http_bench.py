@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -281,11 +282,12 @@ def measure(args, counts: dict, env: dict, data_dir: Path) -> dict:
         mrn = cheap_action(body["observation"]).get("mrn")
         result["clicks"] = browser_clicks(agent, mrn, counts["clicks"]) if mrn else "skipped: no patient"
 
-    env_cold = {**env, "EHRGYM_POOL_SIZE": "0"}
-    serve("cold", env_cold, data_dir, cold)
-    print("cold resets done; the warm pool ...", file=sys.stderr)
-    serve("warm", env, data_dir, warm)
-    manage(env, *drain)
+    try:
+        serve("cold", {**env, "EHRGYM_POOL_SIZE": "0"}, data_dir, cold)
+        print("cold resets done; the warm pool ...", file=sys.stderr)
+        serve("warm", env, data_dir, warm)
+    finally:
+        manage(env, *drain)  # the warm pool's copies, once its server has stopped
     return result
 
 
@@ -347,6 +349,7 @@ def main() -> None:
     parser.add_argument("--data-dir", help="EHRGYM_DATA_DIR to use and keep (default: a temporary one)")
     args = parser.parse_args()
     counts = QUICK if args.quick else FULL
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped and databases dropped
     if args.engine == "postgres":
         if not postgres_reachable(PG_URL):
             raise SystemExit(f"PostgreSQL at {PG_URL} is not reachable")

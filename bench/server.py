@@ -1,6 +1,7 @@
 """What the HTTP benchmarks share: a Daphne server started as `make run` starts it, its scratch PostgreSQL
 databases, and percentiles."""
 
+import ctypes
 import os
 import platform
 import signal
@@ -54,11 +55,20 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout.strip()
 
 
+def _die_with_parent() -> None:
+    """In the server's process, before Daphne starts: Linux sends it SIGTERM when the bench dies, even killed."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop_server still stops it on any ordinary exit
+        pass
+
+
 def start_server(env: dict, port: int, log: Path | None = None) -> subprocess.Popen:
     """Daphne in a process group of its own (stop_server ends the group: nothing it started outlives it)."""
     out = log.open("w") if log else subprocess.DEVNULL
     server = subprocess.Popen([DAPHNE, *DAPHNE_OPTIONS, "-b", "127.0.0.1", "-p", str(port), "ehrsite.asgi:application"],
-                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=_die_with_parent)
     try:
         _wait_until_up(server, port, log)
     except BaseException:  # a server that did not come up is stopped too

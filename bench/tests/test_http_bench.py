@@ -33,6 +33,7 @@ def servers_on(data_dir: Path) -> list[psutil.Process]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the bench's SQLite run is checked in the SQLite pass")
 def test_quick_run_prints_its_figures_as_json_and_leaves_nothing_running():
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     done = subprocess.run([sys.executable, "bench/http_bench.py", "--quick", "--data-dir", str(DATA_DIR)], cwd=ROOT,
