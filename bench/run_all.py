@@ -75,7 +75,7 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     report = {"date": box.pop("date"), "machine": box, "commit": commit.stdout.strip() or "unknown",
               "benches": {name: run_bench(name) for name in names}}
-    if box["load_average_1m"] > 0.5 * box["cores"]:
+    if box["load_average_1m"] > 0.5 * box["cores"]:  # before the first bench: other work, not the benches' own
         report["note"] = (f"Measured while the machine was busy (load {box['load_average_1m']} on {box['cores']} "
                           "cores): slower than on a quiet machine.")
     args.out.mkdir(parents=True, exist_ok=True)
