@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,28 +38,15 @@ from pathlib import Path
 
 import psutil
 import requests
+from server import PYTHON, ROOT, free_port, manage, pct, start_server
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
 MEMORY_BUDGET_MB = 4096
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p95": None, "n": 0}
     return {"p50": round(statistics.median(values), 1), "p95": round(pct(values, 0.95), 1), "n": len(values)}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- The server --------------------------------------------------------------------------
@@ -74,29 +60,6 @@ def server_env(data_dir: Path, port: int, concurrent: int) -> dict:
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     return env
-
-
-def manage(env: dict, *args: str) -> str:
-    done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return done.stdout.strip()
-
-
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([DAPHNE, "-b", "127.0.0.1", "-p", str(port), "ehrsite.asgi:application"], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"daphne exited:\n{server.stderr.read()[-3000:]}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/openenv/health", timeout=1).ok:
-                return server
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("daphne did not answer within 60 s")
 
 
 SEEN: dict[int, psutil.Process] = {}  # every browser process the server ran, to check none outlives it
@@ -314,7 +277,7 @@ def main() -> None:
                            ".order_by('mrn').values_list('mrn', flat=True)[:20])))"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout)
         available_before = mem_available_mb()
-        server = start_server(env, port)
+        server = start_server(env, port, log=data_dir / "browser-bench-server.log")
         load_before = os.getloadavg()[0]
         try:
             result = run(args, f"http://127.0.0.1:{port}", token, server, mrns)

@@ -1,0 +1,131 @@
+"""What the HTTP benchmarks share: a Daphne server started as `make run` starts it, its scratch PostgreSQL
+databases, and percentiles."""
+
+import ctypes
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+# As in the Makefile: Daphne's own WebSocket limit (1 MB) sits above the environment's.
+DAPHNE_OPTIONS = ["--websocket-max-message-size", "16777216", "--websocket-max-frame-size", "16777216"]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def p50_p99(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p99": None, "n": 0}
+    return {"p50": round(statistics.median(values), 1), "p99": round(pct(values, 0.99), 1), "n": len(values)}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def machine() -> dict:
+    """What the figures were measured on, and how busy it was."""
+    return {"cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "cpu": platform.processor() or platform.machine(), "load_average_1m": round(os.getloadavg()[0], 2),
+            "date": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout.strip()
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before Daphne starts: Linux sends it SIGTERM when the bench dies, even killed."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop_server still stops it on any ordinary exit
+        pass
+
+
+def start_server(env: dict, port: int, log: Path | None = None) -> subprocess.Popen:
+    """Daphne in a process group of its own (stop_server ends the group: nothing it started outlives it)."""
+    out = log.open("w") if log else subprocess.DEVNULL
+    server = subprocess.Popen([DAPHNE, *DAPHNE_OPTIONS, "-b", "127.0.0.1", "-p", str(port), "ehrsite.asgi:application"],
+                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=_die_with_parent)
+    try:
+        _wait_until_up(server, port, log)
+    except BaseException:  # a server that did not come up is stopped too
+        stop_server(server)
+        raise
+    return server
+
+
+def _wait_until_up(server: subprocess.Popen, port: int, log: Path | None) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = log.read_text()[-3000:] if log else ""
+            raise SystemExit(f"daphne exited:\n{tail}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/openenv/health", timeout=5).ok:
+                return
+        except requests.RequestException:  # not listening yet, or still starting on a busy machine
+            time.sleep(0.2)
+    raise SystemExit("daphne did not answer within 90 s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)  # the group started for it, nothing else
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def _postgres_admin(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+                           password=parts.password or None, dbname="postgres", autocommit=True, connect_timeout=3)
+
+
+def postgres_reachable(url: str) -> bool:
+    try:
+        _postgres_admin(url).close()
+    except Exception:  # any failure to connect means: skip PostgreSQL
+        return False
+    return True
+
+
+def postgres_reset(url: str, create: bool) -> None:
+    """Drop the database of `url` and every one named after it (golden, pool and episode copies); create it
+    again if asked."""
+    name = urlsplit(url).path.lstrip("/")
+    with _postgres_admin(url) as admin:
+        rows = admin.execute("SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+                             (name, name.replace("_", r"\_") + r"\_%")).fetchall()
+        for (db,) in rows:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        if create:
+            admin.execute(f'CREATE DATABASE "{name}"')
