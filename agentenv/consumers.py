@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from agentenv import spectator
 from agentenv.browser.isolation import SESSION_EPISODE_KEY
+from agentenv.concurrency import api_slot
 from agentenv.middleware import COOKIE_NAME
 from agentenv.models import Episode
 from agentenv.openenv import protocol
@@ -133,7 +134,8 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             await self._send_error(f"Unknown message type: {kind!r}; send reset, step, state or close.", UNKNOWN_TYPE)
             return
         try:
-            await handler(message)
+            async with api_slot():  # as the HTTP APIs: bounded threads, bounded database connections
+                await handler(message)
         except protocol.ProtocolError as error:
             await self._send_error(error.message, error.code)
         except Exception as error:  # the session survives an environment bug; the client learns of it

@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from agentenv.concurrency import ApiConcurrencyLimit  # noqa: E402
 from agentenv.consumers import OpenEnvConsumer, SpectatorConsumer, TokenAuthMiddleware  # noqa: E402
 from agentenv.reaper import reaper_start  # noqa: E402
 
@@ -29,7 +30,7 @@ if not settings.REDIS_URL and settings.EHRGYM_REAPER_INTERVAL_SECONDS:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": ApiConcurrencyLimit(django_asgi_app),
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

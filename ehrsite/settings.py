@@ -198,6 +198,9 @@ SPECTACULAR_SETTINGS = {
         "agentenv.openapi.document_common_errors",
     ],
 }
+# Agent API requests (and OpenEnv WebSocket messages) one process runs at once; more wait their turn
+# (agentenv/concurrency.py). Each holds up to two database connections.
+EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", 16, minimum=1)
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
 EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
 # Without a Celery broker, refill in a background thread rather than inside the reset.
