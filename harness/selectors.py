@@ -61,15 +61,15 @@ def evaluation_find(*, evaluation_id: int) -> Evaluation | None:
     return Evaluation.objects.filter(pk=evaluation_id).first()
 
 
-def evaluation_episodes() -> QuerySet[EvaluationEpisode]:
-    """The episodes of every run, each with its run."""
-    return EvaluationEpisode.objects.select_related("evaluation")
-
-
-def evaluation_episodes_filter(results: QuerySet[EvaluationEpisode], *, agent: str = "", run: str = "",
-                               task: str = "", tier: str = "", domain: str = "",
-                               success: str = "") -> QuerySet[EvaluationEpisode]:
-    """The episodes of `results` that match the pages' filters (each as typed; "" for any)."""
+def evaluation_episode_list(*, evaluation: Evaluation | None = None, agent: str = "", run: str = "",
+                            task: str = "", tier: str = "", domain: str = "",
+                            success: str = "") -> QuerySet[EvaluationEpisode]:
+    """The episodes of one run in plan order, each with its episode, or of every run (newest run first), each
+    with its run; only those matching the pages' filters (each as typed, "" for any)."""
+    if evaluation is not None:
+        results = evaluation.results.select_related("episode").order_by("index")
+    else:
+        results = EvaluationEpisode.objects.select_related("evaluation").order_by("-evaluation__started_at", "index")
     if agent:
         results = results.filter(evaluation__agent=agent)
     if run.isdigit():

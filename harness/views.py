@@ -34,10 +34,10 @@ def staff_required(view):
     return wrapped
 
 
-def _episode_filters(request, results):
+def _episode_filters(request, evaluation=None):
     filters = {name: request.GET.get(name, "").strip() for name in ("agent", "run", "task", "tier", "domain",
                                                                      "success")}
-    return selectors.evaluation_episodes_filter(results, **filters), filters
+    return selectors.evaluation_episode_list(evaluation=evaluation, **filters), filters
 
 
 def _choices():
@@ -58,8 +58,8 @@ def evaluation_list(request):
 @staff_required
 def evaluation_detail(request, pk: int):
     run = get_object_or_404(Evaluation, pk=pk)
-    results, filters = _episode_filters(request, run.results.select_related("episode"))
-    page = Paginator(results.order_by("index"), PAGE_SIZE).get_page(request.GET.get("page"))
+    results, filters = _episode_filters(request, run)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     has_report = bool(run.report_path) and (Path(run.report_path) / "report.html").is_file()
     return render(request, "harness/evaluation_detail.html", {
         "run": run, "page": page, "filters": filters, "has_report": has_report, "activity": CHART_ACTIVITY,
@@ -87,8 +87,8 @@ def evaluation_jsonl(request, pk: int):
 
 @staff_required
 def episode_list(request):
-    results, filters = _episode_filters(request, selectors.evaluation_episodes())
-    page = Paginator(results.order_by("-evaluation__started_at", "index"), PAGE_SIZE).get_page(request.GET.get("page"))
+    results, filters = _episode_filters(request)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "harness/episode_list.html", {
         "page": page, "filters": filters, "activity": CHART_ACTIVITY, "harness_tab": "episodes", **_choices(),
     })
