@@ -1,7 +1,7 @@
 """Reads that pick patients by what their chart holds, for task patient selectors (harness.cohorts).
 
-The EXISTS filters apply to a query of patients (they refer to its `pk`); the result rows serve the keys that
-need a calculation in Python. Queries without `using` read through the router.
+The EXISTS filters apply to a query of patients (they refer to its `pk`); the result rows feed the keys computed
+in Python.
 """
 
 from datetime import datetime
