@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clinical.models import (
     Allergy,
+    AuditEvent,
     Condition,
     Encounter,
     Immunization,
@@ -439,3 +440,54 @@ def observations_by_code(
 def notes_for_patient(patient: Patient):
     """The patient's notes, newest first (imported and written in the EHR)."""
     return patient.notes.order_by("-created_at", "-pk")
+
+
+def medication_entries_active(patient: Patient) -> QuerySet[Medication]:
+    """Every active entry of the medication list (medications_active keeps one per drug)."""
+    return patient.medications.filter(status__in=ACTIVE_MEDICATION_STATUSES)
+
+
+def observations_numeric(patient: Patient, loincs: list[str]) -> QuerySet[Observation]:
+    """Every numeric result of these LOINC codes (one test), newest first, from the patient's database."""
+    rows = Observation.objects.using(patient._state.db).filter(patient=patient, loinc__in=loincs)
+    return rows.exclude(value_num=None).order_by("-effective_at", "-pk")
+
+
+# --- What an episode changed --------------------------------------------------------------
+# An episode's database is a copy of the golden one: the audit events its steps wrote say what it changed (the
+# seed data's events have no step), and the functions below read the rows those events point at, by primary key.
+
+
+def episode_audit_events() -> list[AuditEvent]:
+    """The audit events the episode's steps wrote, oldest first."""
+    return list(AuditEvent.objects.filter(episode_step__isnull=False).order_by("id"))
+
+
+def problems_active_exist(ids: list[int]) -> bool:
+    """Whether any of these problem-list entries is still active."""
+    return Condition.objects.filter(pk__in=ids, clinical_status__in=ACTIVE_CONDITION_STATUSES).exists()
+
+
+def allergies_by_id(ids: list[int]) -> QuerySet[Allergy]:
+    return Allergy.objects.filter(pk__in=ids)
+
+
+def patient_code_status(patient: Patient) -> str | None:
+    """The code status the database holds now (the patient object may have been read before the change)."""
+    return Patient.objects.filter(pk=patient.pk).values_list("code_status", flat=True).first()
+
+
+def immunizations_by_id(ids: list[int], *, cvx: list[str] | None = None) -> list[Immunization]:
+    """These immunizations (only those of the CVX codes, if given), oldest entry first."""
+    rows = Immunization.objects.filter(pk__in=ids)
+    if cvx is not None:
+        rows = rows.filter(cvx__in=cvx)
+    return list(rows.order_by("pk"))
+
+
+def medications_by_id(ids: list[int]) -> dict[int, Medication]:
+    return Medication.objects.in_bulk(ids)
+
+
+def patient_mrns(ids: list[int]) -> list[str]:
+    return list(Patient.objects.filter(pk__in=ids).values_list("mrn", flat=True))

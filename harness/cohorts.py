@@ -16,16 +16,15 @@ selector is evaluated, so each variant has its own eligible patients.
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from django.db.models import Count, Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from clinical.models import Allergy, Condition, Immunization, Medication, Observation, Patient
-from clinical.selectors import ACTIVE_CONDITION_STATUSES, ACTIVE_MEDICATION_STATUSES
+from clinical import cohort_selectors as chart
+from clinical.models import Patient
 from orders.cds import ckd_epi_2021
 from orders.cds_rules_allergy_interaction import ALLERGENS
-from orders.models import Orderable
+from orders.selectors import orderable_codes_of_classes
 
 ALLERGEN_KEYS = {allergen.key: allergen for allergen in ALLERGENS}
 # The chart's eGFR and creatinine codes, as decision support reads them (orders/selectors.py).
@@ -218,48 +217,9 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _active_conditions(codes: list[str]) -> Exists:
-    return Exists(Condition.objects.filter(
-        patient=OuterRef("pk"), code__in=codes, clinical_status__in=ACTIVE_CONDITION_STATUSES
-    ))
-
-
 def _allergy_of_class(key: str) -> Exists:
     allergen = ALLERGEN_KEYS[key]
-    matches = Q(code__in=allergen.codes)
-    for word in allergen.words:
-        matches |= Q(substance__icontains=word.strip())
-    return Exists(Allergy.objects.filter(matches, patient=OuterRef("pk"), clinical_status="active"))
-
-
-def _active_medications(**filters) -> Exists:
-    return Exists(Medication.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_MEDICATION_STATUSES, **filters))
-
-
-def _matching_observations(patients: QuerySet[Patient], rule: ObservationRule) -> QuerySet[Patient]:
-    """The patients whose results match the rule (as a filter on `patients`)."""
-    rows = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=rule.loincs)
-    if rule.numeric:
-        rows = rows.exclude(value_num=None)
-    counted = rows.order_by().values("patient").annotate(n=Count("pk")).values("n")
-    patients = patients.annotate(_results=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
-    patients = patients.filter(_results__gte=rule.min_count)
-    # The latest numeric result, as the latest_observation fact reads it.
-    latest = rows.exclude(value_num=None).order_by("-effective_at", "-pk")
-    if rule.latest_min is not None or rule.latest_max is not None or rule.latest_below is not None:
-        patients = patients.annotate(_latest=Subquery(latest.values("value_num")[:1], output_field=FloatField()))
-        if rule.latest_min is not None:
-            patients = patients.filter(_latest__gte=rule.latest_min)
-        if rule.latest_max is not None:
-            patients = patients.filter(_latest__lte=rule.latest_max)
-        if rule.latest_below is not None:
-            patients = patients.filter(_latest__lt=rule.latest_below)
-    if rule.latest_flags:
-        patients = patients.annotate(_latest_flag=Subquery(latest.values("flag")[:1]))
-        patients = patients.filter(_latest_flag__in=rule.latest_flags)
-    if rule.any_below is not None:
-        patients = patients.filter(Exists(rows.exclude(value_num=None).filter(value_num__lt=rule.any_below)))
-    return patients
+    return chart.allergy_active_exists(codes=allergen.codes, words=[word.strip() for word in allergen.words])
 
 
 def _draws(rows) -> dict[int, list[tuple[datetime, list[float]]]]:
@@ -280,8 +240,7 @@ def _single(values: list[float]) -> bool:
 
 
 def _draw_patients(rule: DrawRule, using: str) -> list[int]:
-    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
-            .order_by("patient_id", "-effective_at", "-pk").values_list("patient_id", "effective_at", "value_num"))
+    rows = chart.numeric_results_by_patient(rule.loincs, using=using)
     chosen = []
     for patient_id, mine in _draws(rows).items():
         if len(mine) <= rule.nth:
@@ -302,9 +261,7 @@ def _draw_patients(rule: DrawRule, using: str) -> list[int]:
 
 def _result_age_patients(rule: ResultAgeRule, using: str) -> list[int]:
     latest = {}
-    rows = (Observation.objects.using(using).filter(loinc__in=rule.loincs).exclude(value_num=None)
-            .values_list("patient_id", "effective_at"))
-    for patient_id, at in rows:
+    for patient_id, at in chart.numeric_result_moments(rule.loincs, using=using):
         latest[patient_id] = max(at, latest.get(patient_id, at))
     now = timezone.now()
     return [pid for pid, at in latest.items()
@@ -331,13 +288,9 @@ def _kidney_function_patients(rule: KidneyFunctionRule, patients: QuerySet[Patie
 
 def _reduced_egfr_patients(rule: ReducedEgfrRule, patients: QuerySet[Patient], using: str) -> set[int]:
     """Patients with a charted eGFR below the value, or an adult creatinine whose CKD-EPI 2021 eGFR is."""
-    reduced = set(Observation.objects.using(using).filter(loinc__in=EGFR_CODES, value_num__lt=rule.below)
-                  .values_list("patient_id", flat=True))
+    reduced = chart.patient_ids_with_result_below(EGFR_CODES, rule.below, using=using)
     people = {p.pk: p for p in patients}
-    rows = (Observation.objects.using(using).filter(patient_id__in=people, loinc__in=CREATININE_CODES,
-                                                    value_num__gt=0)
-            .values_list("patient_id", "effective_at", "value_num"))
-    for patient_id, at, creatinine in rows:
+    for patient_id, at, creatinine in chart.positive_results(people, CREATININE_CODES, using=using):
         patient = people[patient_id]
         age = patient.age_on(timezone.localtime(at).date())
         if age >= 18 and ckd_epi_2021(creatinine=creatinine, age=age, sex=patient.sex) < rule.below:
@@ -348,7 +301,7 @@ def _reduced_egfr_patients(rule: ReducedEgfrRule, patients: QuerySet[Patient], u
 def cohort(selector: Selector, *, using: str, today: date | None = None) -> QuerySet[Patient]:
     """The selector's patients in database `using`, living, ordered by MRN (a stable order to sample from)."""
     today = today or timezone.localdate()
-    patients = Patient.objects.using(using).filter(deceased_at__isnull=True)
+    patients = chart.patients_living(using=using)
     if selector.age_min is not None:
         patients = patients.filter(birth_date__lte=_years_before(today, selector.age_min))
     if selector.age_max is not None:
@@ -361,42 +314,36 @@ def cohort(selector: Selector, *, using: str, today: date | None = None) -> Quer
     if selector.mrn_in is not None:
         patients = patients.filter(mrn__in=selector.mrn_in)
     if selector.has_condition_codes:
-        patients = patients.filter(_active_conditions(selector.has_condition_codes))
+        patients = patients.filter(chart.condition_active_exists(selector.has_condition_codes))
     if selector.lacks_condition_codes:
-        patients = patients.exclude(_active_conditions(selector.lacks_condition_codes))
+        patients = patients.exclude(chart.condition_active_exists(selector.lacks_condition_codes))
     if selector.has_lab_loinc:
-        results = Observation.objects.filter(patient=OuterRef("pk"), loinc__in=selector.has_lab_loinc)
-        patients = patients.filter(Exists(results))
+        patients = patients.filter(chart.result_exists(selector.has_lab_loinc))
     if selector.has_observation:
-        patients = _matching_observations(patients, selector.has_observation)
+        patients = chart.patients_with_results(patients, **selector.has_observation.model_dump())
     if selector.lacks_observation:
-        matching = _matching_observations(Patient.objects.using(using).all(), selector.lacks_observation)
+        lacks = selector.lacks_observation.model_dump()
+        matching = chart.patients_with_results(chart.patients_all(using=using), **lacks)
         patients = patients.exclude(pk__in=list(matching.values_list("pk", flat=True)))
     if selector.has_allergy_class:
         patients = patients.filter(_allergy_of_class(selector.has_allergy_class))
     if selector.lacks_allergy_class:
         patients = patients.exclude(_allergy_of_class(selector.lacks_allergy_class))
     for word in selector.lacks_allergy_substance or ():
-        patients = patients.exclude(Exists(Allergy.objects.filter(
-            patient=OuterRef("pk"), substance__icontains=word, clinical_status="active"
-        )))
+        patients = patients.exclude(chart.allergy_active_exists(words=[word]))
     if selector.has_medication_rxnorm:
-        patients = patients.filter(_active_medications(rxnorm__in=selector.has_medication_rxnorm))
+        patients = patients.filter(chart.medication_active_exists(selector.has_medication_rxnorm))
     if selector.lacks_medication_rxnorm:
-        patients = patients.exclude(_active_medications(rxnorm__in=selector.lacks_medication_rxnorm))
+        patients = patients.exclude(chart.medication_active_exists(selector.lacks_medication_rxnorm))
     if selector.lacks_medication_class:
-        codes = Orderable.objects.filter(drug_class__in=selector.lacks_medication_class).values("code")
-        patients = patients.exclude(_active_medications(rxnorm__in=codes))
+        codes = orderable_codes_of_classes(selector.lacks_medication_class)
+        patients = patients.exclude(chart.medication_active_exists(codes))
     if selector.has_immunization_cvx:
-        patients = patients.filter(Exists(Immunization.objects.filter(
-            patient=OuterRef("pk"), cvx__in=selector.has_immunization_cvx
-        )))
+        patients = patients.filter(chart.immunization_exists(selector.has_immunization_cvx))
     if selector.lacks_recent_immunization:
         rule = selector.lacks_recent_immunization
         since = timezone.make_aware(datetime.combine(_years_before(today, rule.years), time.min))
-        patients = patients.exclude(Exists(Immunization.objects.filter(
-            patient=OuterRef("pk"), cvx__in=rule.cvxs, occurred_at__gte=since
-        )))
+        patients = patients.exclude(chart.immunization_exists(rule.cvxs, since=since))
     # Keys computed in Python, on the patients the query admits.
     if selector.observation_draw:
         patients = patients.filter(pk__in=_draw_patients(selector.observation_draw, using))

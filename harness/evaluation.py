@@ -26,7 +26,13 @@ from harness.agents import Agent
 from harness.instances import Instance
 from harness.models import Evaluation, EvaluationEpisode, Task
 from harness.runner import Driven, drive
-from harness.selectors import tasks_published
+from harness.selectors import (
+    evaluation_episode_find,
+    evaluation_episode_get,
+    task_find,
+    task_tiers_and_domains,
+    tasks_published,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +129,11 @@ def failure_reason(*, episode: Episode | None, driven: Driven | None, problem: s
 
 def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) -> EvaluationEpisode:
     """Run episode `index` of the plan with `agent` and record it; running an index twice is harmless."""
-    existing = EvaluationEpisode.objects.filter(evaluation=evaluation, index=index).first()
+    existing = evaluation_episode_find(evaluation=evaluation, index=index)
     if existing is not None:
         return existing
     item = evaluation.plan[index]
-    task = Task.objects.filter(task_id=item["task_id"]).first()
+    task = task_find(task_id=item["task_id"])
     started = time.perf_counter()
     episode, driven, problem = None, None, ""
     if hasattr(agent, "run"):  # an exploit runs its own episodes
@@ -160,7 +166,7 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
             exploit=agent.exploit_for(index) if hasattr(agent, "exploit_for") else "",
         )
     except IntegrityError:  # a redelivered Celery task ran the same index: the first record stands
-        return EvaluationEpisode.objects.get(evaluation=evaluation, index=index)
+        return evaluation_episode_get(evaluation=evaluation, index=index)
 
 
 NOT_APPLICABLE = "not applicable"
@@ -183,8 +189,7 @@ def _exploit_episode(*, evaluation: Evaluation, index: int, item: dict, agent) -
 def evaluation_missing_record(*, evaluation: Evaluation, reason: str) -> list[EvaluationEpisode]:
     """Record the plan's indexes no worker reported (a lost worker) as failed episodes."""
     done = set(evaluation.results.values_list("index", flat=True))
-    tiers = dict(Task.objects.values_list("task_id", "tier"))
-    domains = dict(Task.objects.values_list("task_id", "domain"))
+    tiers, domains = task_tiers_and_domains()
     return [
         EvaluationEpisode.objects.create(
             evaluation=evaluation, index=index, task_id=item["task_id"], tier=tiers.get(item["task_id"], ""),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clinical import selectors
-from clinical.models import Observation, Patient
+from clinical.models import Patient
 
 BODY_WEIGHT = "29463-7"
 
@@ -72,15 +72,6 @@ def _local_date(moment) -> str:
     return timezone.localtime(moment).date().isoformat()
 
 
-def _numeric_results(patient: Patient, loincs: list[str]):
-    return (
-        Observation.objects.using(patient._state.db)
-        .filter(patient=patient, loinc__in=loincs)
-        .exclude(value_num=None)
-        .order_by("-effective_at", "-pk")
-    )
-
-
 class ObservationArgs(FactArgs):
     loincs: list[str] = Field(min_length=1, description="LOINC codes of the same test (any of them counts).")
 
@@ -91,7 +82,7 @@ class ObservationArgs(FactArgs):
 def latest_observation(patient: Patient, *, loincs: list[str]) -> dict:
     """The most recent numeric result of a test: answer = its value; values = every distinct value
     filed at that same moment (a chart can hold two results of one draw, under two codes)."""
-    results = list(_numeric_results(patient, loincs)[:20])
+    results = list(selectors.observations_numeric(patient, loincs)[:20])
     if not results:
         raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
     latest = results[0]
@@ -110,7 +101,7 @@ class TrendArgs(ObservationArgs):
       fields=("latest", "latest_values", "previous", "change", "unit", "latest_date", "previous_date"))
 def observation_trend(patient: Patient, *, loincs: list[str], better: str, stable_within: float) -> dict:
     """Latest against previous result of a test (an earlier draw): answer = improving, worsening or stable."""
-    results = list(_numeric_results(patient, loincs)[:50])
+    results = list(selectors.observations_numeric(patient, loincs)[:50])
     latest = results[0] if results else None
     # The previous draw, not the same draw filed under a second code.
     previous = next((r for r in results if r.effective_at < latest.effective_at), None) if latest else None
@@ -197,7 +188,7 @@ class ObservationBandArgs(BandArgs):
 @fact("observation_band", args=ObservationBandArgs, fields=("value", "unit", "date"))
 def observation_band(patient: Patient, *, loincs: list[str], bands: list) -> dict:
     """The band the most recent numeric result of a test falls in (e.g. a CKD stage): answer = its label."""
-    results = list(_numeric_results(patient, loincs)[:1])
+    results = list(selectors.observations_numeric(patient, loincs)[:1])
     if not results:
         raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
     latest = results[0]
@@ -247,7 +238,7 @@ def egfr_from_creatinine(patient: Patient, *, loincs: list[str], bands: list, ne
     if not draws:
         raise FactError(f"{patient.mrn} has no numeric result of {', '.join(loincs)}")
     latest = draws[0]
-    same_draw = {round(r.value_num, 6) for r in _numeric_results(patient, loincs)
+    same_draw = {round(r.value_num, 6) for r in selectors.observations_numeric(patient, loincs)
                  if r.effective_at == latest.effective_at}
     if len(same_draw) > 1:
         raise FactError(f"{patient.mrn}'s latest creatinine draw holds {len(same_draw)} different values")
@@ -278,7 +269,7 @@ def weight_based_dose(patient: Patient, *, per_kg: float, per_kg_min: float, per
     min and max = the acceptable range (per_kg_min and per_kg_max, widened to whole steps, at most cap)."""
     import math
 
-    results = list(_numeric_results(patient, [BODY_WEIGHT])[:1])
+    results = list(selectors.observations_numeric(patient, [BODY_WEIGHT])[:1])
     if not results:
         raise FactError(f"{patient.mrn} has no body weight on the chart")
     weight = results[0].value_num
@@ -299,7 +290,7 @@ def weight_based_dose(patient: Patient, *, per_kg: float, per_kg_min: float, per
 def observation_draws(patient_or_rows, loincs: list[str] | None = None) -> list:
     """Numeric results of a test as draws, newest first: one row per moment (a draw filed under two
     codes is one draw; the row latest_observation would read)."""
-    rows = patient_or_rows if loincs is None else _numeric_results(patient_or_rows, loincs)
+    rows = patient_or_rows if loincs is None else selectors.observations_numeric(patient_or_rows, loincs)
     draws, seen = [], set()
     for row in rows:
         if row.effective_at not in seen:
@@ -344,7 +335,7 @@ def observation_as_of(patient: Patient, *, loincs: list[str], nth: int, offset_h
 def previous_observation(patient: Patient, *, loincs: list[str]) -> dict:
     """The numeric result of the draw before the most recent one: answer = its value; values = every distinct
     value filed at that same moment (one draw can be filed under two codes with two results)."""
-    results = list(_numeric_results(patient, loincs)[:50])
+    results = list(selectors.observations_numeric(patient, loincs)[:50])
     latest = results[0] if results else None
     previous = next((r for r in results if r.effective_at < latest.effective_at), None) if latest else None
     if previous is None:

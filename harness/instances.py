@@ -16,12 +16,14 @@ from dataclasses import asdict, dataclass
 from django.core.exceptions import ValidationError
 
 from clinical.models import Patient
+from clinical.selectors import patient_get
 from harness import facts as fact_registry
 from harness import sampling
 from harness.cohorts import cohort, selector_parse
 from harness.models import Task
 from harness.placeholders import PlaceholderError, fill
 from harness.rubrics import RubricError, rubric_parse
+from harness.selectors import task_find
 
 GOLDEN = "golden"
 MODES_FOR_ACTIONS = {
@@ -127,8 +129,7 @@ def instance_plan(*, task_id: str, seed: int | None = None, patient_mrn: str = "
     Raises ValidationError with a message for the client: unknown or unpublished task,
     a mode the task does not allow, no eligible patient.
     """
-    tasks = Task.objects.all() if allow_draft else Task.objects.filter(status=Task.Status.PUBLISHED)
-    task = tasks.filter(task_id=task_id).first()
+    task = task_find(task_id=task_id, published_only=not allow_draft)
     if task is None:
         raise ValidationError({"task_id": f"No published task {task_id!r}; GET /api/v1/tasks lists them."})
     if mode not in MODES_FOR_ACTIONS[task.allowed_actions]:
@@ -157,7 +158,7 @@ def instance_render(*, plan: Plan) -> Instance:
     """The instance as the chart holds it now (read through the router: bind the episode's copy)."""
     task, variant = plan.task, plan.task.variant_list[plan.variant]
     try:
-        patient = Patient.objects.get(mrn=plan.patient_mrn)
+        patient = patient_get(mrn=plan.patient_mrn)
     except Patient.DoesNotExist:
         raise InstanceError(f"no patient {plan.patient_mrn} in this database") from None
     params = {**patient_params(patient), **variant}

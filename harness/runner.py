@@ -18,6 +18,7 @@ from harness.browser_oracles import browser_oracle_get
 from harness.instances import Instance
 from harness.models import Task
 from harness.oracles import oracle_get
+from harness.selectors import task_allowed_actions
 
 Policy = Callable[[Instance], Iterable[dict]]
 
@@ -91,7 +92,7 @@ def task_run(*, owner, task_id: str, seed: int, policy: Policy | None = None, pa
     """
     browser_oracle = mode == Episode.Mode.BROWSER
     if mode is None:
-        allowed = Task.objects.filter(task_id=task_id).values_list("allowed_actions", flat=True).first()
+        allowed = task_allowed_actions(task_id=task_id)
         mode = Episode.Mode.BROWSER if allowed == Task.ActionSet.BROWSER else Episode.Mode.API
     episode = episode_reset(owner=owner, parameters=ResetParameters(
         task_id=task_id, seed=seed, patient_mrn=patient_mrn, split=split, allow_draft_task=allow_draft, mode=mode))

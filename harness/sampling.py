@@ -107,9 +107,9 @@ def _entries(task_id: str, _version: str, _build: str, using: str) -> tuple[tupl
     from agentenv.routing import bind_alias
     from agentenv.snapshots import golden_name
     from harness.instances import InstanceError, Plan, instance_render, instance_space
-    from harness.models import Task
+    from harness.selectors import task_get
 
-    task = Task.objects.get(task_id=task_id)
+    task = task_get(task_id=task_id)
     found, problem = [], ""
     try:
         space = instance_space(task, using=using)

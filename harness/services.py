@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from harness.library import TaskTemplate, library_load
 from harness.models import Task
 
+VALIDATOR_USERNAME = "task-validator"
 SYNCED_FIELDS = ("title", "tier", "domain", "description", "instruction", "patient_selector", "variants", "facts",
                  "allowed_actions", "step_limit", "rubric", "oracle", "status")
 
@@ -86,6 +88,11 @@ def task_validation_record(*, task: Task, results: list[dict]) -> Task:
     }
     task.save(update_fields=["validated_at", "validation"])
     return task
+
+
+def task_validator_user():
+    """The user oracle validations run as (made on first use)."""
+    return get_user_model().objects.get_or_create(username=VALIDATOR_USERNAME)[0]
 
 
 def task_validate(*, task: Task, owner, instances: int = 3) -> Task:

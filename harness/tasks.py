@@ -5,7 +5,7 @@ from django.conf import settings
 
 from harness.agents import agent_get
 from harness.evaluation import evaluation_episode_run
-from harness.models import Evaluation
+from harness.selectors import evaluation_get
 
 
 @shared_task(name="harness.evaluation_episode", time_limit=settings.CELERY_TASK_TIME_LIMIT, ignore_result=True,
@@ -15,5 +15,5 @@ def evaluation_episode(evaluation_id: int, index: int) -> None:
 
     acks_late: a worker killed mid-episode leaves the message to be run again elsewhere.
     """
-    evaluation = Evaluation.objects.select_related("owner").get(pk=evaluation_id)
+    evaluation = evaluation_get(evaluation_id=evaluation_id)
     evaluation_episode_run(evaluation=evaluation, index=index, agent=agent_get(evaluation.agent))

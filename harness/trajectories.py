@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from agentenv.models import Episode, Step
 from harness.models import Evaluation, EvaluationEpisode
+from harness.selectors import evaluation_episode_of
 
 
 def step_json(step: Step) -> dict:
@@ -50,7 +51,7 @@ def evaluation_jsonl(evaluation: Evaluation) -> Iterator[str]:
 
 
 def episode_jsonl(episode: Episode) -> Iterator[str]:
-    result = EvaluationEpisode.objects.select_related("evaluation").filter(episode=episode).first()
+    result = evaluation_episode_of(episode)
     yield json.dumps(episode_json(episode, result)) + "\n"
 
 

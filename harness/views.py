@@ -11,9 +11,9 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from agentenv.models import Episode
-from harness import trajectories
+from harness import selectors, trajectories
 from harness.agents import AGENT_NAMES
-from harness.models import Evaluation, EvaluationEpisode, Task
+from harness.models import Evaluation, Task
 
 PAGE_SIZE = 50
 # base.html marks the "My Patients" tab current on every page that is not a chart; these pages
@@ -34,22 +34,10 @@ def staff_required(view):
     return wrapped
 
 
-def _episode_filters(request, results):
+def _episode_filters(request, evaluation=None):
     filters = {name: request.GET.get(name, "").strip() for name in ("agent", "run", "task", "tier", "domain",
                                                                      "success")}
-    if filters["agent"]:
-        results = results.filter(evaluation__agent=filters["agent"])
-    if filters["run"].isdigit():
-        results = results.filter(evaluation_id=int(filters["run"]))
-    if filters["task"]:
-        results = results.filter(task_id__icontains=filters["task"])
-    if filters["tier"]:
-        results = results.filter(tier=filters["tier"])
-    if filters["domain"]:
-        results = results.filter(domain=filters["domain"])
-    if filters["success"] in ("yes", "no"):
-        results = results.filter(success=filters["success"] == "yes")
-    return results, filters
+    return selectors.evaluation_episode_list(evaluation=evaluation, **filters), filters
 
 
 def _choices():
@@ -58,12 +46,8 @@ def _choices():
 
 @staff_required
 def evaluation_list(request):
-    runs = Evaluation.objects.all()
     agent, status = request.GET.get("agent", ""), request.GET.get("status", "")
-    if agent:
-        runs = runs.filter(agent=agent)
-    if status:
-        runs = runs.filter(status=status)
+    runs = selectors.evaluation_list(agent=agent, status=status)
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "harness/evaluation_list.html", {
         "page": page, "filters": {"agent": agent, "status": status}, "statuses": Evaluation.Status.choices,
@@ -74,8 +58,8 @@ def evaluation_list(request):
 @staff_required
 def evaluation_detail(request, pk: int):
     run = get_object_or_404(Evaluation, pk=pk)
-    results, filters = _episode_filters(request, run.results.select_related("episode"))
-    page = Paginator(results.order_by("index"), PAGE_SIZE).get_page(request.GET.get("page"))
+    results, filters = _episode_filters(request, run)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     has_report = bool(run.report_path) and (Path(run.report_path) / "report.html").is_file()
     return render(request, "harness/evaluation_detail.html", {
         "run": run, "page": page, "filters": filters, "has_report": has_report, "activity": CHART_ACTIVITY,
@@ -103,8 +87,8 @@ def evaluation_jsonl(request, pk: int):
 
 @staff_required
 def episode_list(request):
-    results, filters = _episode_filters(request, EvaluationEpisode.objects.select_related("evaluation"))
-    page = Paginator(results.order_by("-evaluation__started_at", "index"), PAGE_SIZE).get_page(request.GET.get("page"))
+    results, filters = _episode_filters(request)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "harness/episode_list.html", {
         "page": page, "filters": filters, "activity": CHART_ACTIVITY, "harness_tab": "episodes", **_choices(),
     })
@@ -113,7 +97,7 @@ def episode_list(request):
 @staff_required
 def episode_detail(request, pk):
     episode = get_object_or_404(Episode, pk=pk)
-    result = EvaluationEpisode.objects.select_related("evaluation").filter(episode=episode).first()
+    result = selectors.evaluation_episode_of(episode)
     data = trajectories.episode_json(episode, result)
     for step in data["steps"]:
         step["action_text"] = json.dumps(step["action"], indent=2)

@@ -53,3 +53,19 @@ def clinician_display_name(username: str, *, fallback: str = "") -> str:
     if practitioner is not None:
         return practitioner.display_name
     return fallback or username
+
+
+# --- What an episode changed: the notes its audit events point at (clinical.selectors.episode_audit_events) ---
+
+
+def notes_signed_by_id(ids: list[int], *, note_types: list[str] | None = None) -> list[Note]:
+    """These notes and addenda that are signed (of these types, if given), oldest first."""
+    rows = Note.objects.filter(pk__in=ids, status=Note.Status.SIGNED)
+    if note_types:
+        rows = rows.filter(note_type__in=note_types)
+    return sorted(rows, key=lambda note: note.pk)
+
+
+def notes_draft_exist(ids: list[int]) -> bool:
+    """Whether any of these notes is still a draft."""
+    return Note.objects.filter(pk__in=ids, status=Note.Status.DRAFT).exists()

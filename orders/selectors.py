@@ -222,3 +222,30 @@ def orders_with_alert_counts(patient: Patient, *, status: str) -> QuerySet[Order
     return orders_for_patient(patient, status=status).annotate(
         override_count=Count("alerts", filter=Q(alerts__status=OrderAlert.Status.OVERRIDDEN))
     )
+
+
+def orderable_by_code(code: str) -> Orderable | None:
+    """The first catalog entry (by key) with this code, or None; unlike orderable_get, an ambiguous code is no error."""
+    return Orderable.objects.filter(code=code).order_by("key").first() if code else None
+
+
+def orderable_by_key(key: str) -> Orderable | None:
+    return Orderable.objects.filter(key=key).first()
+
+
+def orderable_codes_of_classes(drug_classes: list[str]) -> QuerySet:
+    """The codes of the catalog's drugs of these classes, as a subquery."""
+    return Orderable.objects.filter(drug_class__in=drug_classes).values("code")
+
+
+# --- What an episode changed: the orders its audit events point at (clinical.selectors.episode_audit_events) ---
+
+
+def orders_by_id(ids: list[int]) -> list[Order]:
+    """These orders with their catalog entries, oldest first."""
+    return sorted(Order.objects.filter(pk__in=ids).select_related("orderable"), key=lambda order: order.pk)
+
+
+def orders_signed_exist(ids: list) -> bool:
+    """Whether any of these orders was signed."""
+    return Order.objects.filter(pk__in=ids, signed_at__isnull=False).exists()

@@ -96,3 +96,40 @@ def test_no_source_file_is_over_500_lines():
     assert len(lengths) > 300  # the walk found the tree
     too_long = [f"{path}: {lines} lines" for path, lines in sorted(lengths.items()) if lines > MAX_LINES]
     assert not too_long, "\n".join(too_long)
+
+
+# The EHR apps own the queries of their models: harness reads the chart, orders and notes through their selectors.
+EHR_APPS = ("clinical", "orders", "notes")
+
+
+def ehr_model_queries(path, tree: ast.Module) -> list[str]:
+    """`Model.objects` uses in a module, for the models (or `models` modules) it imports from the EHR apps."""
+    models, modules = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                if node.module in {f"{app}.models" for app in EHR_APPS}:
+                    models.add(alias.asname or alias.name)
+                elif node.module in EHR_APPS and alias.name == "models":
+                    modules.add(alias.asname or alias.name)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "objects":
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id in models) or (
+                    isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name)
+                    and owner.value.id in modules):
+                found.append(f"{path}:{node.lineno} queries {ast.unparse(owner)}.objects")
+    return found
+
+
+def test_harness_reads_the_ehr_through_its_selectors():
+    found = [line for path, tree in application_modules("harness") for line in ehr_model_queries(path, tree)]
+    assert not found, "\n".join(found)
+
+
+def test_the_check_catches_a_direct_ehr_query():
+    tree = ast.parse("from clinical.models import Patient\nfrom orders import models as om\n"
+                     "from harness.models import Task\n\ndef f():\n"
+                     "    Patient.objects.get(mrn='1')\n    om.Order.objects.all()\n    Task.objects.all()\n")
+    assert ehr_model_queries("x.py", tree) == ["x.py:6 queries Patient.objects", "x.py:7 queries om.Order.objects"]

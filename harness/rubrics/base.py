@@ -28,6 +28,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from clinical.models import AuditEvent, Patient
+from clinical.selectors import episode_audit_events, patient_get
 from harness.placeholders import WHOLE
 
 logger = logging.getLogger(__name__)
@@ -77,12 +78,12 @@ class RubricContext:
 
     @cached_property
     def patient(self) -> Patient:
-        return Patient.objects.get(mrn=self.patient_mrn)
+        return patient_get(mrn=self.patient_mrn)
 
     @cached_property
     def events(self) -> list[AuditEvent]:
         """Audit events written during the episode (seed data has no step), oldest first."""
-        return list(AuditEvent.objects.filter(episode_step__isnull=False).order_by("id"))
+        return episode_audit_events()
 
     def patient_events(self, *actions: str) -> list[AuditEvent]:
         return [e for e in self.events if e.patient_id == self.patient.pk and e.action in actions]
@@ -98,11 +99,9 @@ class RubricContext:
     @cached_property
     def orders(self) -> list:
         """Orders the episode created for the patient (every order is pended first), oldest first."""
-        from orders.models import Order
+        from orders.selectors import orders_by_id
 
-        ids = self.targets("order.pend")
-        rows = Order.objects.filter(pk__in=ids).select_related("orderable")
-        return sorted(rows, key=lambda order: order.pk)
+        return orders_by_id(self.targets("order.pend"))
 
 
 # --- Field types that accept {placeholders} --------------------------------------------

@@ -7,8 +7,8 @@ from typing import Literal
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from clinical.models import Allergy, Condition, Immunization, Patient
-from clinical.selectors import ACTIVE_CONDITION_STATUSES
+from clinical import selectors as chart
+from clinical.models import Allergy, Patient
 from clinical.vitals import VITAL_SIGNS
 from harness.rubrics.base import (
     Constraint,
@@ -40,7 +40,7 @@ class ProblemAdded(Criterion):
         ids = [int(e.target_id) for e in ctx.patient_events("condition.add") if e.details.get("code") in codes]
         if not ids:
             return CriterionResult(0.0, False, f"no problem {_codes(self.code)} was added in this episode")
-        if not Condition.objects.filter(pk__in=ids, clinical_status__in=ACTIVE_CONDITION_STATUSES).exists():
+        if not chart.problems_active_exist(ids):
             return CriterionResult(0.0, False, f"problem {_codes(self.code)} was added but is no longer active")
         return CriterionResult(1.0, True, f"problem {_codes(self.code)} added")
 
@@ -127,7 +127,7 @@ class AllergyAdded(Criterion):
 
     def check(self, ctx: RubricContext) -> CriterionResult:
         ids = ctx.targets("allergy.add")
-        candidates = [a for a in Allergy.objects.filter(pk__in=ids) if self._identifies(a)]
+        candidates = [a for a in chart.allergies_by_id(ids) if self._identifies(a)]
         if not candidates:
             return CriterionResult(0.0, False, f"no allergy to {' / '.join(texts(self.substance))} was recorded")
         checks = []
@@ -162,7 +162,7 @@ class CodeStatusSet(Criterion):
 
     def check(self, ctx: RubricContext) -> CriterionResult:
         changed = [e for e in ctx.patient_events("patient.code_status") if e.details.get("to") == self.code_status]
-        current = Patient.objects.filter(pk=ctx.patient.pk).values_list("code_status", flat=True).first()
+        current = chart.patient_code_status(ctx.patient)
         if not changed:
             return CriterionResult(0.0, False, f"the code status was not set to {self.code_status} in this episode")
         if current != self.code_status:
@@ -212,7 +212,7 @@ class ImmunizationRecorded(Criterion):
 
     def check(self, ctx: RubricContext) -> CriterionResult:
         events = {int(e.target_id): e for e in ctx.patient_events("immunization.record") if e.target_id.isdigit()}
-        candidates = list(Immunization.objects.filter(pk__in=events, cvx__in=texts(self.cvx)).order_by("pk"))
+        candidates = chart.immunizations_by_id(list(events), cvx=texts(self.cvx))
         if not candidates:
             return CriterionResult(0.0, False, f"no vaccine with CVX {_codes(self.cvx)} was recorded in this episode")
         recorded_on = {pk: timezone.localtime(event.at).date() for pk, event in events.items()}
@@ -237,7 +237,7 @@ class NoExtraImmunizations(Constraint):
 
     def check(self, ctx: RubricContext) -> CriterionResult:
         allowed = set(texts(self.allow_cvx)) if self.allow_cvx else set()
-        extra = [i for i in Immunization.objects.filter(pk__in=ctx.targets("immunization.record")).order_by("pk")
+        extra = [i for i in chart.immunizations_by_id(ctx.targets("immunization.record"))
                  if i.cvx not in allowed]
         if len(extra) <= self.max_extra:
             return CriterionResult(1.0, True, f"{len(extra)} other vaccine(s) recorded")
@@ -255,5 +255,5 @@ class OtherPatientsUntouched(Constraint):
         others = sorted({e.patient_id for e in ctx.events if e.patient_id and e.patient_id != ctx.patient.pk})
         if not others:
             return CriterionResult(1.0, True, "only the task's patient was changed")
-        mrns = list(Patient.objects.filter(pk__in=others).values_list("mrn", flat=True))
+        mrns = chart.patient_mrns(others)
         return CriterionResult(0.0, False, f"wrote to other patients' charts: {', '.join(mrns)}")

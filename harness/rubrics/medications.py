@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from clinical.models import AuditEvent, Medication
-from clinical.selectors import ACTIVE_MEDICATION_STATUSES
+from clinical.selectors import medication_entries_active, medications_by_id
 from harness.rubrics.base import Constraint, Criterion, CriterionResult, RubricContext, Texts, severity_field
 from harness.rubrics.orders import DrugIdentity, reason_words
 
@@ -22,7 +22,7 @@ def home_medications_stopped(ctx: RubricContext) -> list[tuple[AuditEvent, Medic
     started = set(ctx.targets("medication.start"))
     events = [e for e in ctx.patient_events("medication.discontinue")
               if e.target_id.isdigit() and int(e.target_id) not in started]
-    entries = Medication.objects.in_bulk([int(e.target_id) for e in events])
+    entries = medications_by_id([int(e.target_id) for e in events])
     return [(e, entries[int(e.target_id)]) for e in events if int(e.target_id) in entries]
 
 
@@ -46,7 +46,7 @@ class MedicationDiscontinued(DrugIdentity, Criterion):
         if not any(reason_words(event.details.get("reason")) >= self.min_reason_words for event, _ in stops):
             return CriterionResult(0.5, False, f"{_names(e for _, e in stops)} stopped without a reason of "
                                                f"{self.min_reason_words}+ words")
-        active = [m for m in ctx.patient.medications.filter(status__in=ACTIVE_MEDICATION_STATUSES) if self._is_it(m)]
+        active = [m for m in medication_entries_active(ctx.patient) if self._is_it(m)]
         if active:
             return CriterionResult(0.5, False, f"{_names(e for _, e in stops)} stopped, but still on the active "
                                                f"list: {_names(active)}")

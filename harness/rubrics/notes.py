@@ -16,6 +16,7 @@ from harness.rubrics import text
 from harness.rubrics.answers import UNIT_SYNONYMS, _unit_key
 from harness.rubrics.base import Criterion, CriterionResult, RubricContext, Texts, _is_ref, texts
 from notes.models import Note
+from notes.selectors import notes_draft_exist, notes_signed_by_id
 
 NOTE_EVENTS = ("note.create", "note.edit", "note.sign", "note.addendum")
 
@@ -75,11 +76,8 @@ def _inserted_text(ctx: RubricContext) -> dict[int, set[str]]:
 def signed_documents(ctx: RubricContext, *, note_types: list[str] | None, include_addenda: bool) -> list[Document]:
     signed_ids = ctx.targets("note.sign")
     addendum_ids = ctx.targets("note.addendum") if include_addenda else []
-    rows = Note.objects.filter(pk__in=signed_ids + addendum_ids, status=Note.Status.SIGNED)
-    if note_types:
-        rows = rows.filter(note_type__in=note_types)
+    notes = notes_signed_by_id(signed_ids + addendum_ids, note_types=note_types)
     inserted = _inserted_text(ctx)
-    notes = sorted(rows, key=lambda note: note.pk)
     by_parent: dict[int, list[Note]] = {}
     for note in notes:
         if note.parent_id in signed_ids:
@@ -148,7 +146,7 @@ class NoteSigned(Criterion):
         documents = signed_documents(ctx, note_types=note_types, include_addenda=self.include_addenda)
         what = " or ".join(note_types) + " note" if note_types else "note"
         if not documents:
-            drafts = Note.objects.filter(pk__in=ctx.targets("note.create"), status=Note.Status.DRAFT).exists()
+            drafts = notes_draft_exist(ctx.targets("note.create"))
             hint = " (a draft was written but never signed)" if drafts else ""
             return CriterionResult(0.0, False, f"no {what} signed in this episode{hint}")
         all_terms = [term for finding in self.findings for term in texts(finding.terms)]

@@ -26,6 +26,7 @@ from harness.rubrics.base import (
 from orders.catalog import FREQUENCY_ALIASES, ROUTE_ALIASES, order_type_of
 from orders.cds_rules_dosing import is_high_alert
 from orders.models import Order, Orderable, OrderType
+from orders.selectors import orderable_by_code, orderable_by_key, orders_signed_exist
 
 SIGNED_STATUSES = (Order.Status.ACTIVE, Order.Status.COMPLETED)
 ORDER_TYPES = tuple(OrderType.values)
@@ -85,7 +86,7 @@ class DrugIdentity(BaseModel):
 
 
 def catalog_entry(code: str) -> Orderable | None:
-    return Orderable.objects.filter(code=code).order_by("key").first() if code else None
+    return orderable_by_code(code)
 
 
 class OrderIdentity(DrugIdentity):
@@ -367,7 +368,7 @@ class OrderDiscontinued(OrderIdentity, Criterion):
         for event in ctx.patient_events("order.discontinue", "medication.discontinue"):
             details = event.details
             code = details.get("code") or details.get("rxnorm") or ""
-            orderable = Orderable.objects.filter(key=details["orderable"]).first() if details.get("orderable") \
+            orderable = orderable_by_key(details["orderable"]) if details.get("orderable") \
                 else catalog_entry(code)
             if not self.identifies(code=code, key=getattr(orderable, "key", ""),
                                    drug_class=getattr(orderable, "drug_class", ""),
@@ -406,7 +407,6 @@ class AlertOverridden(Criterion):
             return CriterionResult(0.25, False, f"overridden without a reason of {self.min_reason_words}+ words")
         if not self.then_signed:
             return CriterionResult(1.0, True, "alert overridden with a reason")
-        signed = Order.objects.filter(pk__in=[e.details.get("order_id") for e in reasoned], signed_at__isnull=False)
-        if signed.exists():
+        if orders_signed_exist([e.details.get("order_id") for e in reasoned]):
             return CriterionResult(1.0, True, "alert overridden with a reason and the order signed")
         return CriterionResult(0.5, False, "alert overridden with a reason, but the order was not signed")

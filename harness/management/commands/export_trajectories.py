@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agentenv.models import Episode
 from harness import trajectories
-from harness.models import Evaluation
+from harness.selectors import evaluation_find
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, run, episode, out, output_format, successful_only, **options):
         evaluation, found = None, None
         if run is not None:
-            evaluation = Evaluation.objects.filter(pk=run).first()
+            evaluation = evaluation_find(evaluation_id=run)
             if evaluation is None:
                 raise CommandError(f"No evaluation {run}.")
         else:

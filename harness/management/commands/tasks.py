@@ -2,16 +2,12 @@
 
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from harness import services, stats
+from harness import selectors, services, stats
 from harness.browser_oracles import browser_oracle_names
 from harness.instances import GOLDEN
-from harness.models import Task
-
-VALIDATOR_USERNAME = "task-validator"
 
 
 class Command(BaseCommand):
@@ -40,8 +36,7 @@ class Command(BaseCommand):
         getattr(self, f"_{command}")(**options)
 
     def _list(self, *, published, **options):
-        tasks = Task.objects.filter(status=Task.Status.PUBLISHED) if published else Task.objects.all()
-        for task in tasks.order_by("task_id"):
+        for task in selectors.task_list(published_only=published):
             self.stdout.write(f"{task.task_id:<60} {task.status:<9} {task.tier:<9} {task.domain:<28} {task.title}")
 
     def _sync(self, **options):
@@ -57,8 +52,7 @@ class Command(BaseCommand):
                           f"{len(report.unchanged)} unchanged")
 
     def _stats(self, *, all, **options):
-        tasks = Task.objects.all() if all else Task.objects.filter(status=Task.Status.PUBLISHED)
-        summary = stats.library_stats(tasks.order_by("task_id"), using=GOLDEN)
+        summary = stats.library_stats(selectors.task_list(published_only=not all), using=GOLDEN)
         self.stdout.write(f"{'task':<60} {'tier':<9} {'variants':>8} {'patients':>8} {'instances':>9} "
                           f"{'held out':>8} {'classes':>7} {'constant':>8}  best constant answer")
         for row in summary["tasks"]:
@@ -86,11 +80,11 @@ class Command(BaseCommand):
         }, sort_keys=True))
 
     def _validate(self, *, task_ids, instances, browser, **options):
-        tasks = Task.objects.filter(task_id__in=task_ids) if task_ids else Task.objects.all()
+        tasks = selectors.task_list(task_ids=task_ids)
         missing = sorted(set(task_ids) - set(tasks.values_list("task_id", flat=True)))
         if missing:
             raise CommandError(f"No such task: {', '.join(missing)}")
-        owner, _ = get_user_model().objects.get_or_create(username=VALIDATOR_USERNAME)
+        owner = services.task_validator_user()
         if browser:
             return self._validate_in_browser(task_ids=task_ids, tasks=tasks, owner=owner, instances=instances)
         failed = 0
