@@ -247,7 +247,8 @@ class Agent(Client):
             Client(self.base, other.client.token, self.run).read_problems("isolation read", other)
 
     def invalid(self) -> None:
-        """A mistaken request: answered 400, or 200 with the error in the observation, never 5xx."""
+        """A mistaken request: answered 400, or 200 with the error in the observation (409 if another client's
+        isolation read of the episode committed first), never 5xx."""
         kind = self.rng.choice(["unknown type", "wrong types", "huge string", "nul", "malformed json", "not object"])
         path = f"episodes/{self.episode.id}/step"
         if kind == "malformed json":
@@ -268,7 +269,7 @@ class Agent(Client):
             return
         if response.status_code == 200 and response.json()["observation"]["last_action_error"] is None:
             self.run.odd(f"invalid {kind} accepted", response.text)
-        elif response.status_code not in (200, 400):
+        elif response.status_code not in (200, 400, 409):
             self.run.odd(f"invalid {kind}", f"{response.status_code} {response.text}")
 
     def race_steps(self) -> None:
