@@ -53,7 +53,7 @@ population: install
 	$(PY) -m pip install --quiet -r requirements-synthea.txt
 	$(PY) manage.py generate_population --patients 120 --seed 42 --reference-date 20261101
 
-# Every benchmark (import, environment, browser, HTTP on SQLite and on PostgreSQL when reachable), one after
+# Every benchmark (import, environment, browser, HTTP and load on SQLite and on PostgreSQL when reachable), one after
 # another; figures with the machine and the date in bench/results/latest.md and latest.json. Run it on a quiet machine.
 bench: install
 	$(PY) bench/run_all.py

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import requests
-from server import free_port, machine, manage, p50_p99, postgres_reachable, postgres_reset, start_server, stop_server
+from server import POOL_DRAIN, machine, manage, p50_p99, postgres_reachable, postgres_reset, serve, server_env
 from websockets.sync.client import connect
 
 PG_URL = os.environ.get("EHRGYM_BENCH_HTTP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ehrgym_bench_http")
@@ -225,35 +225,13 @@ QUICK = {"resets": 2, "cold_resets": 2, "burst": 4, "episodes": 1, "levels": [2,
          "ws_resets": 1, "ws_steps": 3, "clicks": 2, "think": 0.5}
 
 
-def server_env(engine: str, data_dir: Path) -> dict:
-    env = {**os.environ, "EHRGYM_DATA_DIR": str(data_dir), "EHRGYM_LOG_LEVEL": "ERROR",
-           "DJANGO_SETTINGS_MODULE": "ehrsite.settings", "SE_OFFLINE": "true"}
-    for name in ("REDIS_URL", "DATABASE_URL", "EHRGYM_POOL_SIZE"):  # no Celery; the default pool
-        env.pop(name, None)
-    if engine == "postgres":
-        env["DATABASE_URL"] = PG_URL
-    return env
-
-
-def serve(name: str, env: dict, data_dir: Path, run):
-    """run(base, port) against a server started for it, stopped after (also on failure); its log is in data_dir."""
-    port = free_port()
-    server = start_server({**env, "EHRGYM_BROWSER_BASE_URL": f"http://127.0.0.1:{port}"}, port,
-                          log=data_dir / f"http-bench-{name}.log")
-    try:
-        return run(f"http://127.0.0.1:{port}", port)
-    finally:
-        stop_server(server)
-
-
 def measure(counts: dict, env: dict, data_dir: Path) -> dict:
     started = time.monotonic()
     manage(env, "migrate", "--noinput")
     manage(env, "build_golden")
     manage(env, "tasks", "sync")
     token = manage(env, "agent_token", "http-bench").splitlines()[-1]
-    drain = ("shell", "-c", "from agentenv import services; services.pool_drain()")
-    manage(env, *drain)  # copies a previous run left in --data-dir would make cold resets warm
+    manage(env, *POOL_DRAIN)  # copies a previous run left in --data-dir would make cold resets warm
     result: dict = {"setup_s": round(time.monotonic() - started, 1)}
     print(f"databases ready in {result['setup_s']} s", file=sys.stderr)
 
@@ -284,11 +262,11 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
         result["clicks"] = browser_clicks(agent, mrn, counts["clicks"]) if mrn else "skipped: no patient"
 
     try:
-        serve("cold", {**env, "EHRGYM_POOL_SIZE": "0"}, data_dir, cold)
+        serve("http-bench-cold", {**env, "EHRGYM_POOL_SIZE": "0"}, data_dir, cold)
         print("cold resets done; the warm pool ...", file=sys.stderr)
-        serve("warm", env, data_dir, warm)
+        serve("http-bench-warm", env, data_dir, warm)
     finally:
-        manage(env, *drain)  # the warm pool's copies, once its server has stopped
+        manage(env, *POOL_DRAIN)  # the warm pool's copies, once its server has stopped
     return result
 
 
@@ -359,7 +337,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="ehrgym-http-bench-") as scratch:
             data_dir = Path(args.data_dir or scratch).resolve()
             data_dir.mkdir(parents=True, exist_ok=True)
-            result = measure(counts, server_env(args.engine, data_dir), data_dir)
+            result = measure(counts, server_env(data_dir, PG_URL if args.engine == "postgres" else None), data_dir)
     finally:
         if args.engine == "postgres":
             postgres_reset(PG_URL, create=False)

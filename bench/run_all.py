@@ -24,6 +24,8 @@ BENCHES = {  # name: (command, engine)
     "browser_bench": (["bench/browser_bench.py"], "sqlite"),
     "http_bench_sqlite": (["bench/http_bench.py", "--engine", "sqlite"], "sqlite"),
     "http_bench_postgres": (["bench/http_bench.py", "--engine", "postgres"], "postgres"),
+    "load_bench_sqlite": (["bench/load_bench.py", "--engine", "sqlite"], "sqlite"),
+    "load_bench_postgres": (["bench/load_bench.py", "--engine", "postgres"], "postgres"),
 }
 
 
@@ -68,9 +70,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    if "http_bench_postgres" in names and not postgres_reachable(PG_URL):
-        print(f"PostgreSQL at {PG_URL} is not reachable: http_bench_postgres skipped", flush=True)
-        names.remove("http_bench_postgres")
+    for name in ("http_bench_postgres", "load_bench_postgres"):
+        if name in names and not postgres_reachable(PG_URL):
+            print(f"PostgreSQL at {PG_URL} is not reachable: {name} skipped", flush=True)
+            names.remove(name)
     box = machine()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     report = {"date": box.pop("date"), "machine": box, "commit": commit.stdout.strip() or "unknown",

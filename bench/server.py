@@ -55,6 +55,33 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout.strip()
 
 
+def server_env(data_dir: Path, database_url: str | None = None) -> dict:
+    """The environment `make run` gives the server, on `database_url` (default: SQLite in data_dir); no Celery."""
+    env = {**os.environ, "EHRGYM_DATA_DIR": str(data_dir), "EHRGYM_LOG_LEVEL": "ERROR",
+           "DJANGO_SETTINGS_MODULE": "ehrsite.settings", "SE_OFFLINE": "true"}
+    for name in ("REDIS_URL", "DATABASE_URL", "EHRGYM_POOL_SIZE"):  # no Celery; the default pool
+        env.pop(name, None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+# Drops the warm pool's copies: run once the server that made them has stopped.
+POOL_DRAIN = ("shell", "-c", "from agentenv.pool import pool_drain; pool_drain()")
+
+
+def serve(name: str, env: dict, data_dir: Path, run):
+    """run(base, port) against a server started for it, stopped after (also on failure); its log is
+    data_dir/<name>.log."""
+    port = free_port()
+    server = start_server({**env, "EHRGYM_BROWSER_BASE_URL": f"http://127.0.0.1:{port}"}, port,
+                          log=data_dir / f"{name}.log")
+    try:
+        return run(f"http://127.0.0.1:{port}", port)
+    finally:
+        stop_server(server)
+
+
 def _die_with_parent() -> None:
     """In the server's process, before Daphne starts: Linux sends it SIGTERM when the bench dies, even killed."""
     try:
