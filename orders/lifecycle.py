@@ -145,18 +145,20 @@ def order_update(*, order: Order, actor: str, **changes) -> Order:
         details=order_audit_details(order, changes=changed),
     )
     return order
-    return order
+
+
+def _order_end(order: Order, *, status: str, actor: str, reason: str) -> None:
+    """End an order (cancelled, discontinued or completed): when, by whom and why."""
+    order.status = status
+    order.ended_at, order.ended_by, order.end_reason = timezone.now(), actor, reason
+    order.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
 
 
 @chart_atomic
 def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
     """Remove a pended order before it is signed."""
     require_status(order, Order.Status.PENDED, "cancelled", ORDER_NOT_PENDED)
-    order.status = Order.Status.CANCELLED
-    order.ended_at = timezone.now()
-    order.ended_by = actor
-    order.end_reason = reason.strip()
-    order.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+    _order_end(order, status=Order.Status.CANCELLED, actor=actor, reason=reason.strip())
     audit_record(
         actor=actor,
         action="order.cancel",
@@ -221,9 +223,7 @@ def order_discontinue(*, order: Order, actor: str, reason: str) -> Order:
     if not reason:
         raise ValidationError({"reason": "Enter the reason for discontinuing this order."})
     require_status(order, Order.Status.ACTIVE, "discontinued", ORDER_NOT_ACTIVE)
-    order.status = Order.Status.DISCONTINUED
-    order.ended_at, order.ended_by, order.end_reason = timezone.now(), actor, reason
-    order.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+    _order_end(order, status=Order.Status.DISCONTINUED, actor=actor, reason=reason)
     medication = order.medication
     if medication is not None and medication.status == Medication.Status.ACTIVE:
         medication_discontinue(medication=medication, actor=actor, reason=reason)
@@ -246,9 +246,7 @@ def order_complete(*, order: Order, actor: str, note: str = "") -> Order:
             {"order": f"A {order.get_order_type_display().lower()} order is not completed by hand: {how}."}
         )
     require_status(order, Order.Status.ACTIVE, "completed", ORDER_NOT_ACTIVE)
-    order.status = Order.Status.COMPLETED
-    order.ended_at, order.ended_by, order.end_reason = timezone.now(), actor, note.strip()
-    order.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+    _order_end(order, status=Order.Status.COMPLETED, actor=actor, reason=note.strip())
     audit_record(
         actor=actor,
         action="order.complete",
