@@ -18,15 +18,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import requests
-from server import POOL_DRAIN, machine, manage, p50_p99, postgres_reachable, postgres_reset, serve, server_env
+from server import POOL_DRAIN, bench_environment, machine, manage, p50_p99, serve
 from websockets.sync.client import connect
 
 PG_URL = os.environ.get("EHRGYM_BENCH_HTTP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ehrgym_bench_http")
@@ -328,19 +326,8 @@ def main() -> None:
     parser.add_argument("--data-dir", help="EHRGYM_DATA_DIR to use and keep (default: a temporary one)")
     args = parser.parse_args()
     counts = QUICK if args.quick else FULL
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped and databases dropped
-    if args.engine == "postgres":
-        if not postgres_reachable(PG_URL):
-            raise SystemExit(f"PostgreSQL at {PG_URL} is not reachable")
-        postgres_reset(PG_URL, create=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="ehrgym-http-bench-") as scratch:
-            data_dir = Path(args.data_dir or scratch).resolve()
-            data_dir.mkdir(parents=True, exist_ok=True)
-            result = measure(counts, server_env(data_dir, PG_URL if args.engine == "postgres" else None), data_dir)
-    finally:
-        if args.engine == "postgres":
-            postgres_reset(PG_URL, create=False)
+    with bench_environment(args.engine, PG_URL, data_dir=args.data_dir, prefix="ehrgym-http-bench-") as (data_dir, env):
+        result = measure(counts, env, data_dir)
     print(json.dumps(report(args.engine, args.quick, result)))
 
 

@@ -16,9 +16,7 @@ import json
 import os
 import random
 import re
-import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -26,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from server import machine, manage, p50_p99, postgres_reachable, postgres_reset, serve, server_env
+from server import bench_environment, machine, manage, p50_p99, serve
 
 PG_URL = os.environ.get("EHRGYM_BENCH_LOAD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/ehrgym_bench_load")
 RESET_EVERY = (40, 60)  # steps of an episode before its client starts a new one
@@ -401,20 +399,8 @@ def main() -> None:
     parser.add_argument("--data-dir", help="EHRGYM_DATA_DIR to use and keep (default: a temporary one)")
     args = parser.parse_args()
     clients, steps = (4, 20) if args.quick else (args.clients, args.steps)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the server is stopped and databases dropped
-    if args.engine == "postgres":
-        if not postgres_reachable(PG_URL):
-            raise SystemExit(f"PostgreSQL at {PG_URL} is not reachable")
-        postgres_reset(PG_URL, create=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="ehrgym-load-bench-") as scratch:
-            data_dir = Path(args.data_dir or scratch).resolve()
-            data_dir.mkdir(parents=True, exist_ok=True)
-            env = server_env(data_dir, PG_URL if args.engine == "postgres" else None)
-            final = report(args.engine, clients, steps, measure(env, data_dir, clients, steps))
-    finally:
-        if args.engine == "postgres":
-            postgres_reset(PG_URL, create=False)
+    with bench_environment(args.engine, PG_URL, data_dir=args.data_dir, prefix="ehrgym-load-bench-") as (data_dir, env):
+        final = report(args.engine, clients, steps, measure(env, data_dir, clients, steps))
     print(json.dumps(final))
     sys.exit(0 if final["passed"] else 1)
 

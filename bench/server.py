@@ -1,6 +1,7 @@
 """What the HTTP benchmarks share: a Daphne server started as `make run` starts it, its scratch PostgreSQL
-databases, and percentiles."""
+databases, and percentiles. Not a benchmark itself (it prints no figures): the bench scripts import it."""
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -9,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,3 +158,22 @@ def postgres_reset(url: str, create: bool) -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         if create:
             admin.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextlib.contextmanager
+def bench_environment(engine: str, pg_url: str, *, data_dir: str | None, prefix: str):
+    """(data directory, server environment) for one bench run: its own PostgreSQL databases (dropped after, also on
+    SIGTERM) or SQLite files in `data_dir` (kept) or a temporary directory (removed)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers are stopped and databases dropped
+    if engine == "postgres":
+        if not postgres_reachable(pg_url):
+            raise SystemExit(f"PostgreSQL at {pg_url} is not reachable")
+        postgres_reset(pg_url, create=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+            folder = Path(data_dir or scratch).resolve()
+            folder.mkdir(parents=True, exist_ok=True)
+            yield folder, server_env(folder, pg_url if engine == "postgres" else None)
+    finally:
+        if engine == "postgres":
+            postgres_reset(pg_url, create=False)
