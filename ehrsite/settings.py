@@ -110,7 +110,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = database_settings(env_str("DATABASE_URL"), DATA_DIR)
+# PostgreSQL only: connections to the main database kept open and shared (0 opens one per request, as before).
+# Above the API's concurrency limit (each API request holds one) plus WebSockets, the reaper and the pool refill.
+EHRGYM_DB_POOL_SIZE = env_int("EHRGYM_DB_POOL_SIZE", 24, minimum=0)
+DATABASES = database_settings(env_str("DATABASE_URL"), DATA_DIR, pool_size=EHRGYM_DB_POOL_SIZE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
