@@ -29,6 +29,8 @@ from agentenv.models import Episode
 from agentenv.reset import episode_observation, episode_reset
 from agentenv.step import episode_step
 from agentenv.wire import ResetRequest, field_errors
+from ehrsite.nul_bytes import MESSAGE as NUL_MESSAGE
+from ehrsite.nul_bytes import contains_nul
 
 RESET_TASK = "reset_task"
 FINISH = "finish"
@@ -126,6 +128,8 @@ def tool_call(slot: EpisodeSlot, name: str, arguments: dict | None) -> ToolResul
     if schema is None:
         raise ToolError(f"Unknown tool {name!r}: tools/list names them all.")
     arguments = {} if arguments is None else arguments
+    if contains_nul(arguments):  # PostgreSQL cannot store it: refused at the door, as on every other interface
+        raise ToolError(f"Invalid arguments for {name}: {NUL_MESSAGE}")
     try:
         jsonschema.validate(instance=arguments, schema=schema)
     except jsonschema.ValidationError as error:

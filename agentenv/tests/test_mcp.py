@@ -88,11 +88,12 @@ def test_it_says_to_reset_first_and_refuses_unknown_tools_and_bad_arguments(asgi
             unknown = await session.call_tool("prescribe_everything", {})
             wrong = await session.call_tool("get_observations", {"loinc": 4548})
             extra = await session.call_tool("open_chart", {"mrn": MARIA_MRN, "urgent": True})
+            nul = await session.call_tool("search_patients", {"query": "Garcia\x00"})
             failing = await session.call_tool("open_chart", {"mrn": "no-such-mrn"})
             state = await session.call_tool("read_chart_section", {"section": "summary", "mrn": MARIA_MRN})
-            return early, unknown_reset, no_goal, browser, unknown, wrong, extra, failing, state
+            return early, unknown_reset, no_goal, browser, unknown, wrong, extra, nul, failing, state
 
-    early, unknown_reset, no_goal, browser, unknown, wrong, extra, failing, state = _run(scenario)
+    early, unknown_reset, no_goal, browser, unknown, wrong, extra, nul, failing, state = _run(scenario)
 
     assert early.isError is True and "reset_task" in _text(early)
     assert unknown_reset.isError is True and "No patient with MRN '999'" in _text(unknown_reset)
@@ -101,6 +102,7 @@ def test_it_says_to_reset_first_and_refuses_unknown_tools_and_bad_arguments(asgi
     assert unknown.isError is True and "Unknown tool 'prescribe_everything'" in _text(unknown)
     assert wrong.isError is True and "loinc" in _text(wrong)
     assert extra.isError is True and "urgent" in _text(extra)
+    assert nul.isError is True and "NUL characters" in _text(nul)
     # An action that runs but fails is an observation with its error (and the invalid-action penalty), as elsewhere.
     assert failing.isError is True and failing.structuredContent["last_action_error"]
     # Refused calls took no step: only the failing open_chart and this read are steps.
