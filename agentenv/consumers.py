@@ -21,6 +21,8 @@ from rest_framework.authtoken.models import Token
 from agentenv import spectator
 from agentenv.browser.isolation import SESSION_EPISODE_KEY
 from agentenv.concurrency import api_slot
+from agentenv.mcp import jsonrpc
+from agentenv.mcp.tools import EpisodeSlot
 from agentenv.middleware import COOKIE_NAME
 from agentenv.models import Episode
 from agentenv.openenv import protocol
@@ -129,9 +131,11 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
             await self._send_error(f"Invalid message: {NUL_MESSAGE}", INVALID_JSON)
             return
         kind = message.get("type") if isinstance(message, dict) else None
-        handler = {"reset": self._reset, "step": self._step, "state": self._state, "close": self._close}.get(kind)
+        handler = {"reset": self._reset, "step": self._step, "state": self._state, "close": self._close,
+                   "mcp": self._mcp}.get(kind)
         if handler is None:
-            await self._send_error(f"Unknown message type: {kind!r}; send reset, step, state or close.", UNKNOWN_TYPE)
+            await self._send_error(f"Unknown message type: {kind!r}; send reset, step, state, mcp or close.",
+                                   UNKNOWN_TYPE)
             return
         try:
             async with api_slot():  # as the HTTP APIs: bounded threads, bounded database connections
@@ -164,6 +168,17 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
 
     async def _close(self, message):
         await self.close()
+
+    async def _mcp(self, message):
+        """OpenEnv's MCP message: a JSON-RPC tools/list or tools/call; a tool call acts on this connection's episode
+        (reset_task starts it, as reset does; finish closes it)."""
+        slot = EpisodeSlot(owner=self.user, channel=Episode.Channel.OPENENV_WS, episode=self.episode)
+        try:
+            answer = await database_sync_to_async(jsonrpc.jsonrpc_answer)(message.get("data"), lambda: slot)
+        finally:
+            self.episode = slot.episode
+        if answer is not None:
+            await self._send("mcp", answer)
 
     async def _send(self, kind: str, data: dict) -> None:
         await self.send(text_data=json.dumps({"type": kind, "data": data}))

@@ -33,6 +33,7 @@ class Episode(models.Model):
         REST = "rest", "REST API"
         OPENENV_HTTP = "openenv-http", "OpenEnv HTTP"
         OPENENV_WS = "openenv-ws", "OpenEnv WebSocket"
+        MCP = "mcp", "MCP"
 
     # A UUID, not a sequence: episode ids appear in URLs and must not be guessable.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

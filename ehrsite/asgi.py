@@ -15,6 +15,7 @@ from django.urls import path  # noqa: E402
 
 from agentenv.concurrency import ApiConcurrencyLimit  # noqa: E402
 from agentenv.consumers import OpenEnvConsumer, SpectatorConsumer, TokenAuthMiddleware  # noqa: E402
+from agentenv.mcp.asgi import mcp_mounted  # noqa: E402
 from agentenv.reaper import reaper_start  # noqa: E402
 
 websocket_urlpatterns: list = [
@@ -30,7 +31,8 @@ if not settings.REDIS_URL and settings.EHRGYM_REAPER_INTERVAL_SECONDS:
 
 application = ProtocolTypeRouter(
     {
-        "http": ApiConcurrencyLimit(django_asgi_app),
+        # /mcp: the MCP server (Streamable HTTP), which bounds its tool calls itself; the rest: Django.
+        "http": mcp_mounted(ApiConcurrencyLimit(django_asgi_app)),
         "websocket": AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

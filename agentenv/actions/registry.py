@@ -109,3 +109,8 @@ def action_schemas() -> dict[str, dict]:
 
 def action_types() -> list[str]:
     return [action_type_name(model) for model in _load()]
+
+
+def action_models() -> tuple[type[Action], ...]:
+    """Every registered action model, in registration order."""
+    return _load()

@@ -10,13 +10,20 @@ Token authentication only (`Authorization: Bearer <token>`): no cookie session c
 reach these, least of all an episode browser's.
 """
 
+import json
+
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agentenv.authentication import TokenOrBearerAuthentication
+from agentenv.errors import CapacityError
+from agentenv.mcp import jsonrpc
+from agentenv.mcp.tools import EpisodeSlot
 from agentenv.models import Episode
 from agentenv.openenv import protocol
 
@@ -28,7 +35,9 @@ PAYLOAD = inline_serializer("OpenEnvObservation", {
 
 
 def _error(error: protocol.ProtocolError) -> Response:
-    return Response({"detail": error.message, "code": error.code}, status=error.status)
+    # A 503 (no free slot, no database copy) is worth retrying: say when, as the REST API does.
+    headers = {"Retry-After": str(CapacityError.retry_after_s)} if error.status == 503 else None
+    return Response({"detail": error.message, "code": error.code}, status=error.status, headers=headers)
 
 
 def current_episode(user) -> Episode | None:
@@ -122,3 +131,45 @@ class MetadataApi(_PublicApi):
                    responses={200: OpenApiResponse(description="OpenEnv EnvironmentMetadata")})
     def get(self, request):
         return Response(protocol.metadata())
+
+
+class McpApi(APIView):
+    """OpenEnv's MCP endpoint: JSON-RPC tools/list and tools/call (agentenv.mcp.jsonrpc). Listing needs no token;
+    a tool call acts on this token's current episode, the one the latest reset (POST /openenv/reset or the
+    reset_task tool) started. A malformed request is a JSON-RPC error (HTTP 200), as JSON-RPC over HTTP answers."""
+
+    authentication_classes = [TokenOrBearerAuthentication]
+    permission_classes = [AllowAny]
+
+    # JSON-RPC, not REST: every answer is a 200 carrying a result or an error, which OpenAPI cannot describe (and a
+    # schema-driven fuzzer would take for a departure from it). Documented in the README instead.
+    @extend_schema(exclude=True)
+    def post(self, request):
+        try:
+            message = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return Response(jsonrpc.error(jsonrpc.PARSE_ERROR, "Parse error: the body is not JSON."))
+        user = request.user if request.user.is_authenticated else None
+
+        def slot():
+            return EpisodeSlot(owner=user, channel=Episode.Channel.OPENENV_HTTP, episode=current_episode(user)) \
+                if user is not None else None
+
+        try:
+            answer = jsonrpc.jsonrpc_answer(message, slot)
+        except jsonrpc.Unauthorized as refused:
+            return Response(jsonrpc.error(jsonrpc.UNAUTHORIZED, str(refused), message.get("id")), status=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        return Response(answer) if answer is not None else Response(status=202)
+
+
+class OpenApiDocument(SpectacularAPIView):
+    """The OpenAPI document of the OpenEnv endpoints alone, paths relative to /openenv (what `openenv validate`
+    reads: info.version, and /reset, /step and /state for simulation mode)."""
+
+    urlconf = "agentenv.openenv.urls"
+    renderer_classes = [OpenApiJsonRenderer]  # JSON whatever the client accepts: the name says .json
+    custom_settings = {
+        "TITLE": "EHRGym OpenEnv", "VERSION": "1.0.0", "SERVERS": [{"url": "/openenv"}],
+        "DESCRIPTION": "OpenEnv's HTTP endpoints of EHRGym; the WebSocket is /openenv/ws.",
+    }

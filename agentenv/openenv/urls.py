@@ -11,4 +11,6 @@ urlpatterns = [
     path("health", apis.HealthApi.as_view(), name="health"),
     path("schema", apis.SchemaApi.as_view(), name="schema"),
     path("metadata", apis.MetadataApi.as_view(), name="metadata"),
+    path("mcp", apis.McpApi.as_view(), name="mcp"),
+    path("openapi.json", apis.OpenApiDocument.as_view(), name="openapi"),
 ]

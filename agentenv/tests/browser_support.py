@@ -6,6 +6,7 @@ Test modules import the fixtures they use (`from agentenv.tests.browser_support 
 
 import socket
 import time
+from contextlib import contextmanager
 
 import psutil
 import pytest
@@ -67,10 +68,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def asgi_server(settings):
-    """Daphne serving ehrsite.asgi (HTTP and WebSockets, as `make run` does) in a child
-    process on the test's databases; its episode browsers reach it at its own URL."""
+@contextmanager
+def daphne_serving(settings):
+    """Daphne serving ehrsite.asgi (HTTP and WebSockets, as `make run` does) in a child process on the test's
+    databases, as they are when it starts; its episode browsers reach it at its own URL. Yields the URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings.EHRGYM_BROWSER_BASE_URL = url
@@ -83,9 +84,18 @@ def asgi_server(settings):
     if not server.ready.wait(timeout=20):
         server.terminate()
         pytest.fail(f"Daphne did not start: {server.errors.get(False) if not server.errors.empty() else 'no error'}")
-    yield url
-    server.terminate()
-    server.join(10)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.join(10)
+
+
+@pytest.fixture
+def asgi_server(settings):
+    """The test's server (daphne_serving)."""
+    with daphne_serving(settings) as url:
+        yield url
 
 
 def browser_reset(api, **overrides) -> dict:
@@ -103,4 +113,4 @@ def browser_step(api, episode_id: str, **action) -> dict:
 
 
 __all__ = ["BROWSER_DBS", "asgi_server", "browser_processes", "browser_reset", "browser_step", "client_for", "ehr",
-           "free_port", "wait_until_gone"]
+           "daphne_serving", "free_port", "wait_until_gone"]

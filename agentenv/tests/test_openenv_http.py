@@ -115,3 +115,61 @@ def test_it_keeps_each_tokens_current_episode_apart(agent, bob):
     bobs = client_for(bob, "Bearer")
     assert bobs.get("/openenv/state").status_code == 404
     assert bobs.post("/openenv/step", {"action": {"type": "finish"}}, format="json").status_code == 409
+
+
+def test_it_answers_503_with_retry_after_when_every_slot_is_taken(agent, settings):
+    settings.EHRGYM_MAX_EPISODES = 0
+    response = agent.post("/openenv/reset", TASK, format="json")
+    assert response.status_code == 503 and response.json()["code"] == "CAPACITY_REACHED"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_it_serves_an_openapi_document_of_the_openenv_endpoints():
+    document = APIClient().get("/openenv/openapi.json").json()
+    assert document["info"]["version"] == "1.0.0" and document["servers"] == [{"url": "/openenv"}]
+    assert {"/reset", "/step", "/state", "/health", "/schema", "/metadata"} <= set(document["paths"])
+
+
+def _rpc(client, method: str, params: dict | None = None, request_id=1):
+    return client.post("/openenv/mcp", {"jsonrpc": "2.0", "id": request_id, "method": method,
+                                        **({"params": params} if params is not None else {})}, format="json")
+
+
+def test_its_mcp_endpoint_lists_tools_without_a_token_and_calls_them_with_one(agent, alice):
+    anonymous = APIClient()
+    listed = _rpc(anonymous, "tools/list").json()
+    names = [tool["name"] for tool in listed["result"]["tools"]]
+    assert listed["id"] == 1 and names[0] == "reset_task" and "get_observations" in names and "click" not in names
+    refused = _rpc(anonymous, "tools/call", {"name": "reset_task", "arguments": TASK})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == -32001
+
+    early = _rpc(agent, "tools/call", {"name": "open_chart", "arguments": {"mrn": MARIA_MRN}}).json()["result"]
+    assert early["isError"] is True and "reset_task" in early["content"][0]["text"]
+    reset = _rpc(agent, "tools/call", {"name": "reset_task", "arguments": TASK}, request_id="r").json()
+    assert reset["id"] == "r" and reset["result"]["structuredContent"]["goal"] == TASK["instruction"]
+    episode_id = reset["result"]["_meta"]["ehrgym"]["episode_id"]
+    # The token's current episode: OpenEnv's /step and the MCP tools act on the same one.
+    agent.post("/openenv/step", {"action": {"type": "open_chart", "mrn": MARIA_MRN}}, format="json")
+    found = _rpc(agent, "tools/call", {"name": "get_observations", "arguments": {"loinc": "4548-4"}}).json()["result"]
+    assert found["isError"] is False and found["structuredContent"]["step"] == 2
+    assert found["structuredContent"]["last_action_result"]["observations"][0]["value"] == 6.9
+    _rpc(agent, "tools/call", {"name": "answer", "arguments": {"answer": "6.9 %"}})
+    finished = _rpc(agent, "tools/call", {"name": "finish", "arguments": {}}).json()["result"]
+    assert finished["structuredContent"]["status"] == "terminated" and finished["structuredContent"]["steps"] == 3
+    episode = Episode.objects.get(pk=episode_id)
+    assert episode.channel == Episode.Channel.OPENENV_HTTP and episode.released_at is not None
+
+
+def test_its_mcp_endpoint_answers_mistakes_with_json_rpc_errors(agent):
+    assert agent.post("/openenv/mcp", "{", content_type="application/json").json()["error"]["code"] == -32700
+    assert agent.post("/openenv/mcp", {}, format="json").json()["error"]["code"] == -32600
+    assert _rpc(agent, "resources/list").json()["error"]["code"] == -32601
+    assert _rpc(agent, "tools/call", {"arguments": {}}).json()["error"]["code"] == -32602
+    unknown = _rpc(agent, "tools/call", {"name": "teleport", "arguments": {}}).json()["result"]
+    assert unknown["isError"] is True and "Unknown tool 'teleport'" in unknown["content"][0]["text"]
+    bad = _rpc(agent, "tools/call", {"name": "reset_task", "arguments": {"task_id": 7}}).json()["result"]
+    assert bad["isError"] is True and "Invalid arguments for reset_task" in bad["content"][0]["text"]
+    started = _rpc(agent, "initialize", {"protocolVersion": "2025-06-18"}).json()["result"]
+    assert started["serverInfo"]["name"] == "EHRGym" and started["protocolVersion"] == "2025-06-18"
+    notified = agent.post("/openenv/mcp", {"jsonrpc": "2.0", "method": "notifications/initialized"}, format="json")
+    assert notified.status_code == 202

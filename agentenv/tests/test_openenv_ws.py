@@ -141,3 +141,35 @@ def test_it_answers_protocol_mistakes_with_openenv_error_messages(asgi_server, a
         assert state["type"] == "state" and state["data"]["step_count"] == 1
 
     assert _released(Episode.objects.get(owner=alice))  # the disconnect closed it
+
+
+def test_its_mcp_message_lists_and_calls_tools_on_the_connections_episode(asgi_server, alice):
+    token = {"Authorization": f"Bearer {alice.auth_token.key}"}
+    with _ws(asgi_server, "/openenv/ws", additional_headers=token) as socket:
+        def rpc(method: str, params: dict | None = None) -> dict:
+            socket.send(json.dumps({"type": "mcp", "data": {"jsonrpc": "2.0", "id": 7, "method": method,
+                                                            **({"params": params} if params else {})}}))
+            answer = json.loads(socket.recv(timeout=30))
+            assert answer["type"] == "mcp" and answer["data"]["id"] == 7
+            return answer["data"]
+
+        names = [tool["name"] for tool in rpc("tools/list")["result"]["tools"]]
+        assert "reset_task" in names and "finish" in names
+        early = rpc("tools/call", {"name": "get_observations", "arguments": {"loinc": "4548-4", "mrn": MARIA_MRN}})
+        assert early["result"]["isError"] is True
+        goal = {"patient_mrn": MARIA_MRN, "instruction": "A1c?"}
+        reset = rpc("tools/call", {"name": "reset_task", "arguments": goal})
+        assert reset["result"]["structuredContent"]["goal"] == "A1c?"
+        # The connection's episode: OpenEnv's own messages see what the tools did, and the other way round.
+        socket.send(json.dumps({"type": "step", "data": {"type": "open_chart", "mrn": MARIA_MRN}}))
+        assert json.loads(socket.recv(timeout=30))["data"]["observation"]["step"] == 1
+        found = rpc("tools/call", {"name": "get_observations", "arguments": {"loinc": "4548-4"}})["result"]
+        assert found["structuredContent"]["last_action_result"]["observations"][0]["value"] == 6.9
+        socket.send(json.dumps({"type": "state"}))
+        assert json.loads(socket.recv(timeout=30))["data"]["step_count"] == 2
+        assert rpc("tools/call", {"name": "finish", "arguments": {}})["result"]["structuredContent"]["steps"] == 3
+        socket.send(json.dumps({"type": "state"}))
+        assert json.loads(socket.recv(timeout=30))["data"]["code"] == "SESSION_ERROR"  # finish closed it
+
+    episode = Episode.objects.get(owner=alice)
+    assert episode.channel == Episode.Channel.OPENENV_WS and episode.status == Episode.Status.TERMINATED
