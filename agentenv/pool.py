@@ -1,14 +1,18 @@
 """The warm pool: ready copies of the golden database, so a reset need not wait for one to be made.
 
-A reset claims a copy (pool_claim) and schedules a refill after it commits; a rebuilt golden
+A reset claims a copy (pool_claim) and schedules a refill after it commits; a refill makes copies
+several at a time, up to a size that follows the reset rate (pool_target); a rebuilt golden
 database drains the pool (pool_drain).
 """
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.utils import timezone
 
 from agentenv import snapshots
 from agentenv.models import DatabaseCopy, Episode
@@ -25,26 +29,78 @@ def _pool_rows():
     return DatabaseCopy.objects.filter(source=snapshots.golden_name(), vendor=snapshots.vendor())
 
 
-def pool_refill(*, size: int | None = None) -> list[DatabaseCopy]:
-    """Top the pool up to `size` (EHRGYM_POOL_SIZE) copies; returns the new ones."""
-    target = settings.EHRGYM_POOL_SIZE if size is None else size
-    made = []
-    # Copies being created count, so two refills running at once do not overshoot.
-    while _pool_rows().count() < target:
+def pool_target() -> int:
+    """How many ready copies the pool should hold now: EHRGYM_POOL_SIZE when resets are rare, more when they come
+    fast (as many as were asked for in the last demand window, so the next burst like it finds its copies ready),
+    never more than EHRGYM_POOL_MAX_SIZE."""
+    base = settings.EHRGYM_POOL_SIZE
+    if base == 0:
+        return 0
+    since = timezone.now() - timedelta(seconds=settings.EHRGYM_POOL_DEMAND_WINDOW_SECONDS)
+    recent = Episode.objects.filter(created_at__gte=since).count()
+    return min(max(base, recent), settings.EHRGYM_POOL_MAX_SIZE)
+
+
+_reserving = threading.Lock()
+
+
+def _reserve(target: int) -> DatabaseCopy | None:
+    """A pool row for one more copy (status CREATING), or None when the pool holds (or is making) `target`.
+    Copies being created count, so refills running at once do not overshoot; the lock keeps this process's
+    workers from both taking the last place."""
+    with _reserving:
+        if _pool_rows().count() >= target:
+            return None
         info = snapshots.new_copy_info()
-        row = DatabaseCopy.objects.create(
-            alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name()
-        )
-        try:
-            snapshots.copy_create(info)
-        except Exception:
-            DatabaseCopy.objects.filter(pk=row.pk).delete()
-            snapshots.copy_drop(info)
-            raise
-        DatabaseCopy.objects.filter(pk=row.pk).update(status=DatabaseCopy.Status.READY)
-        row.status = DatabaseCopy.Status.READY
-        made.append(row)
+        return DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor,
+                                           source=snapshots.golden_name())
+
+
+def _make_copies(target: int) -> list[DatabaseCopy]:
+    """One refill worker: reserve a place, make the copy, mark it ready, until the pool is full."""
+    made = []
+    try:
+        while (row := _reserve(target)) is not None:
+            info = copy_info(row)
+            try:
+                snapshots.copy_create(info)
+            except Exception:
+                DatabaseCopy.objects.filter(pk=row.pk).delete()
+                snapshots.copy_drop(info)
+                raise
+            DatabaseCopy.objects.filter(pk=row.pk).update(status=DatabaseCopy.Status.READY)
+            row.status = DatabaseCopy.Status.READY
+            made.append(row)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # a worker thread's connections end with it
     return made
+
+
+def pool_refill(*, size: int | None = None) -> list[DatabaseCopy]:
+    """Bring the pool to `size` copies (default: pool_target()), EHRGYM_POOL_REFILL_WORKERS copies at a time, and
+    drop ready copies above it once demand has fallen; returns the new copies."""
+    target = pool_target() if size is None else size
+    shrink(target)
+    missing = target - _pool_rows().count()
+    workers = min(settings.EHRGYM_POOL_REFILL_WORKERS, missing)
+    if workers <= 1:
+        return _make_copies(target) if missing > 0 else []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ehrgym-pool-copy") as executor:
+        batches = [executor.submit(_make_copies, target) for _ in range(workers)]
+    return [row for batch in batches for row in batch.result()]
+
+
+def shrink(target: int) -> int:
+    """Drop ready copies beyond `target` (the disk a burst's copies took, once the burst is over)."""
+    dropped = 0
+    while _pool_rows().filter(status=DatabaseCopy.Status.READY).count() > target:
+        row = pool_claim()
+        if row is None:
+            break
+        snapshots.copy_drop(copy_info(row))
+        dropped += 1
+    return dropped
 
 
 def pool_claim(*, episode: Episode | None = None) -> DatabaseCopy | None:

@@ -206,6 +206,12 @@ SPECTACULAR_SETTINGS = {
 EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", 16, minimum=1)
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
 EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
+# The pool grows ahead of demand: to as many copies as resets in the last EHRGYM_POOL_DEMAND_WINDOW_SECONDS, up to
+# EHRGYM_POOL_MAX_SIZE (each costs the golden database's size on disk), and back to EHRGYM_POOL_SIZE when it falls.
+EHRGYM_POOL_MAX_SIZE = max(env_int("EHRGYM_POOL_MAX_SIZE", 32, minimum=0), EHRGYM_POOL_SIZE)
+EHRGYM_POOL_DEMAND_WINDOW_SECONDS = env_int("EHRGYM_POOL_DEMAND_WINDOW_SECONDS", 60, minimum=1)
+# Copies a refill makes at once (a copy is mostly disk and database-server work).
+EHRGYM_POOL_REFILL_WORKERS = env_int("EHRGYM_POOL_REFILL_WORKERS", 2, minimum=1)
 # Without a Celery broker, refill in a background thread rather than inside the reset.
 EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
 # Idle time after which the reaper closes an episode and drops its database.

@@ -1,0 +1,77 @@
+"""The warm pool follows demand: it grows to the number of recent resets (up to its maximum), is filled by several
+workers without overshooting, and gives the disk back once the burst is over."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from agentenv import pool
+from agentenv.models import DatabaseCopy, Episode
+from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN
+
+pytestmark = [EPISODE_DBS, pytest.mark.usefixtures("golden")]
+
+
+def _episodes_created(owner, count: int) -> None:
+    """Episodes as resets leave them (the pool counts resets by their episodes' creation time)."""
+    Episode.objects.bulk_create(
+        Episode(owner=owner, patient_mrn=MARIA_MRN, instruction="demand", step_limit=10, status=Episode.Status.CLOSED)
+        for _ in range(count))
+
+
+def _ready() -> int:
+    return DatabaseCopy.objects.filter(status=DatabaseCopy.Status.READY).count()
+
+
+def test_the_target_is_the_base_size_when_resets_are_rare(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE = 3, 10
+    _episodes_created(alice, 2)
+    assert pool.pool_target() == 3
+
+
+def test_the_target_follows_recent_resets_up_to_the_maximum(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE = 2, 6
+    _episodes_created(alice, 5)
+    assert pool.pool_target() == 5
+    _episodes_created(alice, 5)
+    assert pool.pool_target() == 6
+
+
+def test_resets_older_than_the_window_no_longer_count(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE = 1, 10
+    settings.EHRGYM_POOL_DEMAND_WINDOW_SECONDS = 60
+    _episodes_created(alice, 7)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert pool.pool_target() == 1
+
+
+def test_a_pool_of_zero_stays_off_whatever_the_demand(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE = 0, 10
+    _episodes_created(alice, 5)
+    assert pool.pool_target() == 0
+
+
+def test_several_workers_fill_the_pool_to_its_target_exactly(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE, settings.EHRGYM_POOL_REFILL_WORKERS = 1, 10, 3
+    _episodes_created(alice, 5)
+
+    made = pool.pool_refill()
+
+    assert len(made) == 5 and _ready() == 5
+    assert len({row.alias for row in made}) == 5
+    assert pool.pool_refill() == []  # full: a second refill makes nothing
+
+
+def test_the_pool_shrinks_back_once_the_burst_is_over(alice, settings):
+    settings.EHRGYM_POOL_SIZE, settings.EHRGYM_POOL_MAX_SIZE, settings.EHRGYM_POOL_REFILL_WORKERS = 2, 10, 2
+    _episodes_created(alice, 4)
+    pool.pool_refill()
+    assert _ready() == 4
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.EHRGYM_POOL_DEMAND_WINDOW_SECONDS + 1)):
+        assert pool.pool_refill() == []
+
+    assert _ready() == 2
+    pool.pool_drain()
