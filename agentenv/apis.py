@@ -59,24 +59,40 @@ class ObservationSerializer(serializers.Serializer):
         required=False,
         help_text='Browser mode: accessibility tree, one node a line: `[bid] role "name" value=... states`.'
     )
+    axtree_txt = serializers.CharField(
+        required=False,
+        help_text="Browser mode: the accessibility tree in BrowserGym's flattened text form "
+                  "(`[bid] role 'name' value='...', property, ...`); null in a stored trajectory (it is the axtree's).",
+    )
     focused_bid = serializers.CharField(required=False, help_text="Browser mode: focused element's bid, or null.")
     screenshot = serializers.CharField(
         required=False, help_text="Browser mode with screenshot=true: PNG of the viewport, base64; else null."
     )
 
 
-@extend_schema_field({
-    "type": "object",
-    "required": ["type"],
-    "additionalProperties": True,
-    "description": "One action; GET /api/v1/actions gives the JSON schema of each type.",
-    "properties": {"type": {"type": "string", "enum": action_types()}},
-})
+@extend_schema_field({"oneOf": [
+    {
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": True,
+        "description": "One action; GET /api/v1/actions gives the JSON schema of each type.",
+        "properties": {"type": {"type": "string", "enum": action_types()}},
+    },
+    {
+        "type": "string",
+        "minLength": 1,
+        "description": "A BrowserGym action string, e.g. \"click('12')\": short for "
+                       "{\"type\": \"browsergym\", \"action\": ...}.",
+    },
+]})
 class ActionField(serializers.JSONField):
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
+        if isinstance(data, str) and data.strip():
+            # What a BrowserGym agent answers with, as it is (agentenv.actions.browsergym reads it).
+            data = {"type": "browsergym", "action": data}
         if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
+            raise serializers.ValidationError("Must be a JSON object (or a BrowserGym action string).")
         if not isinstance(data.get("type"), str):
             raise serializers.ValidationError({"type": "Every action needs a string `type`."})
         return data

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-BROWSER_FIELDS = ("url", "title", "axtree", "focused_bid", "screenshot")
+BROWSER_FIELDS = ("url", "title", "axtree", "axtree_txt", "focused_bid", "screenshot")
 
 
 class Observation(BaseModel):
@@ -30,6 +30,9 @@ class Observation(BaseModel):
     title: str | None = Field(None, description="Browser mode: the page title.")
     axtree: str | None = Field(None, description='Browser mode: accessibility tree of the page, one node a line: '
                                                  '`[bid] role "name" value=... states`; actions take the bid.')
+    axtree_txt: str | None = Field(None, description="Browser mode: the same tree in BrowserGym's flattened text form "
+                                                     "(`[bid] role 'name' value='...', property, ...`, a tab per "
+                                                     "level), as BrowserGym/AgentLab agents read it.")
     focused_bid: str | None = Field(None, description="Browser mode: bid of the focused element, if it has one.")
     screenshot: str | None = Field(None, description="Browser mode with screenshot=true: PNG of the viewport, base64.")
 

@@ -22,6 +22,7 @@ verdict is stored on the episode.
 
 from dataclasses import dataclass, field
 
+from agentenv.actions.browsergym_parse import scored_action
 from agentenv.task_source import task_source
 
 INVALID_ACTION_PENALTY = 0.05
@@ -52,7 +53,7 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     evaluation = task_source().evaluate(
         instance=episode.task_instance,
         answer=answer if answer is not None else (episode.answer or None),
-        actions=[a for a, _ in past] + [action or {}],
+        actions=[scored_action(a) for a, _ in past] + [scored_action(action or {})],
         routes=[r or "" for _, r in past] + [route if route is not None else episode.route],
     )
     seen = set(previous.get("violated", []))

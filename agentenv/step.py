@@ -275,8 +275,9 @@ def _step_commit(*, episode, index, action, outcome, reward, terminated, truncat
         episode=episode,
         index=index,
         action=action,
-        # The screenshot goes to the agent, not into the trajectory (a few hundred kB each).
-        observation={**observation, "screenshot": None} if observation.get("screenshot") else observation,
+        # The screenshot goes to the agent, not into the trajectory (a few hundred kB each); nor does axtree_txt
+        # (the axtree reformatted, agentenv.browser.axtree_txt: it would double the trajectory's largest field).
+        observation={**observation, **{name: None for name in ("screenshot", "axtree_txt") if observation.get(name)}},
         reward=reward,
         error=outcome.error or "",
         terminated=terminated,

@@ -119,6 +119,13 @@ class Hover(BrowserAction):
     bid: str = BID
 
 
+class Focus(BrowserAction):
+    """Give an element the keyboard focus (without clicking it)."""
+
+    type: Literal["focus"] = Field(description="Action type.")
+    bid: str = BID
+
+
 class Fill(BrowserAction):
     """Replace the text of a field (text box, text area, date...) with `value`."""
 
@@ -321,6 +328,15 @@ def hover(act: Hover, context: ActionContext) -> ActionResult:
     def operation(driver):
         ActionChains(driver).move_to_element(_element(driver, act.bid)).perform()
         return {"hovered": act.bid}
+
+    return _run(operation)
+
+
+@action(Focus)
+def focus(act: Focus, context: ActionContext) -> ActionResult:
+    def operation(driver):
+        driver.execute_script("arguments[0].focus();", _element(driver, act.bid))
+        return {"focused": act.bid}
 
     return _run(operation)
 

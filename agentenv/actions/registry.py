@@ -20,6 +20,7 @@ ACTION_MODULES = (
     "agentenv.actions.notes",
     "agentenv.actions.terminal",
     "agentenv.actions.browser",
+    "agentenv.actions.browsergym",
 )
 
 

@@ -33,6 +33,29 @@ const read = function () {
 """.replace("/* axtree.js */", AXTREE_JS)
 
 
+# The same wait without the reading: between the calls of a multi-action step (a BrowserGym
+# string of several calls), so the next call finds the page the previous one led to.
+SETTLE_JS = """
+const done = arguments[arguments.length - 1];
+(async function () {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  while (window.navigation && navigation.transition) {
+    try { await navigation.transition.finished; } catch (error) { /* failed or superseded */ }
+  }
+})().then(() => done(true), () => done(true));
+"""
+
+
+def page_settle(driver) -> None:
+    """Wait until a page change the last action started is done."""
+    try:
+        driver.execute_async_script(SETTLE_JS)
+    except JavascriptException as error:
+        # An ordinary page load replaced the document while the script waited: WebDriver waited for that load.
+        if "unloaded" not in (error.msg or ""):
+            raise
+
+
 def read_page(driver) -> dict:
     """{tree, focused, title, url, ...} of the page, once a page change in progress is done."""
     try:

@@ -28,6 +28,7 @@ from selenium.common.exceptions import InvalidSessionIdException, NoSuchWindowEx
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from agentenv.browser import drivers
+from agentenv.browser.axtree_txt import axtree_txt_of
 from agentenv.browser.isolation import SESSION_EPISODE_KEY
 from agentenv.browser.scripts import MARKS_JS, UNMARK_JS, read_page
 from agentenv.middleware import COOKIE_NAME, episode_browser_token
@@ -164,6 +165,7 @@ class BrowserSession:
             "url": page["url"],
             "title": page["title"],
             "axtree": page["tree"],
+            "axtree_txt": axtree_txt_of(page["tree"]),
             "focused_bid": page["focused"],
             "screenshot": None,
         }

@@ -77,7 +77,9 @@ def test_it_penalizes_an_invalid_action_and_goes_on(alice_api):
 
 @pytest.mark.parametrize(
     "body, field",
-    [({}, "action"), ({"action": "open the chart"}, "action"), ({"action": {"mrn": MARIA_MRN}}, "action")],
+    # (A non-empty string is a BrowserGym action string: agentenv/tests/test_browsergym_actions.py.)
+    [({}, "action"), ({"action": " "}, "action"), ({"action": 12}, "action"),
+     ({"action": {"mrn": MARIA_MRN}}, "action")],
 )
 def test_it_answers_400_with_field_messages_for_a_malformed_step(alice_api, body, field):
     episode_id = reset(alice_api).json()["episode_id"]

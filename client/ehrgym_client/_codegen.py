@@ -13,8 +13,8 @@ from pathlib import Path
 
 # Browser actions need a page (browser mode); the tool environment acts through the API.
 BROWSER_ACTIONS = frozenset({
-    "click", "dblclick", "hover", "fill", "clear", "select_option", "press", "scroll", "mouse_click",
-    "keyboard_type", "goto", "go_back", "go_forward", "noop",
+    "click", "dblclick", "hover", "focus", "fill", "clear", "select_option", "press", "scroll", "mouse_click",
+    "keyboard_type", "goto", "go_back", "go_forward", "noop", "browsergym",
 })
 MODULE = Path(__file__).with_name("actions.py")
 RETURNS = "The action's result as text, or the error that kept it from being done."

@@ -23,6 +23,7 @@ class Observation:
     url: str | None = None
     title: str | None = None
     axtree: str | None = None
+    axtree_txt: str | None = None  # the same tree in BrowserGym's flattened text form
     focused_bid: str | None = None
     screenshot: str | None = None
 
@@ -33,7 +34,7 @@ class Observation:
             last_action_result=data.get("last_action_result"), last_action_error=data.get("last_action_error"),
             step=int(data.get("step", 0)), step_limit=int(data.get("step_limit", 0)),
             url=data.get("url"), title=data.get("title"), axtree=data.get("axtree"),
-            focused_bid=data.get("focused_bid"), screenshot=data.get("screenshot"),
+            axtree_txt=data.get("axtree_txt"), focused_bid=data.get("focused_bid"), screenshot=data.get("screenshot"),
         )
 
 
