@@ -27,7 +27,9 @@ user = get_user_model().objects.create_user("scaler", password="{PASSWORD}")
 print(Token.objects.create(user=user).key)
 """
 
-pytestmark = pytest.mark.slow
+# Its servers run on a PostgreSQL database of their own whatever the suite's engine, and browser episodes on the grid:
+# marked `browser`, it runs once, in the SQLite pass of `make test`.
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")

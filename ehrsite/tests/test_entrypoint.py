@@ -75,6 +75,7 @@ def answers(url: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="runs on SQLite, once: in the SQLite pass")
 def test_web_prepares_an_empty_data_directory_and_serves(tmp_path):
     port = free_port()
     log = tmp_path / "web.log"
