@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from agentenv import disclosure, selectors
 from agentenv.actions import action_schemas, action_types
 from agentenv.close import episode_close
-from agentenv.errors import ActionTooLarge, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
+from agentenv.errors import ActionTooLarge, BrowserElsewhere, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
 from agentenv.reset import episode_observation, episode_reset, episode_reset_timings
 from agentenv.step import episode_step
@@ -236,7 +236,8 @@ class EpisodeStepApi(APIView):
             200: OutputSerializer,
             400: OpenApiResponse(description="The body is not {\"action\": {\"type\": ...}}."),
             404: OpenApiResponse(ErrorSerializer),
-            409: OpenApiResponse(ErrorSerializer, description="The episode has ended."),
+            409: OpenApiResponse(ErrorSerializer, description="The episode has ended, or its local browser runs in "
+                                                               "another server process (the message names it)."),
         },
     )
     def post(self, request, episode_id: str):
@@ -245,7 +246,7 @@ class EpisodeStepApi(APIView):
         given.is_valid(raise_exception=True)
         try:
             step = episode_step(episode=episode, action=given.validated_data["action"])
-        except EpisodeNotRunning as error:
+        except (EpisodeNotRunning, BrowserElsewhere) as error:
             raise Conflict(str(error)) from None
         except ActionTooLarge as error:
             raise ApiValidationError({"action": [str(error)]}) from None

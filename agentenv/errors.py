@@ -17,3 +17,7 @@ class ActionTooLarge(ValueError):
 
 class EnvironmentUnavailable(Exception):
     """The episode's database could not be prepared (a server problem, not the client's)."""
+
+
+class BrowserElsewhere(Exception):
+    """A step on a browser episode whose local Chromium runs in another server process (the message names it)."""

@@ -123,6 +123,25 @@ class Step(models.Model):
         return f"{self.episode_id} step {self.index}"
 
 
+class EpisodeBrowser(models.Model):
+    """Where a browser-mode episode's browser runs, so that any web process can step the episode.
+
+    On a Selenium Grid (`grid_url` set) any process re-attaches to the WebDriver session by its id. A local
+    Chromium belongs to the process that started it (`owner`, host:pid): only that process can drive it.
+    """
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, primary_key=True, related_name="browser_record")
+    driver_session_id = models.CharField(max_length=64)
+    grid_url = models.CharField(max_length=255, blank=True)
+    owner = models.CharField(max_length=255)
+    # The Django session the browser is logged in with (an episode-only session): ended when the episode closes.
+    login_session_key = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.episode_id} on {self.grid_url or self.owner}"
+
+
 class DatabaseCopy(models.Model):
     """A copy of the golden database waiting in the warm pool.
 

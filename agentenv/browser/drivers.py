@@ -72,6 +72,8 @@ class Browser:
     # chromedriver and every Chromium process under it, so none outlives `browser_quit`.
     processes: list[psutil.Process] = field(default_factory=list)
     remote: bool = False
+    # The Selenium Grid it runs on ("" for a local browser).
+    grid_url: str = ""
 
 
 def chrome_options(*, profile_dir: str | None, remote: bool) -> webdriver.ChromeOptions:
@@ -112,7 +114,7 @@ def browser_start() -> Browser:
     remote_url = settings.EHRGYM_SELENIUM_REMOTE_URL
     if remote_url:
         driver = webdriver.Remote(command_executor=remote_url, options=chrome_options(profile_dir=None, remote=True))
-        browser = Browser(driver=driver, remote=True)
+        browser = Browser(driver=driver, remote=True, grid_url=remote_url)
     else:
         _require_local_browser()
         _reap_orphans_once()
@@ -131,6 +133,24 @@ def browser_start() -> Browser:
     driver.set_script_timeout(SCRIPT_TIMEOUT_S)
     driver.implicitly_wait(0)
     return browser
+
+
+class _AttachedRemote(webdriver.Remote):
+    """A Remote WebDriver on a grid session that already exists: no new session is asked for."""
+
+    def __init__(self, grid_url: str, session_id: str):
+        self._attach_to = session_id
+        super().__init__(command_executor=grid_url, options=webdriver.ChromeOptions())
+
+    def start_session(self, capabilities: dict) -> None:
+        self.session_id = self._attach_to
+        self.caps = {}
+
+
+def browser_attach(grid_url: str, session_id: str) -> Browser:
+    """The browser of an existing grid session, started by any process. Nothing is sent to the grid here: if the
+    session is gone, the first command says so (sessions.browser_died), and the episode gets a new browser."""
+    return Browser(driver=_AttachedRemote(grid_url, session_id), remote=True, grid_url=grid_url)
 
 
 def _process_tree(driver) -> list[psutil.Process]:

@@ -5,9 +5,11 @@ A browser is logged in without a password: it gets a Django session made for the
 owner (marked as the episode's, so the API refuses it) and the episode's signed cookie,
 which EpisodeBindingMiddleware turns into "this request runs on the episode's database".
 
-Sessions live in the process that opened them (a WebDriver session cannot be shared
-between processes). A step that finds none here, or finds its browser dead, starts a new
-browser on the same database at the last page the agent saw, and says so in `info`.
+Where the browser runs is recorded in the database (records.py): on a Selenium Grid any
+process re-attaches to the episode's WebDriver session; a local Chromium can be driven only
+by the process that started it, and other processes refuse its steps (BrowserElsewhere).
+A step that finds its browser dead (or its owner gone) starts a new browser on the same
+database at the last page the agent saw, and says so in `info`.
 """
 
 import atexit
@@ -27,7 +29,7 @@ from django.urls import Resolver404, resolve
 from selenium.common.exceptions import InvalidSessionIdException, NoSuchWindowException, WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from agentenv.browser import drivers
+from agentenv.browser import drivers, records
 from agentenv.browser.axtree_txt import axtree_txt_of
 from agentenv.browser.isolation import SESSION_EPISODE_KEY
 from agentenv.browser.scripts import MARKS_JS, UNMARK_JS, read_page
@@ -129,6 +131,7 @@ class BrowserSession:
                                      f"{self.route}: {_describe(error)}") from error
         finally:
             drivers.pool.refill_in_background()
+        self.record()
         self.events.append({
             "event": "browser_restarted", "reason": reason, "route": self.route,
             "restart_ms": round((time.perf_counter() - started) * 1000, 1),
@@ -152,6 +155,11 @@ class BrowserSession:
             if browser_died(error):
                 raise BrowserUnavailable(f"The browser died again right after a restart: {_describe(error)}") from error
             raise
+
+    def record(self) -> None:
+        """Write where this browser runs to the database, for every other process."""
+        records.record_save(episode_id=self.episode_id, driver_session_id=self.driver.session_id,
+                            grid_url=self.browser.grid_url, login_session_key=self.session_key)
 
     # --- Reading the page --------------------------------------------------------------
 
@@ -251,11 +259,11 @@ def _logout_session(session_key: str) -> None:
     import_module(settings.SESSION_ENGINE).SessionStore(session_key).delete()
 
 
-def _new_session(episode) -> BrowserSession:
+def _new_session(episode, *, session_key: str | None = None) -> BrowserSession:
     return BrowserSession(
         episode_id=str(episode.id),
         owner_id=episode.owner_id,
-        session_key=_login_session(episode),
+        session_key=session_key or _login_session(episode),
         episode_token=episode_browser_token(episode),
         base_url=settings.EHRGYM_BROWSER_BASE_URL.rstrip("/"),
         screenshot=episode.screenshot,
@@ -289,6 +297,7 @@ def session_open(*, episode) -> BrowserSession:
     finally:
         drivers.pool.refill_in_background()
     session.last_observation = {"fields": fields, "timings": timings}
+    session.record()
     with _sessions_lock:
         _sessions[session.episode_id] = session
     _start_sweeper()
@@ -296,14 +305,33 @@ def session_open(*, episode) -> BrowserSession:
 
 
 def session_for(episode) -> BrowserSession:
-    """The episode's browser session in this process; a new one (whose browser is started on
-    first use, at the episode's last page) if this process has none, e.g. after a restart."""
+    """The episode's browser session in this process, as the database records it: the one this process drives,
+    or the grid session another process started (re-attached by its id). Without a browser this process may
+    drive (none recorded, its owner gone), a new session whose browser starts on first use at the last page.
+
+    Raises BrowserElsewhere if a local Chromium of another live process holds the episode.
+    """
+    key = str(episode.id)
+    record = records.record_of(key)
     with _sessions_lock:
-        session = _sessions.get(str(episode.id))
-        if session is None:
-            session = _sessions[str(episode.id)] = _new_session(episode)
+        session = _sessions.get(key)
+    if session is not None and (record is None or (
+            session.browser is not None and session.driver.session_id == record.driver_session_id)):
+        _start_sweeper()
+        return session
+    if record is not None:
+        records.refuse_local_elsewhere(record)
+    fresh = _new_session(episode, session_key=record.login_session_key if record else None)
+    if record is not None and record.grid_url:
+        fresh.browser = drivers.browser_attach(record.grid_url, record.driver_session_id)
+    with _sessions_lock:
+        # A stale session here (another process replaced the grid browser) is dropped, not quit: its browser is gone.
+        if session is None or _sessions.get(key) is session:
+            _sessions[key] = fresh
+        else:
+            fresh = _sessions[key]
     _start_sweeper()
-    return session
+    return fresh
 
 
 def session_get(episode_id) -> BrowserSession | None:
@@ -312,16 +340,34 @@ def session_get(episode_id) -> BrowserSession | None:
 
 
 def session_close(*, episode_id) -> bool:
-    """Quit the episode's browser and end its Django session; False if it had none here."""
+    """Quit the episode's browser and end its Django session; False if this process had none and could not reach
+    the recorded one (a local browser of another process: that process's sweep quits it)."""
     with _sessions_lock:
         session = _sessions.pop(str(episode_id), None)
     if session is None:
-        return False
+        return _recorded_close(episode_id)
     with session.lock:
-        if session.browser is not None:
-            drivers.browser_quit(session.browser)
+        driven = session.browser
+        if driven is not None:
+            drivers.browser_quit(driven)
             session.browser = None
         _logout_session(session.session_key)
+    record = records.record_of(episode_id)
+    replaced = record is not None and record.grid_url and (
+        driven is None or driven.driver.session_id != record.driver_session_id)
+    if replaced:
+        _recorded_close(episode_id)  # another process replaced the grid browser this one drove
+    return True
+
+
+def _recorded_close(episode_id) -> bool:
+    """Close the browser another process started, when it is reachable from here (on a grid) or orphaned."""
+    record = records.record_of(episode_id)
+    if record is None or (not record.grid_url and records.owner_alive_elsewhere(record)):
+        return False
+    if record.grid_url:
+        drivers.browser_quit(drivers.browser_attach(record.grid_url, record.driver_session_id))
+    _logout_session(record.login_session_key)
     return True
 
 
@@ -387,7 +433,8 @@ def _quit_browsers_at_exit() -> None:
         sessions = list(_sessions.values())
         _sessions.clear()
     for session in sessions:
-        if session.browser is not None:
+        # A grid browser outlives this process: any other one steps the episode on, and its close quits it.
+        if session.browser is not None and not session.browser.remote:
             drivers.browser_quit(session.browser, wait=True)
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agentenv import disclosure
 from agentenv.actions.registry import action_adapter
 from agentenv.close import episode_close
-from agentenv.errors import ActionTooLarge, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
+from agentenv.errors import ActionTooLarge, BrowserElsewhere, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
 from agentenv.reset import episode_observation, episode_reset, episode_reset_timings
@@ -192,6 +192,8 @@ def step(*, episode: Episode | None, action) -> tuple[Step, dict]:
         taken = episode_step(episode=episode, action=action)
     except EpisodeNotRunning as error:
         raise ProtocolError(f"{error} Send reset to start a new episode.", EPISODE_ENDED, status=409) from None
+    except BrowserElsewhere as error:
+        raise ProtocolError(str(error), SESSION_ERROR, status=409) from None
     except ActionTooLarge as error:
         raise ProtocolError(str(error), VALIDATION_ERROR, status=422) from None
     ended = taken.episode
