@@ -2,10 +2,12 @@
 every answer (a 5xx is a failure unless it is a 503 with Retry-After), a probe of what the episodes hold, and a clean
 slate between scenarios. Not a benchmark itself: bench/fault_bench.py runs the scenarios (bench/fault_scenarios.py)."""
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -75,8 +77,9 @@ class Scenario:
         return passed
 
     def as_json(self) -> dict:
+        statuses = {str(status): n for status, n in self.statuses.items()}
         return {"name": self.name, "survived": not self.failures, "failures": self.failures,
-                "statuses": {str(s): n for s, n in sorted(self.statuses.items())}, **self.facts,
+                "statuses": dict(sorted(statuses.items())), **self.facts,
                 "seconds": round(time.monotonic() - self.started, 1)}
 
 
@@ -106,6 +109,18 @@ class Lab:
     def clean(self) -> dict:
         """What the scenario left once its servers stopped; then nothing is left."""
         return json.loads(manage(self.env, "shell", "-c", CLEAN).splitlines()[-1])
+
+    def episodes_being_created(self) -> int:
+        """Episodes in "created" (a reset half way), read straight from the main database: cheap enough to poll."""
+        query = "SELECT count(*) FROM agentenv_episode WHERE status = 'created' AND released_at IS NULL"
+        if self.env.get("DATABASE_URL"):
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as db:
+                return db.execute(query).fetchone()[0]
+        with contextlib.closing(sqlite3.connect(f"file:{self.data_dir / 'ehrgym.sqlite3'}?mode=ro", uri=True,
+                                                timeout=5)) as db:
+            return db.execute(query).fetchone()[0]
 
     def wait_for_probe(self, good, timeout_s: float, **overrides: str) -> dict:
         """Probe until good(probe) holds or the time is up; the last probe."""

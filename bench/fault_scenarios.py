@@ -34,9 +34,9 @@ def _state(lab: Lab, base: str, episode_id: str) -> dict:
     return response.json() if _ok(response, 200) else {}
 
 
-def sigkill_resets(lab: Lab, sc: Scenario, quick: bool) -> None:
-    """SIGKILL the server while resets are in flight; after a restart nothing is left half made and resets work."""
-    count = 8 if quick else 16
+def _kill_during_resets(lab: Lab, count: int) -> tuple[list[str], dict]:
+    """`count` resets at once, the server SIGKILLed while one is half way (its episode "created"): the episodes
+    answered, and what the kill left (probed with the server down)."""
     server = lab.start("sigkill-resets")
     answers: list = []
     threads = [threading.Thread(target=lambda: answers.append(lab.reset(server.base, expect_down=True)))
@@ -44,15 +44,26 @@ def sigkill_resets(lab: Lab, sc: Scenario, quick: bool) -> None:
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 20
-    while sum(_ok(a, 201) for a in answers) < 2 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    server.kill()  # two answered: the others are queued or half way through
+    while not lab.episodes_being_created() and len(answers) < count and time.monotonic() < deadline:
+        time.sleep(0.001)
+    server.kill()
     for thread in threads:
         thread.join()
-    answered = [a.json()["episode_id"] for a in answers if _ok(a, 201)]
-    left = lab.probe()
-    sc.facts.update(resets_in_flight=count, answered_before_kill=len(answered),
-                    left_by_kill={key: left[key] for key in ("created", "creating", "unreferenced")})
+    return [a.json()["episode_id"] for a in answers if _ok(a, 201)], lab.probe()
+
+
+def sigkill_resets(lab: Lab, sc: Scenario, quick: bool) -> None:
+    """SIGKILL the server while resets are in flight; after a restart nothing is left half made and resets work."""
+    count = 12 if quick else 16
+    answered, kills = [], 0
+    while kills < 3:  # again if every reset had finished before the kill landed (nothing to clean)
+        kills += 1
+        ids, left = _kill_during_resets(lab, count)
+        answered += ids
+        if left["created"] or left["creating"] or left["unreferenced"]:
+            break
+    sc.facts.update(resets_in_flight=count, kills=kills, answered_before_kill=len(answered),
+                    left_by_kill={key: left[key] for key in ("open", "created", "creating", "unreferenced")})
     server = lab.start("sigkill-resets-restart")
     try:
         after = lab.wait_for_probe(lambda p: not (p["created"] or p["creating"] or p["unreferenced"]), 30)
