@@ -110,17 +110,18 @@ class Lab:
         """What the scenario left once its servers stopped; then nothing is left."""
         return json.loads(manage(self.env, "shell", "-c", CLEAN).splitlines()[-1])
 
-    def episodes_being_created(self) -> int:
-        """Episodes in "created" (a reset half way), read straight from the main database: cheap enough to poll."""
-        query = "SELECT count(*) FROM agentenv_episode WHERE status = 'created' AND released_at IS NULL"
+    def count(self, table: str, status: str) -> int:
+        """Rows of an agentenv table with this status, read straight from the main database: cheap enough to poll
+        for the moment a fault should land (an episode "created": a reset half way; a copy "creating")."""
+        query = f"SELECT count(*) FROM agentenv_{table} WHERE status = %s"
         if self.env.get("DATABASE_URL"):
             import psycopg
 
             with psycopg.connect(self.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as db:
-                return db.execute(query).fetchone()[0]
+                return db.execute(query, [status]).fetchone()[0]
         with contextlib.closing(sqlite3.connect(f"file:{self.data_dir / 'ehrgym.sqlite3'}?mode=ro", uri=True,
                                                 timeout=5)) as db:
-            return db.execute(query).fetchone()[0]
+            return db.execute(query.replace("%s", "?"), [status]).fetchone()[0]
 
     def wait_for_probe(self, good, timeout_s: float, **overrides: str) -> dict:
         """Probe until good(probe) holds or the time is up; the last probe."""

@@ -44,7 +44,7 @@ def _kill_during_resets(lab: Lab, count: int) -> tuple[list[str], dict]:
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 20
-    while not lab.episodes_being_created() and len(answers) < count and time.monotonic() < deadline:
+    while not lab.count("episode", "created") and len(answers) < count and time.monotonic() < deadline:
         time.sleep(0.001)
     server.kill()
     for thread in threads:
@@ -169,10 +169,10 @@ def celery_worker_killed(lab: Lab, sc: Scenario, quick: bool) -> None:
         workers[0].wait_ready()
         ids = _open(lab, server.base, 1)  # cold: its commit sends pool_refill to the worker
         deadline = time.monotonic() + 30
-        while "agentenv.pool_refill" not in workers[0].log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)
-        workers[0].kill()
+        while time.monotonic() < deadline and not (lab.count("databasecopy", "ready") >= 2
+                                                   and lab.count("databasecopy", "creating")):
+            time.sleep(0.001)
+        workers[0].kill()  # mid-refill: copies ready, one being made
         at_kill = lab.probe()
         sc.facts.update(pool_size=int(pool), ready_at_kill=at_kill["ready"], creating_at_kill=at_kill["creating"])
         sc.check(at_kill["ready"] < int(pool), "the pool was already full when the worker was killed")
