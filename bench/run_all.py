@@ -26,6 +26,8 @@ BENCHES = {  # name: (command, engine)
     "http_bench_postgres": (["bench/http_bench.py", "--engine", "postgres"], "postgres"),
     "load_bench_sqlite": (["bench/load_bench.py", "--engine", "sqlite"], "sqlite"),
     "load_bench_postgres": (["bench/load_bench.py", "--engine", "postgres"], "postgres"),
+    "fault_bench_sqlite": (["bench/fault_bench.py", "--engine", "sqlite"], "sqlite"),
+    "fault_bench_postgres": (["bench/fault_bench.py", "--engine", "postgres"], "postgres"),
 }
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    for name in ("http_bench_postgres", "load_bench_postgres"):
+    for name in ("http_bench_postgres", "load_bench_postgres", "fault_bench_postgres"):
         if name in names and not postgres_reachable(PG_URL):
             print(f"PostgreSQL at {PG_URL} is not reachable: {name} skipped", flush=True)
             names.remove(name)
