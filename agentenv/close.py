@@ -4,6 +4,7 @@ behind (episodes_reap: idle and half-created episodes, half-made and orphaned co
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -15,8 +16,11 @@ from agentenv.pool import copy_info
 
 logger = logging.getLogger(__name__)
 
-# Copies stuck in "creating" this long belong to a worker that died mid-copy.
-STALE_COPY_AGE = timedelta(minutes=10)
+
+
+def stale_age() -> timedelta:
+    """Episodes stuck in "created" and copies stuck in "creating" this long belong to a process that died mid-way."""
+    return timedelta(seconds=settings.EHRGYM_STALE_CREATE_SECONDS)
 
 
 def episode_close(*, episode: Episode) -> Episode:
@@ -50,7 +54,7 @@ def episodes_reap(*, now=None) -> list[Episode]:
         for episode in Episode.objects.filter(released_at__isnull=True, expires_at__lt=now)
     ]
     for episode in Episode.objects.filter(released_at__isnull=True, status=Episode.Status.CREATED,
-                                          created_at__lt=now - STALE_COPY_AGE):
+                                          created_at__lt=now - stale_age()):
         if Episode.objects.filter(pk=episode.pk, released_at__isnull=True).update(
                 status=Episode.Status.ERRORED, error="The server stopped before the episode was ready.",
                 ended_at=now, released_at=now):
@@ -58,7 +62,7 @@ def episodes_reap(*, now=None) -> list[Episode]:
                 snapshots.copy_drop(snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name,
                                                                snapshots.vendor()))
             reaped.append(episode)
-    for row in DatabaseCopy.objects.filter(status=DatabaseCopy.Status.CREATING, created_at__lt=now - STALE_COPY_AGE):
+    for row in DatabaseCopy.objects.filter(status=DatabaseCopy.Status.CREATING, created_at__lt=now - stale_age()):
         if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.CREATING).delete()[0]:
             snapshots.copy_drop(copy_info(row))
     for info in _copies_unreferenced():

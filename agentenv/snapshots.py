@@ -17,6 +17,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connections
@@ -77,7 +78,10 @@ def copies_existing() -> list[DatabaseCopyInfo]:
             names = [row[0] for row in admin.execute(
                 "SELECT datname FROM pg_database WHERE left(datname, %s) = %s", [len(prefix), prefix])]
     else:
-        names = sorted(path.stem for path in Path(settings.EHRGYM_EPISODE_DIR).glob(f"{prefix}*.sqlite3"))
+        folder = Path(settings.EHRGYM_EPISODE_DIR)
+        # A copy is "<name>.sqlite3.partial" until it is complete; one a killed process left is a copy too.
+        names = sorted({path.name.removesuffix(suffix) for suffix in (".sqlite3", ".sqlite3.partial")
+                        for path in folder.glob(f"{prefix}*{suffix}")})
     return [_copy_info_of(name.removeprefix(prefix)) for name in names]
 
 
@@ -159,7 +163,7 @@ def copy_drop(info: DatabaseCopyInfo) -> None:
     """Drop the copy and forget its alias; dropping a copy that is gone is fine."""
     unregister(info.alias)
     if info.vendor == "sqlite":
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        for suffix in ("", "-journal", "-wal", "-shm", ".partial"):
             Path(info.name + suffix).unlink(missing_ok=True)
     else:
         with _postgres_admin() as admin:
@@ -180,7 +184,7 @@ def copy_exists(info: DatabaseCopyInfo) -> bool:
 def register(alias: str, name: str) -> None:
     """Make `alias` a Django database alias for the copy `name`."""
     entry = copy.deepcopy(golden_settings())
-    entry["NAME"] = name
+    entry["NAME"] = _connection_name(name, entry["ENGINE"])
     # The test runner must never try to create or flush a test database for it.
     entry["TEST"] = {**entry.get("TEST", {}), "NAME": name, "MIGRATE": False}
     if entry["ENGINE"].endswith("sqlite3"):
@@ -194,8 +198,17 @@ def ensure_registered(alias: str, name: str) -> None:
     """Register the alias in this process if it is not yet (another process, e.g. a
     Celery worker or a second web worker, may have created the episode)."""
     current = connections.settings.get(alias)
-    if current is None or current["NAME"] != name:
+    if current is None or current["NAME"] != _connection_name(name, current["ENGINE"]):
         register(alias, name)
+
+
+def _connection_name(name: str, engine: str) -> str:
+    """What Django opens for the copy `name`. A SQLite copy is opened read-write but never created: a step that read
+    its episode just before a close dropped the file would otherwise make a new empty file that nothing refers to
+    (Django opens SQLite names as URIs)."""
+    if engine.endswith("sqlite3"):
+        return f"file:{quote(name)}?mode=rw"
+    return name
 
 
 def is_registered(alias: str) -> bool:

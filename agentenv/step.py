@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from agentenv import rewards, spectator
+from agentenv import rewards, snapshots, spectator
 from agentenv.actions import ActionContext, ActionError, handler_for, parse_action
 from agentenv.actions.browser import BrowserAction
 from agentenv.browser import sessions as browser_sessions
@@ -56,6 +56,8 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
         # client's answer is that the episode ended, not a server error.
         if not Episode.objects.filter(pk=episode.pk, released_at__isnull=False).exists():
             raise
+        # The step registered the alias again after the close had forgotten it.
+        snapshots.unregister(episode.database_alias)
         raise EpisodeNotRunning(f"Episode {episode.id} was closed while this step ran.") from error
 
 

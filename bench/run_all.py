@@ -4,7 +4,8 @@
     .venv/bin/python bench/run_all.py [--only NAME ...] [--out DIR]
 
 Each bench prints a table and, as its last line, one JSON object; a bench that fails is reported as failed and
-the others still run. Run it on a quiet machine: every figure is a latency, and other work slows them all.
+the others still run. With --only, the other benches' last figures are kept, each section with its own date and
+commit. Run it on a quiet machine: every figure is a latency, and other work slows them all.
 """
 
 import argparse
@@ -26,6 +27,8 @@ BENCHES = {  # name: (command, engine)
     "http_bench_postgres": (["bench/http_bench.py", "--engine", "postgres"], "postgres"),
     "load_bench_sqlite": (["bench/load_bench.py", "--engine", "sqlite"], "sqlite"),
     "load_bench_postgres": (["bench/load_bench.py", "--engine", "postgres"], "postgres"),
+    "fault_bench_sqlite": (["bench/fault_bench.py", "--engine", "sqlite"], "sqlite"),
+    "fault_bench_postgres": (["bench/fault_bench.py", "--engine", "postgres"], "postgres"),
 }
 
 
@@ -36,7 +39,7 @@ def run_bench(name: str) -> dict:
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}  # each bench picks its engine
     done = subprocess.run([PYTHON, *command], cwd=ROOT, env=env, capture_output=True, text=True)
     entry = {"command": " ".join(["python", *command]), "engine": engine, "seconds": round(time.monotonic() - started),
-             "load_average_1m_after": round(os.getloadavg()[0], 2)}
+             "load_average_1m_after": round(os.getloadavg()[0], 2), "commit": _commit()}
     lines = done.stdout.strip().splitlines()
     try:
         entry["figures"] = json.loads(lines[-1])
@@ -45,6 +48,22 @@ def run_bench(name: str) -> dict:
         entry["error"] = f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-1500:]}"
     print(entry.get("table") or entry["error"], flush=True)
     return entry
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def _kept(out: Path, names: list[str]) -> dict:
+    """The benches of the last full report that this run (--only) does not repeat: kept, each with its commit."""
+    try:
+        last = json.loads((out / "latest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return {name: {"commit": last.get("commit", "unknown"), "date": last.get("date"), **entry}
+            for name, entry in last["benches"].items()
+            if name not in names and name in BENCHES}
 
 
 def markdown(report: dict) -> str:
@@ -56,7 +75,8 @@ def markdown(report: dict) -> str:
         lines += [f"**{report['note']}**", ""]
     for name, entry in report["benches"].items():
         lines += [f"## {name} ({entry['engine']})", "", f"`{entry['command']}`, {entry['seconds']} s; "
-                  f"load {entry['load_average_1m_after']} at its end.", ""]
+                  f"load {entry['load_average_1m_after']} at its end; commit {entry.get('commit', report['commit'])}"
+                  + (f", {entry['date']}." if entry.get("date") else "."), ""]
         if "error" in entry:
             lines += ["Failed:", "", "```", entry["error"], "```", ""]
         else:
@@ -70,14 +90,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    for name in ("http_bench_postgres", "load_bench_postgres"):
+    for name in ("http_bench_postgres", "load_bench_postgres", "fault_bench_postgres"):
         if name in names and not postgres_reachable(PG_URL):
             print(f"PostgreSQL at {PG_URL} is not reachable: {name} skipped", flush=True)
             names.remove(name)
     box = machine()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    report = {"date": box.pop("date"), "machine": box, "commit": commit.stdout.strip() or "unknown",
-              "benches": {name: run_bench(name) for name in names}}
+    date = box.pop("date")
+    ran = {name: {**run_bench(name), "date": date} for name in names}
+    # With --only, the other benches' last figures stay in the report, each section saying when it was measured.
+    report = {"date": date, "machine": box, "commit": _commit(),
+              "benches": ran}
+    if args.only:
+        merged = {**_kept(args.out, names), **ran}
+        report["benches"] = {name: merged[name] for name in BENCHES if name in merged}
     if box["load_average_1m"] > 0.5 * box["cores"]:  # before the first bench: other work, not the benches' own
         report["note"] = (f"Measured while the machine was busy (load {box['load_average_1m']} on {box['cores']} "
                           "cores): slower than on a quiet machine.")

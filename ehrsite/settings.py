@@ -214,12 +214,15 @@ EHRGYM_POOL_DEMAND_WINDOW_SECONDS = env_int("EHRGYM_POOL_DEMAND_WINDOW_SECONDS",
 EHRGYM_POOL_REFILL_WORKERS = env_int("EHRGYM_POOL_REFILL_WORKERS", 2, minimum=1)
 # Without a Celery broker, refill in a background thread rather than inside the reset.
 EHRGYM_POOL_REFILL_IN_BACKGROUND = env_bool("EHRGYM_POOL_REFILL_IN_BACKGROUND", True)
-# Idle time after which the reaper closes an episode and drops its database.
 # The largest action a step takes (its JSON), and the largest OpenEnv WebSocket message: an action is stored with
 # its step, so one bigger than any sensible note is refused rather than kept.
 EHRGYM_MAX_ACTION_BYTES = env_int("EHRGYM_MAX_ACTION_BYTES", 65536, minimum=1024)
 EHRGYM_MAX_WS_MESSAGE_BYTES = env_int("EHRGYM_MAX_WS_MESSAGE_BYTES", 1048576, minimum=1024)
+# Idle time after which the reaper closes an episode and drops its database.
 EHRGYM_EPISODE_TTL_SECONDS = env_int("EHRGYM_EPISODE_TTL_SECONDS", 3600, minimum=1)
+# An episode still being created, or a pool copy still being made, this long after it began belongs to a process
+# that died: the reaper ends it and drops its database.
+EHRGYM_STALE_CREATE_SECONDS = env_int("EHRGYM_STALE_CREATE_SECONDS", 600, minimum=1)
 # Without Redis (no Celery beat) the server process reaps idle episodes itself this often (at most half the TTL);
 # 0 turns that off.
 EHRGYM_REAPER_INTERVAL_SECONDS = env_int("EHRGYM_REAPER_INTERVAL_SECONDS", 60, minimum=0)

@@ -163,7 +163,7 @@ def test_it_reaps_copies_a_dead_worker_left_half_made(alice):
     snapshots.copy_create(info)
     DatabaseCopy.objects.create(
         alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
-        created_at=timezone.now() - close.STALE_COPY_AGE - timedelta(minutes=1),
+        created_at=timezone.now() - close.stale_age() - timedelta(minutes=1),
     )
     close.episodes_reap()
     assert not DatabaseCopy.objects.exists() and not snapshots.copy_exists(info)
@@ -176,7 +176,7 @@ def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_
     snapshots.copy_create(orphan)
     half_made = start(alice)
     Episode.objects.filter(pk=half_made.pk).update(status=Episode.Status.CREATED,
-                                                   created_at=timezone.now() - close.STALE_COPY_AGE * 2)
+                                                   created_at=timezone.now() - close.stale_age() * 2)
     pooled = pool.pool_refill(size=1)[0]
 
     reaped = close.episodes_reap()
@@ -189,6 +189,19 @@ def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_
     assert {info.name for info in snapshots.copies_existing()} == {running.database_name, pooled.name}
 
 
+def test_it_drops_a_copy_a_killed_process_left_half_written(alice):
+    # SQLite copies are written as "<name>.partial" and renamed when complete: a SIGKILL mid-copy left the part.
+    if snapshots.vendor() != "sqlite":
+        pytest.skip("PostgreSQL makes a copy in one CREATE DATABASE: there is no part to leave")
+    info = snapshots.new_copy_info()
+    Path(info.name).parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{info.name}.partial").write_bytes(b"SQLite format 3\0")
+
+    assert [copy.name for copy in snapshots.copies_existing()] == [info.name]
+    close.episodes_reap()
+    assert snapshots.copies_existing() == [] and not Path(f"{info.name}.partial").exists()
+
+
 def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
     from clinical.signals import golden_rebuilt
     from seeddata.golden import GoldenBuild
@@ -199,3 +212,17 @@ def test_it_drops_warm_copies_when_the_golden_database_is_rebuilt(alice):
     assert not DatabaseCopy.objects.exists()
     for row in made:
         assert not snapshots.copy_exists(snapshots.DatabaseCopyInfo(row.alias, row.name, row.vendor))
+
+
+def test_a_step_that_read_its_episode_before_a_close_leaves_no_database_behind(alice):
+    # The step read its episode (still running) just before a DELETE dropped the database: on SQLite, opening the
+    # dropped copy made a new empty file that nothing referred to any more (the load bench's leftover).
+    episode = start(alice)
+    read_before_the_close = Episode.objects.get(pk=episode.pk)
+    close.episode_close(episode=Episode.objects.get(pk=episode.pk))
+
+    with pytest.raises(errors.EpisodeNotRunning):
+        step.episode_step(episode=read_before_the_close, action={"type": "search_patients", "query": "Garcia"})
+
+    assert not _database_exists(episode)
+    assert [copy.name for copy in snapshots.copies_existing()] == []
