@@ -59,3 +59,22 @@ def staff(db):
 def reader(db):
     user = get_user_model().objects.create_user("rita")
     return user, Token.objects.create(user=user).key
+
+
+def busiest_patient(loinc_category: str = "laboratory") -> tuple[str, str]:
+    """(MRN, LOINC) of the golden patient with the most results of one test: the richest chart to page through."""
+    from django.db.models import Count
+
+    from clinical.models import Observation
+
+    row = (Observation.objects.using("golden").filter(category=loinc_category, value_num__isnull=False)
+           .values("patient__mrn", "loinc").annotate(n=Count("id")).order_by("-n", "patient__mrn").first())
+    return row["patient__mrn"], row["loinc"]
+
+
+@pytest.fixture
+def chart_episode(chart, live_server, alice):  # noqa: F811
+    """A free-form episode (no task) on the busiest patient's chart, read through its FHIR base."""
+    mrn, _ = busiest_patient()
+    return episode_started(live_server.url, alice.auth_token.key, patient_mrn=mrn,
+                           instruction="Review the chart.")
