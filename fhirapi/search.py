@@ -166,7 +166,7 @@ def date_range(text: str) -> tuple[datetime, datetime]:
 
 
 def _prefix(value: str) -> tuple[str, str]:
-    if value[:2].isalpha():
+    if value[:2].isalpha() and value[2:3].isdigit():
         if value[:2] not in DATE_PREFIXES:
             raise bad_request(f"Unsupported date prefix {value[:2]!r}: use eq, ne, gt, lt, ge or le.")
         return value[:2], value[2:]
