@@ -20,6 +20,7 @@ from agentenv.actions import action_schemas, action_types
 from agentenv.close import episode_close
 from agentenv.errors import ActionTooLarge, BrowserElsewhere, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
+from agentenv.protocols import reset_links
 from agentenv.reset import episode_observation, episode_reset, episode_reset_timings
 from agentenv.step import episode_step
 from agentenv.wire import ResetRequest, field_errors
@@ -183,6 +184,7 @@ class EpisodeCreateApi(APIView):
             "from_pool": episode.from_pool, "reset_ms": episode.reset_ms, "mode": episode.mode,
             "timings_ms": episode_reset_timings(episode=episode), "action_types": action_types(),
         }).data
+        info.update(reset_links(request, episode))  # e.g. fhir_base_url: the episode's FHIR R4 base
         output = self.OutputSerializer({
             "episode_id": episode.id, "observation": episode_observation(episode=episode), "info": info,
         })

@@ -40,13 +40,7 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
     if size > settings.EHRGYM_MAX_ACTION_BYTES:
         raise ActionTooLarge(f"The action is {size} bytes of JSON; a step takes at most "
                              f"{settings.EHRGYM_MAX_ACTION_BYTES}.")
-    if not episode.is_running:
-        raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
-    if episode.expires_at is not None and episode.expires_at < started_at:
-        # Idle past its TTL: the reaper's to close, whether or not it has come by yet.
-        episode_close(episode=episode)
-        raise EpisodeNotRunning(f"Episode {episode.id} expired: it was idle for more than "
-                                f"{settings.EHRGYM_EPISODE_TTL_SECONDS} s, and its database was dropped.")
+    episode_require_running(episode, now=started_at)
     try:
         if episode.mode == Episode.Mode.BROWSER:
             return _browser_step(episode=episode, action=action, started_at=started_at, started=started)
@@ -59,6 +53,27 @@ def episode_step(*, episode: Episode, action: dict) -> Step:
         # The step registered the alias again after the close had forgotten it.
         snapshots.unregister(episode.database_alias)
         raise EpisodeNotRunning(f"Episode {episode.id} was closed while this step ran.") from error
+
+
+def episode_require_running(episode: Episode, *, now=None) -> None:
+    """Raise EpisodeNotRunning unless the episode is running and not idle past its TTL (which closes it).
+
+    What a step checks first; protocols that read an episode's chart (FHIR) check the same."""
+    if not episode.is_running:
+        raise EpisodeNotRunning(f"Episode {episode.id} is {episode.status}.")
+    if episode.expires_at is not None and episode.expires_at < (now or timezone.now()):
+        # Idle past its TTL: the reaper's to close, whether or not it has come by yet.
+        episode_close(episode=episode)
+        raise EpisodeNotRunning(f"Episode {episode.id} expired: it was idle for more than "
+                                f"{settings.EHRGYM_EPISODE_TTL_SECONDS} s, and its database was dropped.")
+
+
+def action_run(*, action: dict, actor: str, alias: str = "default") -> tuple[object, str | None]:
+    """Run one semantic action outside any episode, e.g. a staff client's FHIR write on the main database: the
+    same parsing, handler, savepoint and error messages as a step, with no step, reward or trajectory.
+    Returns (result, error): the action's result, or None and why it failed."""
+    outcome = _run_action(action, ActionContext(actor=actor, open_mrn="", route="", alias=alias))
+    return outcome.result, outcome.error
 
 
 # --- Running the action ---------------------------------------------------------------

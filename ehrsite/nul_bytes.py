@@ -16,6 +16,18 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 MESSAGE = "Text may not contain NUL characters (\\u0000)."
 # Paths answered in JSON (the agent-facing APIs); the rest are pages.
 JSON_PREFIXES = ("/api/", "/openenv/")
+FHIR_PREFIX = "/fhir/r4/"
+
+
+def is_fhir_path(path: str) -> bool:
+    """Under a FHIR base (/fhir/r4/ or an episode's /api/v1/episodes/<id>/fhir/r4/): errors are OperationOutcomes."""
+    return path.startswith(FHIR_PREFIX) or (path.startswith("/api/v1/episodes/") and f"/{FHIR_PREFIX[1:]}" in path)
+
+
+def fhir_error(message: str, *, status: int, code: str) -> HttpResponse:
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code,
+                                                              "diagnostics": message}]}
+    return JsonResponse(outcome, status=status, content_type="application/fhir+json")
 
 
 def contains_nul(value) -> bool:
@@ -36,6 +48,8 @@ class NulBytesMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "\x00" in unquote(query):
+            if is_fhir_path(request.path):
+                return fhir_error(MESSAGE, status=400, code="invalid")
             if request.path.startswith(JSON_PREFIXES):
                 return JsonResponse({"detail": MESSAGE}, status=400)
             return HttpResponse(MESSAGE, status=400, content_type="text/plain; charset=utf-8")

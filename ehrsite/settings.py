@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "seeddata",
     "harness",
     "agentenv",
+    "fhirapi",
 ]
 
 MIDDLEWARE = [

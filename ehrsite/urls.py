@@ -14,6 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("harness/", include("harness.urls")),
     path("api/v1/", include("agentenv.urls")),
+    # FHIR R4 over the main database, and over one episode's database (fhirapi/urls.py).
+    path("fhir/r4/", include(("fhirapi.urls", "fhir"), namespace="fhir")),
+    path("api/v1/episodes/<str:episode_id>/fhir/r4/", include(("fhirapi.urls", "fhir"), namespace="fhir-episode")),
     path("api/v1/", include("harness.api_urls")),  # the task list, beside the episodes it starts
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -4,9 +4,9 @@ clinical is the chart; orders and notes are built on it; agentenv runs episodes 
 three; seeddata (FHIR import, the synthetic population, the golden database build) fills the
 chart and its notes, and only harness uses it. harness (tasks, rubrics, evaluation) sits on top
 and plugs its task library into agentenv (agentenv.task_source) instead of being imported by
-it. The Python client and the training code talk to the server over HTTP and import none of
-it. Tests may borrow another app's fixtures, so only application code (not tests, not
-migrations) is checked.
+it. fhirapi (the FHIR R4 API) is a protocol adapter over agentenv, beside harness. The Python
+client and the training code talk to the server over HTTP and import none of it. Tests may borrow
+another app's fixtures, so only application code (not tests, not migrations) is checked.
 """
 
 import ast
@@ -21,6 +21,8 @@ ALLOWED = {
     "seeddata": {"clinical", "notes"},
     "agentenv": {"clinical", "orders", "notes"},
     "harness": {"clinical", "orders", "notes", "seeddata", "agentenv"},
+    # The FHIR R4 adapter: reads the chart, writes through agentenv's actions and steps.
+    "fhirapi": {"clinical", "orders", "notes", "agentenv"},
     "client": set(),
     "training": {"client"},
 }

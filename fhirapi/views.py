@@ -1,0 +1,107 @@
+"""The FHIR R4 endpoints: thin views over reads, writes and the CapabilityStatement.
+
+Token authentication only (the API's tokens; no session cookies, so an episode's browser cannot reach it).
+Every answer is FHIR JSON; every error an OperationOutcome with its HTTP status.
+"""
+
+import logging
+
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agentenv.authentication import TokenOrBearerAuthentication
+from fhirapi.capability import capability_statement
+from fhirapi.outcomes import ISSUE_CODES, FHIRError, operation_outcome
+from fhirapi.reads import resource_read, resource_search, resource_type
+from fhirapi.scopes import Scope, episode_scope, main_scope
+from fhirapi.writes import resource_create
+
+logger = logging.getLogger(__name__)
+
+
+class FHIRJSONRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+
+
+class LegacyFHIRJSONRenderer(JSONRenderer):
+    media_type = "application/json+fhir"  # what DSTU2-era clients still send in Accept
+
+
+class FHIRApi(APIView):
+    authentication_classes = [TokenOrBearerAuthentication]
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [FHIRJSONRenderer, JSONRenderer, LegacyFHIRJSONRenderer]
+    parser_classes = []  # writes read the raw body: their errors are OperationOutcomes too
+    schema = None  # not in the OpenAPI document: GET metadata describes this API
+
+    def scope(self, request, kwargs) -> Scope:
+        if "episode_id" in kwargs:
+            base = reverse("fhir-episode:base", kwargs={"episode_id": kwargs["episode_id"]})
+            return episode_scope(request, kwargs["episode_id"], request.build_absolute_uri(base))
+        return main_scope(request, request.build_absolute_uri(reverse("fhir:base")))
+
+    def handle_exception(self, exc):
+        if isinstance(exc, FHIRError):
+            return Response(exc.outcome(), status=exc.status, headers=exc.headers)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            response = Response(operation_outcome(str(exc.detail), code="login"), status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="api"'
+            return response
+        if isinstance(exc, exceptions.APIException):
+            return Response(operation_outcome(str(exc.detail), code=ISSUE_CODES.get(exc.status_code, "processing")),
+                            status=exc.status_code)
+        logger.exception("FHIR request %s %s failed", self.request.method, self.request.path)
+        return Response(operation_outcome("Internal server error: the server's log has the details.",
+                                          code="exception"), status=500)
+
+
+class BaseApi(FHIRApi):
+    def get(self, request, **kwargs):
+        self.scope(request, kwargs)
+        raise FHIRError(404, "Nothing is served at the base: GET metadata, or a resource type to search it.")
+
+
+class CapabilityApi(FHIRApi):
+    def get(self, request, **kwargs):
+        scope = self.scope(request, kwargs)
+        return Response(capability_statement(base_url=scope.base_url, date=timezone.now().date().isoformat()))
+
+
+class TypeApi(FHIRApi):
+    """GET: search; POST: create."""
+
+    def get(self, request, resource: str, **kwargs):
+        kind = resource_type(resource)
+        scope = self.scope(request, kwargs)
+        query = {name: request.GET.getlist(name) for name in request.GET}
+        with scope.database():
+            return Response(resource_search(kind, query, base_url=scope.base_url))
+
+    def post(self, request, resource: str, **kwargs):
+        resource_type(resource)
+        scope = self.scope(request, kwargs)
+        created = resource_create(scope, resource, request.body)
+        location = f"{scope.base_url}{resource}/{created['id']}"
+        return Response(created, status=201, headers={"Location": location})
+
+
+class InstanceApi(FHIRApi):
+    def get(self, request, resource: str, ident: str, **kwargs):
+        kind = resource_type(resource)
+        scope = self.scope(request, kwargs)
+        with scope.database():
+            return Response(resource_read(kind, ident))
+
+
+class UnknownApi(FHIRApi):
+    """Any other path under a FHIR base: an OperationOutcome, not the EHR's HTML 404 page."""
+
+    def get(self, request, **kwargs):
+        raise FHIRError(404, f"Nothing is served at {request.path}; GET metadata lists what is.")
+
+    post = put = patch = delete = get
