@@ -184,7 +184,7 @@ def copy_exists(info: DatabaseCopyInfo) -> bool:
 def register(alias: str, name: str) -> None:
     """Make `alias` a Django database alias for the copy `name`."""
     entry = copy.deepcopy(golden_settings())
-    entry["NAME"] = _connection_name(name, entry["ENGINE"])
+    entry["NAME"] = _connection_name(alias, name, entry["ENGINE"])
     # The test runner must never try to create or flush a test database for it.
     entry["TEST"] = {**entry.get("TEST", {}), "NAME": name, "MIGRATE": False}
     if entry["ENGINE"].endswith("sqlite3"):
@@ -198,15 +198,16 @@ def ensure_registered(alias: str, name: str) -> None:
     """Register the alias in this process if it is not yet (another process, e.g. a
     Celery worker or a second web worker, may have created the episode)."""
     current = connections.settings.get(alias)
-    if current is None or current["NAME"] != _connection_name(name, current["ENGINE"]):
+    if current is None or current["NAME"] != _connection_name(alias, name, current["ENGINE"]):
         register(alias, name)
 
 
-def _connection_name(name: str, engine: str) -> str:
-    """What Django opens for the copy `name`. A SQLite copy is opened read-write but never created: a step that read
-    its episode just before a close dropped the file would otherwise make a new empty file that nothing refers to
-    (Django opens SQLite names as URIs)."""
-    if engine.endswith("sqlite3"):
+def _connection_name(alias: str, name: str, engine: str) -> str:
+    """What Django opens for the copy `name`. A SQLite episode copy is opened read-write but never created: a step
+    that read its episode just before a close dropped the file would otherwise make a new empty file that nothing
+    refers to (Django opens SQLite names as URIs). Other aliases bound the same way (the golden database, read by
+    task sampling) keep their configured name."""
+    if engine.endswith("sqlite3") and alias.startswith(ALIAS_PREFIX):
         return f"file:{quote(name)}?mode=rw"
     return name
 

@@ -226,3 +226,17 @@ def test_a_step_that_read_its_episode_before_a_close_leaves_no_database_behind(a
 
     assert not _database_exists(episode)
     assert [copy.name for copy in snapshots.copies_existing()] == []
+
+
+def test_binding_the_golden_database_leaves_its_settings_alone():
+    # Task sampling reads the golden database through bind_alias: only episode copies are opened as
+    # "never create" URIs, or the golden database's name would stop being a path a copy can be made from.
+    import copy as copying
+
+    from agentenv.routing import bind_alias
+
+    before = copying.deepcopy(connections.settings["golden"])
+    with bind_alias("golden", snapshots.golden_name()):
+        pass
+    assert connections.settings["golden"] == before
+    assert pool.pool_refill(size=1) and DatabaseCopy.objects.filter(status="ready").count() == 1
