@@ -37,6 +37,7 @@ class EpisodeRunner:
     def __init__(self, episode: Episode):
         self.episode = episode
         self.actor = episode.owner.username
+        self.steps: list = []  # the agentenv Step of each action run, in order
 
     def run(self, action: dict) -> dict:
         try:
@@ -46,6 +47,7 @@ class EpisodeRunner:
         except ActionTooLarge as error:
             raise FHIRError(413, str(error)) from None
         self.episode = step.episode
+        self.steps.append(step)
         if step.observation.get("last_action_error"):
             raise ActionRefused(step.observation["last_action_error"])
         return step.observation["last_action_result"]
@@ -67,6 +69,11 @@ def main_scope(request, base_url: str) -> Scope:
     return Scope(base_url=base_url, can_write=request.user.is_staff, runner=MainRunner(request.user.username))
 
 
+def episode_scope_of(episode: Episode, base_url: str) -> Scope:
+    """An episode's scope for a caller in this process (the MedAgentBench interface), as its owner."""
+    return Scope(base_url=base_url, can_write=True, runner=EpisodeRunner(episode), episode=episode)
+
+
 def episode_scope(request, episode_id: str, base_url: str) -> Scope:
     """The owner's running episode (404 for anyone else's, as the REST API answers; 409 once it has ended)."""
     try:
@@ -79,4 +86,4 @@ def episode_scope(request, episode_id: str, base_url: str) -> Scope:
         raise FHIRError(409, str(error), code="conflict") from None
     if not episode.database_alias:
         raise FHIRError(409, f"Episode {episode.id} holds no database.", code="conflict")
-    return Scope(base_url=base_url, can_write=True, runner=EpisodeRunner(episode), episode=episode)
+    return episode_scope_of(episode, base_url)

@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 
 from agentenv.authentication import TokenOrBearerAuthentication
 from fhirapi.capability import capability_statement
+from fhirapi.interactions import fhir_get, fhir_post
 from fhirapi.outcomes import ISSUE_CODES, FHIRError, operation_outcome
-from fhirapi.reads import resource_read, resource_search, resource_type
+from fhirapi.reads import resource_type
 from fhirapi.scopes import Scope, episode_scope, main_scope
-from fhirapi.writes import resource_create
 
 logger = logging.getLogger(__name__)
 
@@ -76,26 +76,23 @@ class TypeApi(FHIRApi):
     """GET: search; POST: create."""
 
     def get(self, request, resource: str, **kwargs):
-        kind = resource_type(resource)
+        resource_type(resource)
         scope = self.scope(request, kwargs)
         query = {name: request.GET.getlist(name) for name in request.GET}
-        with scope.database():
-            return Response(resource_search(kind, query, base_url=scope.base_url))
+        return Response(fhir_get(scope, resource, query=query))
 
     def post(self, request, resource: str, **kwargs):
         resource_type(resource)
         scope = self.scope(request, kwargs)
-        created = resource_create(scope, resource, request.body)
-        location = f"{scope.base_url}{resource}/{created['id']}"
+        created, location = fhir_post(scope, resource, request.body)
         return Response(created, status=201, headers={"Location": location})
 
 
 class InstanceApi(FHIRApi):
     def get(self, request, resource: str, ident: str, **kwargs):
-        kind = resource_type(resource)
+        resource_type(resource)
         scope = self.scope(request, kwargs)
-        with scope.database():
-            return Response(resource_read(kind, ident))
+        return Response(fhir_get(scope, resource, ident=ident))
 
 
 class UnknownApi(FHIRApi):

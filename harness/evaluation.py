@@ -149,7 +149,10 @@ def evaluation_episode_run(*, evaluation: Evaluation, index: int, agent: Agent) 
             try:
                 instance = Instance.from_json(episode.task_instance)
                 observation = episode_observation(episode=episode)
-                driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
+                if hasattr(agent, "drive_episode"):  # another protocol than the actions (MedAgentBench's)
+                    driven = agent.drive_episode(episode, instance, observation, seed=agent_seed(evaluation, index))
+                else:
+                    driven = drive(episode, agent.policy(instance, observation, seed=agent_seed(evaluation, index)))
             finally:
                 episode = episode_close(episode=episode)
     category, detail = failure_reason(episode=episode, driven=driven, problem=problem)

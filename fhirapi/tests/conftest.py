@@ -74,7 +74,8 @@ def busiest_patient(loinc_category: str = "laboratory") -> tuple[str, str]:
 
 @pytest.fixture
 def chart_episode(chart, live_server, alice):  # noqa: F811
-    """A free-form episode (no task) on the busiest patient's chart, read through its FHIR base."""
+    """A free-form episode (no task) on the busiest patient's chart, read through its FHIR base (every read of a
+    patient's chart is a step: room for the many the tests make)."""
     mrn, _ = busiest_patient()
     return episode_started(live_server.url, alice.auth_token.key, patient_mrn=mrn,
-                           instruction="Review the chart.")
+                           instruction="Review the chart.", step_limit=1000)

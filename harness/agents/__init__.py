@@ -2,8 +2,11 @@
 
 An agent makes one policy per episode: `agent.policy(instance, observation, seed=...)`
 returns the actions (or a generator that receives each observation, as oracles do),
-starting from the observation reset gave. Agents see what an agent of the environment
-sees (the observation); only the oracle reads the instance, as BrowserGym's `cheat` does.
+starting from the observation reset gave. An agent that speaks another protocol to the episode
+(MedAgentBench's, over the FHIR API) drives it itself: `agent.drive_episode(episode, instance,
+observation, seed=...)` returns what a drive returns (harness.runner.Driven). Agents see what an
+agent of the environment sees (the observation); only the oracle reads the instance, as
+BrowserGym's `cheat` does.
 """
 
 from collections.abc import Iterable
@@ -29,6 +32,9 @@ def _exploit_names() -> tuple[str, ...]:
 
 
 AGENT_NAMES = ("oracle", "random", "llm", *_exploit_names())
+# The llm agent through MedAgentBench's text protocol and the episode's FHIR API (harness.agents.medagentbench).
+MEDAGENTBENCH_AGENT = "llm-medagentbench"
+INTERFACES = {"tools": "llm", "medagentbench": MEDAGENTBENCH_AGENT}  # evaluate --interface: the llm agent it runs
 
 
 def agent_get(name: str) -> Agent:
@@ -45,6 +51,10 @@ def agent_get(name: str) -> Agent:
         from harness.agents.llm import LLMAgent
 
         return LLMAgent.from_environment()
+    if name == MEDAGENTBENCH_AGENT:  # `--agent llm --interface medagentbench`
+        from harness.agents.medagentbench import MedAgentBenchAgent
+
+        return MedAgentBenchAgent.from_environment()
     if name in AGENT_NAMES and name.startswith("exploit-"):
         from harness.agents.exploit_agent import exploit_agent_get
 

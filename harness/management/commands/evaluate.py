@@ -1,5 +1,5 @@
-"""`manage.py evaluate --agent {oracle,random,llm,exploit-<name>,exploit-all}`: run an agent on sampled task
-instances (the held-out split by default) and report.
+"""`manage.py evaluate --agent {oracle,random,llm,exploit-<name>,exploit-all} [--interface tools|medagentbench]`:
+run an agent on sampled task instances (the held-out split by default) and report.
 
 The last stdout line is one JSON object: episodes, success_rate, mean_reward, report
 (report.json's path), report_html, evaluation (the run's id).
@@ -16,7 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from harness import evaluation as evaluations
-from harness.agents import AGENT_NAMES, AgentUnavailable, agent_get
+from harness.agents import AGENT_NAMES, INTERFACES, AgentUnavailable, agent_get
 from harness.models import Evaluation, Task
 
 
@@ -33,6 +33,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--agent", required=True, choices=AGENT_NAMES)
+        parser.add_argument("--interface", default="tools", choices=sorted(INTERFACES),
+                            help="How the llm agent acts: tools (the semantic actions as function calls, default) or "
+                                 "medagentbench (MedAgentBench's GET/POST/FINISH text protocol on the episode's FHIR "
+                                 "API).")
         parser.add_argument("--tier", default="", choices=["", *Task.Tier.values])
         parser.add_argument("--domain", default="", choices=["", *Task.Domain.values])
         parser.add_argument("--task", default="", help="One task id (default: every published task that matches).")
@@ -46,7 +50,12 @@ class Command(BaseCommand):
         parser.add_argument("--backend", default="auto", choices=["auto", *Evaluation.Backend.values],
                             help="threads, or celery (needs a broker, REDIS_URL); auto: celery when a broker is set.")
 
-    def handle(self, *args, agent, tier, domain, task, episodes, workers, seed, out, backend, split, **options):
+    def handle(self, *args, agent, tier, domain, task, episodes, workers, seed, out, backend, split, interface,
+               **options):
+        if interface != "tools":
+            if agent != "llm":
+                raise CommandError(f"--interface {interface} is a way for the llm agent to act: use --agent llm.")
+            agent = INTERFACES[interface]
         try:
             chosen = agent_get(agent)
         except AgentUnavailable as error:
