@@ -227,6 +227,8 @@ EHRGYM_STALE_CREATE_SECONDS = env_int("EHRGYM_STALE_CREATE_SECONDS", 600, minimu
 # Without Redis (no Celery beat) the server process reaps idle episodes itself this often (at most half the TTL);
 # 0 turns that off.
 EHRGYM_REAPER_INTERVAL_SECONDS = env_int("EHRGYM_REAPER_INTERVAL_SECONDS", 60, minimum=0)
+# Reads of the main database's FHIR API (/fhir/r4/) without a token, for harnesses that send none (MedAgentBench's).
+EHRGYM_FHIR_PUBLIC_READS = env_bool("EHRGYM_FHIR_PUBLIC_READS", False)
 # Episodes holding a database at once; further resets get 503 + Retry-After.
 EHRGYM_MAX_EPISODES = env_int("EHRGYM_MAX_EPISODES", 64, minimum=1)
 EHRGYM_DEFAULT_STEP_LIMIT = env_int("EHRGYM_DEFAULT_STEP_LIMIT", 50, minimum=1)

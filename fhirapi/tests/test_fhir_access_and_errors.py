@@ -44,6 +44,18 @@ def test_the_main_database_is_read_with_a_token_and_written_by_staff_only(live_s
     assert main_chart.observations.filter(loinc="8867-4", recorded_by="sam").count() == 1  # no episode: main DB
 
 
+def test_public_reads_open_the_main_database_to_reads_only(live_server, main_chart, settings):
+    # For harnesses that send no token (MedAgentBench's), on a loopback server: reads only, never an episode's.
+    base = f"{live_server.url}/fhir/r4/"
+    settings.EHRGYM_FHIR_PUBLIC_READS = True
+    answer = requests.get(f"{base}Patient", params={"family": "walker"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["entry"][0]["resource"]["id"] == main_chart.mrn
+    body = {**HEART_RATE, "subject": {"reference": f"Patient/{main_chart.mrn}"}}
+    assert _outcome(requests.post(f"{base}Observation", json=body, timeout=30), 401)
+    episode_base = f"{live_server.url}/api/v1/episodes/00000000-0000-0000-0000-000000000000/fhir/r4/"
+    assert _outcome(requests.get(f"{episode_base}Patient", timeout=30), 401)
+
+
 def test_an_episode_base_is_its_owners_and_closes_with_the_episode(chart, live_server, alice):
     from fhirapi.tests.conftest import busiest_patient, episode_started
 
