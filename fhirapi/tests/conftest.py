@@ -67,8 +67,13 @@ def busiest_patient(loinc_category: str = "laboratory") -> tuple[str, str]:
 
     from clinical.models import Observation
 
+    from django.db import connections
+
     row = (Observation.objects.using("golden").filter(category=loinc_category, value_num__isnull=False)
            .values("patient__mrn", "loinc").annotate(n=Count("id")).order_by("-n", "patient__mrn").first())
+    # On PostgreSQL an idle connection to the golden database blocks every copy of it (CREATE DATABASE ...
+    # TEMPLATE waits for it): a reset would hang.
+    connections["golden"].close()
     return row["patient__mrn"], row["loinc"]
 
 
