@@ -29,6 +29,8 @@ BENCHES = {  # name: (command, engine)
     "load_bench_postgres": (["bench/load_bench.py", "--engine", "postgres"], "postgres"),
     "fault_bench_sqlite": (["bench/fault_bench.py", "--engine", "sqlite"], "sqlite"),
     "fault_bench_postgres": (["bench/fault_bench.py", "--engine", "postgres"], "postgres"),
+    "db_pool_bench": (["bench/db_pool_bench.py"], "postgres"),
+    "oracle_bench": (["bench/oracle_bench.py"], "sqlite"),
 }
 
 
@@ -90,7 +92,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    for name in ("http_bench_postgres", "load_bench_postgres", "fault_bench_postgres"):
+    for name in ("http_bench_postgres", "load_bench_postgres", "fault_bench_postgres", "db_pool_bench"):
         if name in names and not postgres_reachable(PG_URL):
             print(f"PostgreSQL at {PG_URL} is not reachable: {name} skipped", flush=True)
             names.remove(name)
