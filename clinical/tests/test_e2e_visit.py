@@ -30,6 +30,7 @@ def test_it_starts_a_visit_records_vitals_and_lists_what_was_done(live_server, c
     assert banner.text.startswith("Open visit: Office visit, started ") and banner.text.count("drsmith") == 1
     chrome.save_screenshot(str(artifacts_dir / "e2e_visit_banner.png"))
 
+    assert chrome.find_element(*by_testid("visit-banner-navigator")).accessible_name == "Visit navigator"
     click_to_page(chrome, wait, by_testid("visit-banner-navigator"))
     wait.until(EC.presence_of_element_located(by_testid("visit-section-vitals")))
     assert chrome.find_element(*by_testid("visit-vitals-empty")).text == "No vitals recorded in this visit"
