@@ -20,3 +20,13 @@ class ClinicalConfig(AppConfig):
             (100, "procedures", "Procedures"),
         ]:
             chart_section_register(name=name, label=label, url_name=f"clinical:chart_{name}", order=order)
+        # The visit navigator, where a clinician works today's visit, comes right after the Summary.
+        chart_section_register(name="visit", label="Visit", url_name="clinical:chart_visit", order=15)
+
+        from clinical.visit import VisitPart, visit_part_register, visit_problems, visit_vitals
+
+        visit_part_register(VisitPart(name="vitals", label="Vitals", order=10, items=visit_vitals,
+                                      empty="No vitals recorded in this visit"))
+        visit_part_register(VisitPart(name="problems", label="Problems addressed", order=20, items=visit_problems,
+                                      empty="No problems added or updated in this visit",
+                                      action_label="Problem list", action_url_name="clinical:chart_problems"))

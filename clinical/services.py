@@ -16,6 +16,7 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from clinical.audit import audit_record
+from clinical.encounters import encounter_for_charting
 from clinical.models import (
     Allergy,
     CodeSystem,
@@ -111,15 +112,17 @@ def condition_add(
     )
     if duplicate.exists():
         raise ValidationError({"code": f"{display} ({code}) is already an active problem."})
+    onset = _not_in_future(onset, "onset", patient)
     condition = Condition.objects.create(
         fhir_id=_new_fhir_id(),
         patient=patient,
+        encounter=encounter_for_charting(patient=patient, actor=actor, opened_by="condition.add"),
         code_system=code_system,
         code=code,
         display=display,
         clinical_status=Condition.ClinicalStatus.ACTIVE,
         category="problem-list-item",
-        onset=_not_in_future(onset, "onset", patient),
+        onset=onset,
         recorded_at=timezone.now(),
         recorded_by=actor,
     )
@@ -319,6 +322,9 @@ def vitals_record(
         )
         for key, value in numbers.items()
     ]
+    encounter = encounter_for_charting(patient=patient, actor=actor, opened_by="observation.record")
+    for observation in observations:
+        observation.encounter = encounter
     Observation.objects.bulk_create(observations)
     for observation in observations:
         audit_record(

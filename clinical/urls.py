@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinical import views
+from clinical import views, visit_views
 
 app_name = "clinical"
 
@@ -23,4 +23,8 @@ urlpatterns = [
     path(chart + "immunizations/", views.chart_immunizations, name="chart_immunizations"),
     path(chart + "immunizations/record/", views.immunization_record, name="immunization_record"),
     path(chart + "procedures/", views.chart_procedures, name="chart_procedures"),
+    path(chart + "visit/", visit_views.chart_visit, name="chart_visit"),
+    path(chart + "visit/start/", visit_views.visit_start, name="visit_start"),
+    path(chart + "visit/close/", visit_views.visit_close, name="visit_close"),
+    path(chart + "visit/vitals/", visit_views.visit_vitals_record, name="visit_vitals_record"),
 ]

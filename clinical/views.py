@@ -19,6 +19,7 @@ from clinical import charts, selectors, services
 from clinical.chart_sections import chart_section, chart_sections
 from clinical.forms import ImmunizationRecordForm, MedicationDiscontinueForm, PatientListFilterForm
 from clinical.models import Patient
+from clinical.visit import visit_banner
 
 PATIENTS_PER_PAGE = 50
 
@@ -109,6 +110,7 @@ def render_chart(request, patient: Patient, *, tab: str, template: str, context:
         "tabs": tabs,
         "storyboard_allergies": list(selectors.allergies_active(patient)),
         "storyboard_vitals": selectors.vitals_latest(patient),
+        "visit_banner": visit_banner(patient),
         "activity": "chart",
     }
     return render(request, template, {**chart, **(context or {})})

@@ -1,8 +1,10 @@
 """Reads of clinical notes and note templates (the Notes tab, the editor, semantic actions)."""
 
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.urls import reverse
 
-from clinical.models import Patient, Practitioner
+from clinical.models import Encounter, Patient, Practitioner
+from clinical.visit import VisitItem
 from notes.models import Note, NoteTemplate
 
 
@@ -69,3 +71,14 @@ def notes_signed_by_id(ids: list[int], *, note_types: list[str] | None = None) -
 def notes_draft_exist(ids: list[int]) -> bool:
     """Whether any of these notes is still a draft."""
     return Note.objects.filter(pk__in=ids, status=Note.Status.DRAFT).exists()
+
+
+def notes_in_visit(encounter: Encounter) -> list[VisitItem]:
+    """The notes written in a visit (addenda too), oldest first, as the visit navigator lists them."""
+    rows = Note.objects.filter(encounter=encounter).select_related("patient").order_by("created_at", "pk")
+    return [
+        VisitItem(id=n.pk, text=n.title, detail=f"{n.get_note_type_display()} by {n.author_display}",
+                  status=n.status, at=n.created_at,
+                  url=reverse("notes:note_detail", kwargs={"mrn": n.patient.mrn, "note_id": n.pk}))
+        for n in rows
+    ]

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from clinical.audit import audit_record
+from clinical.encounters import encounter_for_charting
 from clinical.models import Encounter, Patient
 from clinical.services import chart_atomic
 from notes import selectors, smartphrases
@@ -80,8 +81,11 @@ def _text(value: str) -> str:
     return value
 
 
-def _encounter(encounter: Encounter | None, patient: Patient) -> Encounter | None:
-    if encounter is not None and encounter.patient_id != patient.pk:
+def _encounter(encounter: Encounter | None, patient: Patient, author: str) -> Encounter:
+    """The encounter named, or else the patient's open visit (opened now if none is)."""
+    if encounter is None:
+        return encounter_for_charting(patient=patient, actor=author, opened_by="note.create")
+    if encounter.patient_id != patient.pk:
         raise ValidationError({"encounter": "That encounter belongs to another patient."})
     return encounter
 
@@ -142,7 +146,7 @@ def note_create(
     now = timezone.now()
     note = Note.objects.create(
         patient=patient,
-        encounter=_encounter(encounter, patient),
+        encounter=_encounter(encounter, patient, author),
         note_type=note_type,
         loinc=NOTE_TYPE_LOINC[note_type],
         template_key=template.key if template else "",

@@ -15,3 +15,10 @@ class OrdersConfig(AppConfig):
 
         # The Orders tab sits between Vitals and Encounters.
         chart_section_register(name="orders", label="Orders", url_name="orders:chart_orders", order=70)
+
+        from clinical.visit import VisitPart, visit_part_register
+        from orders.selectors import orders_in_visit
+
+        visit_part_register(VisitPart(name="orders", label="Orders", order=30, items=orders_in_visit,
+                                      empty="No orders placed in this visit",
+                                      action_label="Place orders", action_url_name="orders:chart_orders"))

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinical.audit import audit_record
+from clinical.encounters import encounter_for_charting
 from clinical.models import Medication, Patient
 from clinical.services import chart_atomic, medication_discontinue
 from orders import selectors
@@ -82,8 +83,10 @@ def _pend(
     reordered_from: Order | None = None,
 ) -> Order:
     now = timezone.now()
+    details = OrderDetails.clean(orderable, values).as_dict()
     order = Order.objects.create(
         patient=patient,
+        encounter=encounter_for_charting(patient=patient, actor=actor, opened_by="order.pend"),
         orderable=orderable,
         order_type=orderable.order_type,
         code_system=orderable.code_system,
@@ -95,7 +98,7 @@ def _pend(
         ordered_by=actor,
         created_at=now,
         updated_at=now,
-        **OrderDetails.clean(orderable, values).as_dict(),
+        **details,
     )
     extra = {"reordered_from": reordered_from.pk} if reordered_from else {}
     audit_record(

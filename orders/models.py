@@ -13,7 +13,7 @@ discontinued and reordered.
 from django.db import models
 from django.utils import timezone
 
-from clinical.models import CodeSystem, Medication, Observation, Patient
+from clinical.models import CodeSystem, Encounter, Medication, Observation, Patient
 from orders.catalog import FREQUENCIES, ROUTES
 
 
@@ -124,6 +124,8 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="orders")
+    # The visit the order was placed in (clinical.encounters: the patient's open visit when it was pended).
+    encounter = models.ForeignKey(Encounter, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     orderable = models.ForeignKey(Orderable, on_delete=models.PROTECT, related_name="orders")
     # A snapshot of the orderable's coding, so an order reads the same if the catalog changes.
     order_type = models.CharField(max_length=12, choices=OrderType.choices)

@@ -1,9 +1,11 @@
 """Reads for the order entry UI, the services' decision support, and semantic actions."""
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from clinical import selectors as chart
-from clinical.models import Patient
+from clinical.models import Encounter, Patient
+from clinical.visit import VisitItem
 from orders import cds
 from orders.models import Order, Orderable, OrderAlert, OrderSet, OrderType
 
@@ -249,3 +251,13 @@ def orders_by_id(ids: list[int]) -> list[Order]:
 def orders_signed_exist(ids: list) -> bool:
     """Whether any of these orders was signed."""
     return Order.objects.filter(pk__in=ids, signed_at__isnull=False).exists()
+
+
+def orders_in_visit(encounter: Encounter) -> list[VisitItem]:
+    """The orders placed in a visit, oldest first, as the visit navigator lists them."""
+    rows = Order.objects.filter(encounter=encounter).select_related("patient").order_by("created_at", "pk")
+    return [
+        VisitItem(id=o.pk, text=o.display, detail=o.summary, status=o.status, at=o.created_at,
+                  url=reverse("orders:order_detail", kwargs={"mrn": o.patient.mrn, "order_id": o.pk}))
+        for o in rows
+    ]

@@ -12,6 +12,7 @@ from agentenv.actions.common import MRN_DESCRIPTION, iso, observation_json, pati
 from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
 from clinical import selectors
 from clinical.chart_sections import chart_section
+from clinical.visit import visit_is_open, visit_parts, visit_provider, visit_today
 
 MAX_ROWS = 200
 
@@ -35,7 +36,7 @@ class OpenChart(Action):
 # taken from clinical.chart_sections, because the schema is built on import, before the apps have registered
 # their sections; AgentenvConfig.ready() checks that each is registered, and the registry gives its page.
 ReadableSection = Literal[
-    "summary", "problems", "medications", "allergies", "results", "vitals",
+    "summary", "visit", "problems", "medications", "allergies", "results", "vitals",
     "encounters", "immunizations", "procedures", "notes",
 ]
 
@@ -137,7 +138,25 @@ def _encounters(rows) -> list[dict]:
     ]
 
 
+def _visit(patient, limit: int) -> dict:
+    """Today's visit as the navigator shows it: the open one, else the last started today; None if neither."""
+    encounter = visit_today(patient)
+    if encounter is None:
+        return {"visit": None}
+    header = {"id": encounter.fhir_id, "open": visit_is_open(encounter), "class": encounter.encounter_class,
+              "type": encounter.type_display, "reason": encounter.reason_display, "start": iso(encounter.start),
+              "end": iso(encounter.end), "provider": visit_provider(encounter)}
+    parts = {
+        part.name: [{"id": item.id, "text": item.text, "detail": item.detail, "status": item.status,
+                     "at": iso(item.at)} for item in part.items(encounter)[:limit]]
+        for part in visit_parts()
+    }
+    return {"visit": header, **parts}
+
+
 def _section(section: str, patient, limit: int) -> dict:
+    if section == "visit":
+        return _visit(patient, limit)
     if section == "summary":
         return {
             **_storyboard(patient),

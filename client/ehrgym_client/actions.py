@@ -38,6 +38,7 @@ class SemanticActions:
         self,
         section: Literal[
             "summary",
+            "visit",
             "problems",
             "medications",
             "allergies",

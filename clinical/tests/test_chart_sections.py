@@ -13,6 +13,7 @@ from clinical.tests.factories import ALICE_MRN
 # (name, tab label, page) in tab order, as the tab bar has always shown them.
 EXPECTED = [
     ("summary", "Summary", "clinical:chart_summary"),
+    ("visit", "Visit", "clinical:chart_visit"),
     ("problems", "Problems", "clinical:chart_problems"),
     ("medications", "Medications", "clinical:chart_medications"),
     ("allergies", "Allergies", "clinical:chart_allergies"),

@@ -34,7 +34,9 @@ def test_it_adds_a_problem_with_an_audit_event(alice):
 def test_it_records_the_episode_step_on_audit_events(alice):
     with episode_step_context(7):
         services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="agent")
-    assert AuditEvent.objects.get().episode_step == 7
+    # The visit the problem opened is audited at the same step.
+    assert [(e.action, e.episode_step) for e in AuditEvent.objects.all()] == [
+        ("encounter.start", 7), ("condition.add", 7)]
 
 
 def test_it_refuses_a_duplicate_active_problem_and_changes_nothing(alice):
@@ -42,7 +44,7 @@ def test_it_refuses_a_duplicate_active_problem_and_changes_nothing(alice):
     with pytest.raises(ValidationError, match="already an active problem"):
         services.condition_add(patient=alice, code="38341003", display="Hypertension", actor="drsmith")
     assert Condition.objects.count() == 1
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.filter(action="condition.add").count() == 1
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ def test_it_audits_the_whole_life_of_a_medication_order(alice):
     order.refresh_from_db()
     lifecycle.order_discontinue(order=order, actor=ACTOR, reason="Course changed")
     assert audit_actions(alice) == [
+        "encounter.start",  # the first order opens the patient's visit
         "order.pend",
         "alert.fire",
         "alert.override",
