@@ -78,9 +78,9 @@ CRITICAL_POTASSIUM = template(
         {"kind": "no_extra_orders", "label": "Nothing beyond the protocol's replacement and recheck"},
         {"kind": "notifications_left_open", "kinds": ["abnormal", "normal"], "severity": "penalty",
          "label": "No other result acknowledged unread"},
-        *closing_criteria(14),
+        *closing_criteria(24),
     ],
-    step_limit=25,
+    step_limit=35,
     oracle="inbasket.critical-potassium",
 )
 
@@ -104,7 +104,7 @@ def critical_potassium(instance):
 def critical_potassium_in_browser(instance):
     mrn = instance.patient_mrn
     yield from browser.open_section(mrn, "orders")
-    yield from browser.place_order("potassium chloride", KCL_PO, {"dose": "40", "frequency": "Once",
+    yield from browser.place_order("K-Dur", "8591", {"dose": "40", "frequency": "Once",
                                                                   "priority": "STAT"})
     yield from browser.place_order("potassium", POTASSIUM_LAB, {"priority": "STAT"})
     yield from browser.sign_orders(OVERRIDE_REASON)
@@ -181,9 +181,9 @@ ABNORMAL_A1C = template(
         {"kind": "no_extra_orders", "label": "Nothing beyond the repeat A1c"},
         {"kind": "notifications_left_open", "kinds": ["critical", "normal"], "severity": "penalty",
          "label": "No other result acknowledged unread"},
-        *closing_criteria(10),
+        *closing_criteria(20),
     ],
-    step_limit=20,
+    step_limit=30,
     oracle="inbasket.abnormal-a1c",
 )
 
