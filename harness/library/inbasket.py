@@ -58,21 +58,20 @@ CRITICAL_POTASSIUM = template(
     domain="laboratory-medicine",
     description="A critical value in the In Basket: a serum potassium below the lab's critical limit (2.5 mmol/L). "
                 "Per the stated protocol: acknowledge it with a comment, order 40 mEq of oral potassium chloride "
-                "once and a STAT repeat potassium (or BMP), and sign both. Patients come from the authored "
-                "critical-hypokalemia scenario (latest eGFR not below 30); acknowledging another result is not "
-                "asked for.",
+                "once, STAT (urgent also counts), and a STAT repeat potassium (or BMP), and sign both. Patients "
+                "come from the authored critical-hypokalemia scenario (latest eGFR not below 30); acknowledging "
+                "another result is not asked for.",
     instruction="A critical result is waiting in the In Basket for {patient_name} (MRN {mrn}): a potassium below "
-                "the critical limit. Per the hypokalemia protocol, order potassium chloride 40 mEq by mouth once "
-                "and a STAT repeat potassium level (or a basic metabolic panel), and sign both orders. Then "
+                "the critical limit. Per the hypokalemia protocol, order potassium chloride 40 mEq by mouth once, "
+                "STAT, and a STAT repeat potassium level (or a basic metabolic panel), and sign both orders. Then "
                 "acknowledge the critical potassium result with a comment saying what you did.",
     patient_selector={"age_min": 18, "has_notification": {"kinds": ["critical"], "loincs": POTASSIUM},
                       "lacks_observation": SEVERE_CKD},
     rubric=[
         {"kind": "notification_acknowledged", "weight": 2, "kinds": ["critical"], "loinc": POTASSIUM,
          "comment_required": True, "label": "The critical potassium acknowledged, with a comment"},
-        signed_order("Potassium chloride 40 mEq PO once, signed", KCL_PO, weight=2, priority=["routine", "urgent",
-                                                                                                 "stat"],
-                     dose=40, route="PO", frequency="ONCE"),
+        signed_order("Potassium chloride 40 mEq PO once, STAT (or urgent), signed", KCL_PO, weight=2,
+                     priority=["stat", "urgent"], dose=40, route="PO", frequency="ONCE"),
         signed_order("STAT repeat potassium or BMP, signed", [POTASSIUM_LAB, BMP], weight=2, priority="stat",
                      order_type="lab"),
         {"kind": "no_extra_orders", "label": "Nothing beyond the protocol's replacement and recheck"},
