@@ -212,8 +212,8 @@ REVIEW: dict[str, Review] = {
         "Critical-value notification per CLIA (42 CFR 493.1291(g)) and The Joint Commission NPSG.02.03.01; the "
         "lab's critical limit for potassium (2.5 mmol/L); oral replacement dose per MedAgentBench's protocol",
         "A new critical potassium (LOINC 2823-3 or 6298-4, below 2.5 mmol/L): potassium chloride 40 mEq PO once, "
-        "STAT or urgent, and a STAT potassium or BMP, signed; the notification acknowledged with a comment; latest eGFR below "
-        "30 excluded"),
+        "STAT or urgent, and a STAT potassium or BMP, signed; the notification acknowledged with a comment; "
+        "latest eGFR below 30 excluded"),
     "ehr/laboratory-medicine.inbasket-acknowledge-normal-results-v1": Review(
         "Test-result follow-up (The Joint Commission NPSG.02.03.01); no clinical threshold beyond the lab's "
         "reference ranges",
