@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from agentenv import snapshots
 
 # The apps whose tables are the chart: copied per episode.
-EHR_APPS = frozenset({"clinical", "orders", "notes"})
+EHR_APPS = frozenset({"clinical", "orders", "notes", "inbasket"})
 
 _bound_alias: ContextVar[str | None] = ContextVar("episode_alias", default=None)
 

@@ -348,6 +348,11 @@ class LabResult:
     value_text: str = ""
 
 
+# Called with the observations of every lab_results_record, inside its transaction: apps above clinical that
+# act on new results (the In Basket's notifications) add themselves from their AppConfig.ready().
+RESULT_RECORDED_HOOKS: list[Callable[[list[Observation]], None]] = []
+
+
 @chart_atomic
 def lab_results_record(
     *, patient: Patient, results: list[LabResult], actor: str, at: datetime, panel: tuple[str, str] | None = None
@@ -388,6 +393,8 @@ def lab_results_record(
             issued_at=timezone.now(),
         )
         report.results.set(observations)
+    for hook in RESULT_RECORDED_HOOKS:
+        hook(observations)
     return observations
 
 

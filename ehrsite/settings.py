@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "clinical",
     "orders",
     "notes",
+    "inbasket",
     "seeddata",
     "harness",
     "agentenv",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("clinical.urls")),
     path("", include("notes.urls")),
     path("", include("orders.urls")),
+    path("", include("inbasket.urls")),
 ]
 handler404 = "clinical.views.not_found"
 handler500 = "ehrsite.errors.server_error"

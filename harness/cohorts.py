@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clinical import cohort_selectors as chart
 from clinical.models import Patient
+from inbasket.selectors import notification_exists
 from orders.cds import ckd_epi_2021
 from orders.cds_rules_allergy_interaction import ALLERGENS
 from orders.selectors import orderable_codes_of_classes
@@ -131,6 +132,19 @@ class ReducedEgfrRule(BaseModel):
     below: float = Field(gt=0, description="mL/min/1.73 m².")
 
 
+class NotificationRule(BaseModel):
+    """Patients with a result notification in the In Basket of these kinds, statuses and analytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[Literal["critical", "abnormal", "normal"]] | None = Field(None, description="Any of these kinds.")
+    statuses: list[Literal["new", "routed", "acknowledged"]] | None = Field(
+        ["new"], description="Any of these statuses (default: new).")
+    loincs: list[str] | None = Field(None, description="Results of any of these LOINC codes.")
+
+    _list = field_validator("kinds", "statuses", "loincs", mode="before")(_as_list)
+
+
 class Selector(BaseModel):
     """Every key narrows the cohort; a missing key does not."""
 
@@ -176,6 +190,8 @@ class Selector(BaseModel):
     lacks_reduced_egfr: ReducedEgfrRule | None = Field(
         None, description="No charted or creatinine-calculated eGFR below a value (kidney disease not known)."
     )
+    has_notification: NotificationRule | None = Field(None, description="A result notification in the In Basket.")
+    lacks_notification: NotificationRule | None = Field(None, description="No such result notification.")
 
     _lists = field_validator(
         "mrn_in", "has_condition_codes", "lacks_condition_codes", "has_lab_loinc", "lacks_allergy_substance",
@@ -344,6 +360,10 @@ def cohort(selector: Selector, *, using: str, today: date | None = None) -> Quer
         rule = selector.lacks_recent_immunization
         since = timezone.make_aware(datetime.combine(_years_before(today, rule.years), time.min))
         patients = patients.exclude(chart.immunization_exists(rule.cvxs, since=since))
+    if selector.has_notification:
+        patients = patients.filter(notification_exists(**selector.has_notification.model_dump()))
+    if selector.lacks_notification:
+        patients = patients.exclude(notification_exists(**selector.lacks_notification.model_dump()))
     # Keys computed in Python, on the patients the query admits.
     if selector.observation_draw:
         patients = patients.filter(pk__in=_draw_patients(selector.observation_draw, using))

@@ -344,3 +344,24 @@ def previous_observation(patient: Patient, *, loincs: list[str]) -> dict:
     same_time = sorted({_number(r.value_num) for r in results if r.effective_at == previous.effective_at})
     return {"answer": value, "value": value, "values": same_time, "unit": previous.unit,
             "date": _local_date(previous.effective_at), "latest_date": _local_date(latest.effective_at)}
+
+
+class NotificationArgs(FactArgs):
+    kinds: list[str] = Field(min_length=1, description="Kinds of result notification: critical, abnormal, normal.")
+    loincs: list[str] | None = Field(None, description="Only results of these LOINC codes.")
+
+    _list = field_validator("kinds", "loincs", mode="before")(_as_list)
+
+
+@fact("inbasket_notification", args=NotificationArgs, fields=("value", "unit", "date", "display", "loinc", "flag"))
+def inbasket_notification(patient: Patient, *, kinds: list[str], loincs: list[str] | None) -> dict:
+    """The newest new result notification of these kinds in the patient's In Basket: answer = its value."""
+    from inbasket.selectors import notifications
+
+    rows = [n for kind in kinds for n in notifications(patient=patient, kind=kind, status="new", loincs=loincs)[:1]]
+    if not rows:
+        raise FactError(f"{patient.mrn} has no new {'/'.join(kinds)} result notification")
+    observation = max(rows, key=lambda n: (n.resulted_at, n.pk)).observation
+    value = _number(observation.value_num) if observation.value_num is not None else observation.value_text
+    return {"answer": value, "value": value, "unit": observation.unit, "date": _local_date(observation.effective_at),
+            "display": observation.display, "loinc": observation.loinc, "flag": observation.flag}

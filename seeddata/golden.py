@@ -28,7 +28,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from clinical.models import AuditEvent, Patient
-from clinical.signals import golden_rebuilt
+from clinical.signals import golden_rebuilt, population_seeded
 from seeddata.demo import demo_practitioners_ensure
 from seeddata.population import population_bundles_path, verify_population
 from seeddata.scenarios import ScenarioError, ScenarioSummary, scenarios_apply
@@ -259,7 +259,10 @@ def _populate(*, alias: str, population_dir: Path, progress: bool, echo: Echo, s
     echo(f"Importing {manifest.get('patients', 'the')} patients from {population_dir}")
     summary = _import_population(bundles=population_bundles_path(population_dir), alias=alias, progress=progress)
     applied = _apply_scenarios(alias=alias, manifest=manifest, path=scenarios_path, echo=echo) if scenarios else None
+    reference_date = date.fromisoformat(manifest["reference_date"]) if manifest.get("reference_date") else None
     with transaction.atomic(using=alias):
+        # What apps above the chart derive from it (the In Basket's recent results), in the same database.
+        population_seeded.send(sender=GoldenBuild, using=alias, reference_date=reference_date)
         demo_practitioners_ensure(using=alias)
         _record_build(alias=alias, source=source, summary=summary,
                       scenarios=applied.as_json() if applied else {"applied": False})

@@ -18,6 +18,7 @@ ACTION_MODULES = (
     "agentenv.actions.charting",
     "agentenv.actions.orders",
     "agentenv.actions.notes",
+    "agentenv.actions.inbasket",
     "agentenv.actions.terminal",
     "agentenv.actions.browser",
     "agentenv.actions.browsergym",

@@ -575,6 +575,50 @@ class SemanticActions:
         """
         return self._act("read_note", {"note_id": note_id, "mrn": mrn})
 
+    def list_inbasket(
+        self,
+        mrn: str | None = None,
+        kind: Literal["critical", "abnormal", "normal"] | None = None,
+        status: Literal["open", "new", "routed", "acknowledged", "all"] = "open",
+        limit: int = 50,
+    ) -> str:
+        """List result notifications of the In Basket, newest result first, with their folder counts.
+
+        Args:
+            mrn: Only this patient's notifications (default: every patient's).
+            kind: Only this kind: critical (past the lab's critical limits), abnormal (outside the reference range)
+                or normal.
+            status: open (new or routed, not yet acknowledged), new, routed, acknowledged, or all.
+            limit: Most notifications to return.
+
+        Returns:
+            The action's result as text, or the error that kept it from being done.
+        """
+        return self._act("list_inbasket", {"mrn": mrn, "kind": kind, "status": status, "limit": limit})
+
+    def acknowledge_result(self, notification_id: int, comment: str = "") -> str:
+        """Acknowledge a result notification of the In Basket, with an optional comment (what was done about it).
+
+        Args:
+            notification_id: The notification's id, as list_inbasket lists it.
+            comment: A comment kept with the acknowledgement.
+
+        Returns:
+            The action's result as text, or the error that kept it from being done.
+        """
+        return self._act("acknowledge_result", {"notification_id": notification_id, "comment": comment})
+
+    def route_result(self, notification_id: int) -> str:
+        """Route a result notification to the chart: its analyte's results over time open; it stays to acknowledge.
+
+        Args:
+            notification_id: The notification's id, as list_inbasket lists it.
+
+        Returns:
+            The action's result as text, or the error that kept it from being done.
+        """
+        return self._act("route_result", {"notification_id": notification_id})
+
     def answer(self, answer: str) -> str:
         """Give the final answer of a question task and end the episode.
 

@@ -24,6 +24,7 @@ EXPECTED = [
     ("immunizations", "Immunizations", "clinical:chart_immunizations"),
     ("procedures", "Procedures", "clinical:chart_procedures"),
     ("notes", "Notes", "notes:chart_notes"),
+    ("inbasket", "In Basket", "inbasket:chart_inbasket"),
 ]
 
 

@@ -19,10 +19,12 @@ ALLOWED = {
     "clinical": set(),
     "orders": {"clinical"},
     "notes": {"clinical"},
+    # The In Basket: notifications of the chart's results (it may read orders, which result them).
+    "inbasket": {"clinical", "orders"},
     "seeddata": {"clinical", "notes"},
-    "agentenv": {"clinical", "orders", "notes"},
+    "agentenv": {"clinical", "orders", "notes", "inbasket"},
     # harness's MedAgentBench interface speaks to episodes through the FHIR adapter.
-    "harness": {"clinical", "orders", "notes", "seeddata", "agentenv", "fhirapi"},
+    "harness": {"clinical", "orders", "notes", "inbasket", "seeddata", "agentenv", "fhirapi"},
     # The FHIR R4 adapter: reads the chart, writes through agentenv's actions and steps.
     "fhirapi": {"clinical", "orders", "notes", "agentenv"},
     "client": set(),
@@ -103,7 +105,7 @@ def test_no_source_file_is_over_500_lines():
 
 
 # The EHR apps own the queries of their models: harness reads the chart, orders and notes through their selectors.
-EHR_APPS = ("clinical", "orders", "notes")
+EHR_APPS = ("clinical", "orders", "notes", "inbasket")
 
 
 def ehr_model_queries(path, tree: ast.Module) -> list[str]:

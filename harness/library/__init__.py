@@ -27,6 +27,7 @@ LIBRARY_MODULES = (
     "harness.library.documentation",
     "harness.library.workflows",
     "harness.library.behavioral_health",
+    "harness.library.inbasket",
 )
 
 

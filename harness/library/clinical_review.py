@@ -208,6 +208,25 @@ REVIEW: dict[str, Review] = {
         "guideline (Kidney Int Suppl 2012;2:1)",
         "Latest creatinine flagged H or HH (above 1.35 mg/dL in men, 1.04 mg/dL in women); repeat BMP with the "
         "stated priority (urgent, routine or stat); NSAID critical; adults"),
+    "ehr/laboratory-medicine.inbasket-critical-potassium-v1": Review(
+        "Critical-value notification per CLIA (42 CFR 493.1291(g)) and The Joint Commission NPSG.02.03.01; the "
+        "lab's critical limit for potassium (2.5 mmol/L); oral replacement dose per MedAgentBench's protocol",
+        "A new critical potassium (LOINC 2823-3 or 6298-4, below 2.5 mmol/L): potassium chloride 40 mEq PO once, "
+        "STAT or urgent, and a STAT potassium or BMP, signed; the notification acknowledged with a comment; "
+        "latest eGFR below 30 excluded"),
+    "ehr/laboratory-medicine.inbasket-acknowledge-normal-results-v1": Review(
+        "Test-result follow-up (The Joint Commission NPSG.02.03.01); no clinical threshold beyond the lab's "
+        "reference ranges",
+        "Every new result notification within the reference range acknowledged; an abnormal or critical one "
+        "acknowledged is critical; nothing ordered"),
+    "ehr/laboratory-medicine.inbasket-route-abnormal-result-v1": Review(
+        RETRIEVAL + " (the lab's reference ranges flag the result)",
+        "The newest new abnormal notification (outside the reference range) routed to the chart; its value "
+        "answered; nothing acknowledged"),
+    "ehr/endocrinology.inbasket-abnormal-a1c-v1": Review(
+        f"{ADA_2025}: A1c every 3 months when not at goal",
+        "A new A1c above the reference range (over 5.6 %): a routine repeat A1c signed and the notification "
+        "acknowledged with a comment"),
     "ehr/laboratory-medicine.latest-result-v1": Review(
         RETRIEVAL,
         "Newest value and unit of potassium, sodium, creatinine or glucose (serum or blood code), HbA1c, "

@@ -3,7 +3,7 @@
 Importing this package registers every criterion kind.
 """
 
-from harness.rubrics import answers, chart, medications, notes, orders, trajectory  # noqa: F401  (registers the kinds)
+from harness.rubrics import answers, chart, inbasket, medications, notes, orders, trajectory  # noqa: F401  (registers the kinds)
 from harness.rubrics.base import (  # noqa: F401
     CRITERIA,
     CRITICAL_CAP,

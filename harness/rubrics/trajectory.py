@@ -9,10 +9,11 @@ from agentenv.actions.chart import ReadableSection
 from clinical.chart_sections import chart_section
 from harness.rubrics.base import Constraint, Criterion, CriterionResult, RubricContext, severity_field
 
-# Every chart section by name: those read_chart_section reads, plus orders, which a browser reaches as a tab and an
-# API agent through the order actions. Static for the schema, like ReadableSection (HarnessConfig.ready() checks
-# that each is registered); clinical.chart_sections gives each one's page.
-SECTIONS = (*get_args(ReadableSection), "orders")
+# Every chart section by name: those read_chart_section reads, plus orders and the In Basket, which a browser
+# reaches as a tab and an API agent through the order actions and list_inbasket. Static for the schema, like
+# ReadableSection (HarnessConfig.ready() checks that each is registered); clinical.chart_sections gives each one's
+# page.
+SECTIONS = (*get_args(ReadableSection), "orders", "inbasket")
 
 
 def _path(route: str) -> str:

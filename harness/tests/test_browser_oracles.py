@@ -22,6 +22,7 @@ from agentenv.step import TERMINAL_ACTIONS
 from harness.browser_oracles import BROWSER_ORACLES, axtree_parse, click, open_section, sign_orders
 from harness.library import library_load
 from harness.runner import task_run
+from inbasket.models import ResultNotification
 from notes.models import Note
 from orders.models import Order, OrderAlert
 
@@ -40,6 +41,10 @@ CASES = [
     ("ehr/documentation.glycemic-progress-note-v1", 0),
     ("ehr/infectious-disease.sepsis-penicillin-allergy-v1", 0),
     ("ehr/behavioral-health.depression-screen-review-note-v1", 0),
+    ("ehr/laboratory-medicine.inbasket-critical-potassium-v1", 0),
+    ("ehr/laboratory-medicine.inbasket-acknowledge-normal-results-v1", 0),
+    ("ehr/endocrinology.inbasket-abnormal-a1c-v1", 0),
+    ("ehr/laboratory-medicine.inbasket-route-abnormal-result-v1", 0),
 ]
 # Instances whose signing raises warnings on the test chart, answered on the decision-support review page
 # (chest pain: aspirin already on the medication list, and an NSAID interaction; sepsis: cefepime's
@@ -55,8 +60,11 @@ def chart_change(run, owner) -> dict:
             "code", "status", "dose", "route", "frequency", "priority", "prn"))
         notes = sorted(Note.objects.filter(patient__mrn=run.patient_mrn, author=owner.username).values_list(
             "note_type", "status", "title"))
+        # In Basket messages the run acknowledged or routed (the comment too).
+        inbasket = sorted(ResultNotification.objects.filter(patient__mrn=run.patient_mrn).exclude(
+            status=ResultNotification.Status.NEW).values_list("observation__loinc", "status", "note"))
     episode_close(episode=episode)
-    return {"orders": orders, "notes": notes, "answer": answer_key(episode.answer)}
+    return {"orders": orders, "notes": notes, "inbasket": inbasket, "answer": answer_key(episode.answer)}
 
 
 def answer_key(answer: str | None):
@@ -114,7 +122,7 @@ def test_it_solves_the_template_in_the_browser_as_the_semantic_oracle_does(ehr, 
     assert (semantic.score, semantic.success) == (1.0, True), semantic.breakdown
     assert browser.patient_mrn == semantic.patient_mrn
     change = chart_change(browser, alice)
-    assert change["orders"] or change["notes"] or change["answer"]
+    assert change["orders"] or change["notes"] or change["inbasket"] or change["answer"]
     assert change == chart_change(semantic, alice)
 
 

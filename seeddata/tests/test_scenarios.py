@@ -44,6 +44,7 @@ LABS = {  # LOINC: (display, unit) of every result the overlay may add
     "2160-0": ("Creatinine [Mass/volume] in Serum or Plasma", "mg/dL"),
     "33914-3": (("Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma by "
                  "Creatinine-based formula (MDRD)"), "mL/min/{1.73_m2}"),
+    "4548-4": ("Hemoglobin A1c/Hemoglobin.total in Blood", "%"),
 }
 
 
@@ -161,6 +162,9 @@ def test_results_have_real_codes_units_and_the_flags_the_importer_gives_labs(gol
         by_scenario.setdefault(scenario_of(row.fhir_id), []).append(row)
     assert all(3.1 <= r.value_num <= 3.4 and r.flag == "L" for r in by_scenario["hypokalemia"])
     assert all(2.0 <= r.value_num <= 2.2 and r.flag == "" for r in by_scenario["normal-magnesium"])
+    # The In Basket's critical values and abnormal A1c (inbasket tasks).
+    assert all(2.2 <= r.value_num <= 2.4 and r.flag == "LL" for r in by_scenario.get("critical-hypokalemia", []))
+    assert all(7.4 <= r.value_num <= 9.2 and r.flag == "H" for r in by_scenario.get("uncontrolled-a1c", []))
     low_mg = [r for r in by_scenario["hypomagnesemia"] if r.fhir_id.endswith("-2")]
     assert {r.flag for r in low_mg} <= {"L", "LL"} and any(r.flag == "LL" for r in low_mg)
     assert min(r.value_num for r in low_mg) < 1.0 and max(r.value_num for r in low_mg) < 1.7
