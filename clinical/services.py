@@ -8,7 +8,6 @@ records an audit event in the same transaction, and returns the model it wrote.
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
@@ -21,7 +20,6 @@ from clinical.models import (
     Allergy,
     CodeSystem,
     Condition,
-    DiagnosticReport,
     Immunization,
     Medication,
     Observation,
@@ -48,7 +46,7 @@ def chart_atomic(func):
     return wrapper
 
 
-def _new_fhir_id() -> str:
+def new_fhir_id() -> str:
     return str(uuid.uuid4())
 
 
@@ -114,7 +112,7 @@ def condition_add(
         raise ValidationError({"code": f"{display} ({code}) is already an active problem."})
     onset = _not_in_future(onset, "onset", patient)
     condition = Condition.objects.create(
-        fhir_id=_new_fhir_id(),
+        fhir_id=new_fhir_id(),
         patient=patient,
         encounter=encounter_for_charting(patient=patient, actor=actor, opened_by="condition.add"),
         code_system=code_system,
@@ -174,7 +172,7 @@ def allergy_add(
     if patient.allergies.filter(substance__iexact=substance, clinical_status="active").exists():
         raise ValidationError({"substance": f"An active allergy to {substance} is already recorded."})
     allergy = Allergy.objects.create(
-        fhir_id=_new_fhir_id(),
+        fhir_id=new_fhir_id(),
         patient=patient,
         code=code.strip(),
         substance=substance,
@@ -269,7 +267,7 @@ def _observation_for_vital(
         )
     ref = reference_range(vital.loinc, sex=patient.sex) or (None, None)
     return Observation(
-        fhir_id=_new_fhir_id(),
+        fhir_id=new_fhir_id(),
         patient=patient,
         category=Observation.Category.VITAL_SIGNS,
         loinc=vital.loinc,
@@ -337,67 +335,6 @@ def vitals_record(
     return observations
 
 
-@dataclass(frozen=True)
-class LabResult:
-    """One analyte's result as entered: a number in `unit`, or text for an analyte measured without one."""
-
-    loinc: str
-    display: str
-    unit: str
-    value_num: float | None = None
-    value_text: str = ""
-
-
-# Called with the observations of every lab_results_record, inside its transaction: apps above clinical that
-# act on new results (the In Basket's notifications) add themselves from their AppConfig.ready().
-RESULT_RECORDED_HOOKS: list[Callable[[list[Observation]], None]] = []
-
-
-@chart_atomic
-def lab_results_record(
-    *, patient: Patient, results: list[LabResult], actor: str, at: datetime, panel: tuple[str, str] | None = None
-) -> list[Observation]:
-    """Record lab results resulted together: one flagged observation per analyte, and a diagnostic report
-    grouping them when they are a panel (`panel`: its LOINC code and name). They show in chart review.
-
-    No audit event here: results answer an order, and orders.results audits them with it.
-    """
-    observations = []
-    for result in results:
-        ref = reference_range(result.loinc, sex=patient.sex, unit=result.unit) or (None, None)
-        number = result.value_num
-        observations.append(
-            Observation.objects.create(
-                fhir_id=_new_fhir_id(),
-                patient=patient,
-                category=Observation.Category.LABORATORY,
-                loinc=result.loinc,
-                display=result.display,
-                value_num=number,
-                value_text=result.value_text,
-                unit=result.unit,
-                ref_low=ref[0],
-                ref_high=ref[1],
-                flag=flag_for(result.loinc, number, sex=patient.sex, unit=result.unit) if number is not None else "",
-                effective_at=at,
-                recorded_by=actor,
-            )
-        )
-    if panel is not None:
-        report = DiagnosticReport.objects.create(
-            fhir_id=_new_fhir_id(),
-            patient=patient,
-            loinc=panel[0],
-            display=panel[1],
-            effective_at=at,
-            issued_at=timezone.now(),
-        )
-        report.results.set(observations)
-    for hook in RESULT_RECORDED_HOOKS:
-        hook(observations)
-    return observations
-
-
 def _moment_of(at: datetime | date | None) -> datetime | None:
     """A day given without a time is read at noon in the EHR's time zone; today is now, so it is
     never in the future."""
@@ -438,7 +375,7 @@ def immunization_record(
         raise ValidationError({"lot_number": "A lot number has at most 40 characters."})
     occurred_at = _not_in_future(_moment_of(at), "at", patient)
     immunization = Immunization.objects.create(
-        fhir_id=_new_fhir_id(),
+        fhir_id=new_fhir_id(),
         patient=patient,
         cvx=cvx,
         display=(display or "").strip() or vaccine.display,
@@ -481,7 +418,7 @@ def medication_start(
     if not rxnorm.isdigit():
         raise ValidationError({"rxnorm": f"An RxNorm code is a number; got {rxnorm!r}."})
     medication = Medication.objects.create(
-        fhir_id=_new_fhir_id(),
+        fhir_id=new_fhir_id(),
         patient=patient,
         rxnorm=rxnorm,
         display=display,

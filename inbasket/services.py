@@ -37,7 +37,7 @@ def _notification(observation: Observation) -> ResultNotification:
 
 
 def notifications_for_results(observations: list[Observation]) -> list[ResultNotification]:
-    """A new notification for each lab result just recorded (clinical.services.lab_results_record's hook)."""
+    """A new notification for each lab result just recorded (clinical.lab_results.lab_results_record's hook)."""
     rows = [_notification(o) for o in observations if o.category == Observation.Category.LABORATORY]
     if not rows:
         return []

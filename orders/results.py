@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinical.audit import audit_record
-from clinical.services import LabResult, chart_atomic, lab_results_record
+from clinical.lab_results import LabResult, lab_results_record
+from clinical.services import chart_atomic
 from orders.lifecycle import ORDER_NOT_ACTIVE, order_audit_details, require_status
 from orders.models import Order, OrderType
 
