@@ -63,11 +63,10 @@ def reader(db):
 
 def busiest_patient(loinc_category: str = "laboratory") -> tuple[str, str]:
     """(MRN, LOINC) of the golden patient with the most results of one test: the richest chart to page through."""
+    from django.db import connections
     from django.db.models import Count
 
     from clinical.models import Observation
-
-    from django.db import connections
 
     row = (Observation.objects.using("golden").filter(category=loinc_category, value_num__isnull=False)
            .values("patient__mrn", "loinc").annotate(n=Count("id")).order_by("-n", "patient__mrn").first())
