@@ -112,3 +112,10 @@ def test_a_score_trend_leads_back_to_questionnaires(client_in, surveys):
     html = client_in.get(reverse("clinical:chart_result_trend", args=[ALICE_MRN, PHQ9])).content.decode()
     assert 'data-testid="chart-tab-questionnaires" aria-current="page"' in html
     assert f'href="/patients/{ALICE_MRN}/questionnaires/" data-testid="trend-back"' in html
+
+
+def test_it_flags_a_critical_value_in_its_column_and_as_the_latest(client_in, alice):
+    add_observation(alice, POTASSIUM, "Potassium [Moles/volume] in Serum or Plasma", 2.349, "mmol/L",
+                    at=timezone.now() - timedelta(hours=1), ref_low=3.5, ref_high=5.1, flag="LL")
+    potassium = page(client_in, "chart_results").split(f'data-testid="results-row-{POTASSIUM}"')[1].split("</tr>")[0]
+    assert potassium.count('flag-low flag-critical">2.3 <abbr title="Critically low">LL</abbr>') == 2
