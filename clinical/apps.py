@@ -14,6 +14,7 @@ class ClinicalConfig(AppConfig):
             (30, "medications", "Medications"),
             (40, "allergies", "Allergies"),
             (50, "results", "Results"),
+            (55, "questionnaires", "Questionnaires"),
             (60, "vitals", "Vitals"),
             (80, "encounters", "Encounters"),
             (90, "immunizations", "Immunizations"),

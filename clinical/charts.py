@@ -82,6 +82,11 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
 
 
+def _value(value: float, decimals: int | None) -> str:
+    """A plotted value as the chart prints it: at the analyte's precision when known."""
+    return _fmt(value) if decimals is None else f"{value:.{decimals}f}"
+
+
 def _flag_colour(flag: str, default: str) -> str:
     if flag.startswith("H"):
         return HIGH_COLOUR
@@ -151,13 +156,13 @@ def _reference_band(frame: _Frame, ref_low: float | None, ref_high: float | None
     ]
 
 
-def _series(frame: _Frame, series: Series, colour: str, unit: str) -> list[str]:
+def _series(frame: _Frame, series: Series, colour: str, unit: str, decimals: int | None) -> list[str]:
     coords = " ".join(f"{frame.x(p.at):.1f},{frame.y(p.value):.1f}" for p in series.points)
     parts = [f'<polyline class="trend-line" fill="none" stroke="{colour}" points="{coords}"/>']
     for point in series.points:
         fill = _flag_colour(point.flag, colour)
         radius = 4.5 if point.flag else 3.2
-        label = f"{series.label} {_local(point.at):%m/%d/%Y %H:%M}: {_fmt(point.value)} {unit}".strip()
+        label = f"{series.label} {_local(point.at):%m/%d/%Y %H:%M}: {_value(point.value, decimals)} {unit}".strip()
         if point.flag:
             label += f" ({point.flag})"
         parts.append(
@@ -179,16 +184,17 @@ def _legend(series: list[Series]) -> list[str]:
     return parts
 
 
-def describe(series: list[Series], unit: str, ref_low: float | None, ref_high: float | None) -> str:
+def describe(series: list[Series], unit: str, ref_low: float | None, ref_high: float | None,
+             decimals: int | None = None) -> str:
     """The plot in words, for screen readers and agents reading the accessibility tree."""
     sentences = []
     for s in series:
         first, last = s.points[0], s.points[-1]
-        latest = f"{_fmt(last.value)} {unit}".strip() + (f" ({last.flag})" if last.flag else "")
+        latest = f"{_value(last.value, decimals)} {unit}".strip() + (f" ({last.flag})" if last.flag else "")
         sentences.append(
             f"{s.label}: {len(s.points)} values from {_local(first.at):%m/%d/%Y} to {_local(last.at):%m/%d/%Y}, "
-            f"latest {latest}, lowest {_fmt(min(p.value for p in s.points))}, "
-            f"highest {_fmt(max(p.value for p in s.points))}."
+            f"latest {latest}, lowest {_value(min(p.value for p in s.points), decimals)}, "
+            f"highest {_value(max(p.value for p in s.points), decimals)}."
         )
     flagged = sum(1 for s in series for p in s.points if p.flag)
     if flagged:
@@ -208,8 +214,10 @@ def line_plot(
     ref_low: float | None = None,
     ref_high: float | None = None,
     testid: str = "trend-plot",
+    decimals: int | None = None,
 ) -> SafeString:
-    """An accessible SVG line plot; series without points are left out."""
+    """An accessible SVG line plot; series without points are left out. `decimals`: the precision values are
+    printed with (the analyte's display precision), else up to two."""
     series = [s for s in series if s.points]
     unit = display_unit(unit)
     if not series:
@@ -217,9 +225,9 @@ def line_plot(
     frame, ticks = _frame(series, ref_low, ref_high)
     body = _reference_band(frame, ref_low, ref_high) + _y_axis(frame, ticks, unit) + _x_axis(frame)
     for i, s in enumerate(series):
-        body += _series(frame, s, SERIES_COLOURS[i % len(SERIES_COLOURS)], unit)
+        body += _series(frame, s, SERIES_COLOURS[i % len(SERIES_COLOURS)], unit, decimals)
     body += _legend(series)
-    desc = describe(series, unit, ref_low, ref_high)
+    desc = describe(series, unit, ref_low, ref_high, decimals)
     svg = (
         f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}. {escape(desc)}" '

@@ -14,6 +14,7 @@ from datetime import date
 from django.db import models
 from django.utils import timezone
 
+from clinical.display_precision import display_number
 from clinical.vaccines import SITES
 
 
@@ -298,12 +299,14 @@ class Observation(models.Model):
 
     @property
     def value_display(self) -> str:
+        return f"{self.value_shown} {self.unit}".strip()
+
+    @property
+    def value_shown(self) -> str:
+        """The value as the chart prints it: at the precision its lab reports (the stored value is unchanged)."""
         if self.value_num is None:
             return self.value_text
-        value = f"{self.value_num:.1f}" if abs(self.value_num) < 1000 else f"{self.value_num:.0f}"
-        if value.endswith(".0"):
-            value = value[:-2]
-        return f"{value} {self.unit}".strip()
+        return display_number(self.loinc, self.value_num)
 
     @property
     def reference_range(self) -> str:

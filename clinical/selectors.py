@@ -26,6 +26,7 @@ from clinical.models import (
     Practitioner,
     Procedure,
 )
+from clinical.results_selectors import lab_results
 from clinical.terminology import SOCIAL_CONTEXT_CODES
 
 PEDIATRIC_AGE_LIMIT = 18
@@ -269,8 +270,8 @@ def _ranked_by_loinc(observations: QuerySet[Observation]) -> QuerySet[Observatio
 
 
 def lab_analytes(patient: Patient, *, text: str = "") -> list[AnalyteRow]:
-    """Latest and previous result of every lab analyte, alphabetically."""
-    labs = patient.observations.filter(category=LAB_CATEGORY)
+    """Latest and previous result of every lab analyte, alphabetically (questionnaires are read apart)."""
+    labs = lab_results(patient)
     if text:
         labs = labs.filter(Q(display__icontains=text) | Q(loinc__icontains=text))
     rows: dict[str, AnalyteRow] = {}

@@ -16,6 +16,7 @@ urlpatterns = [
     path(chart + "allergies/", views.chart_allergies, name="chart_allergies"),
     path(chart + "results/", views.chart_results, name="chart_results"),
     path(chart + "results/<str:loinc>/", views.chart_result_trend, name="chart_result_trend"),
+    path(chart + "questionnaires/", views.chart_questionnaires, name="chart_questionnaires"),
     path(chart + "vitals/", views.chart_vitals, name="chart_vitals"),
     path(chart + "encounters/", views.chart_encounters, name="chart_encounters"),
     path(chart + "medications/<int:medication_id>/discontinue/", views.medication_discontinue,

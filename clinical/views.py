@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinical import charts, selectors, services
+from clinical import charts, results_selectors, selectors, services
 from clinical.chart_sections import chart_section, chart_sections
+from clinical.display_precision import display_decimals
 from clinical.forms import ImmunizationRecordForm, MedicationDiscontinueForm, PatientListFilterForm
 from clinical.models import Patient
+from clinical.result_panels import is_questionnaire
 from clinical.visit import visit_banner
 
 PATIENTS_PER_PAGE = 50
@@ -159,8 +161,19 @@ def chart_allergies(request, mrn: str):
 def chart_results(request, mrn: str):
     patient = chart_patient(mrn)
     text = request.GET.get("q", "").strip()[:100]
-    context = {"analytes": selectors.lab_analytes(patient, text=text), "q": text}
+    page = request.GET.get("page", "1")
+    page = int(page) if page.isdigit() else 1  # a mistyped page shows the newest, not an error
+    context = {"panels": results_selectors.results_review(patient, text=text, page=page), "q": text}
     return render_chart(request, patient, tab="results", template="clinical/chart_results.html", context=context)
+
+
+@login_required
+def chart_questionnaires(request, mrn: str):
+    patient = chart_patient(mrn)
+    context = {"rows": results_selectors.questionnaires(patient)}
+    return render_chart(
+        request, patient, tab="questionnaires", template="clinical/chart_questionnaires.html", context=context
+    )
 
 
 def _numeric_points(observations) -> list[charts.Point]:
@@ -182,9 +195,13 @@ def chart_result_trend(request, mrn: str, loinc: str):
         unit=latest.unit,
         ref_low=latest.ref_low,
         ref_high=latest.ref_high,
+        decimals=display_decimals(loinc, latest.value_num or 0.0),
     )
-    context = {"history": list(reversed(history)), "latest": latest, "plot": plot, "loinc": loinc}
-    return render_chart(request, patient, tab="results", template="clinical/chart_result_trend.html", context=context)
+    # A questionnaire score's trend belongs to the Questionnaires tab, and leads back there.
+    tab = "questionnaires" if is_questionnaire(loinc=loinc, category=latest.category, unit=latest.unit) else "results"
+    context = {"history": list(reversed(history)), "latest": latest, "plot": plot, "loinc": loinc,
+               "back": chart_section(tab)}
+    return render_chart(request, patient, tab=tab, template="clinical/chart_result_trend.html", context=context)
 
 
 def _vital_plot(patient: Patient, vital: selectors.VitalSign):

@@ -263,15 +263,29 @@ def write_note(note_type: str, title: str, text: str):
 
 
 def latest_result(tree: Node, loincs: list[str]) -> tuple[str, str, datetime]:
-    """(value, unit, date) of the newest result over a test's codes, read from Results Review."""
+    """(value, unit, date) of the newest result over a test's codes, read from Results Review: each panel's
+    flowsheet row gives the test's latest value (its flag after it) and date before the dated columns."""
     newest = None
     for loinc in loincs:
         for row in tree.find_all(role="row", bid=f"results-row-{loinc}"):
-            _, value, unit, _, _, date, *_ = row.cells()
+            _, latest, date, unit, *_ = row.cells()
             if newest is None or chart_date(date) > newest[2]:
-                newest = (value, unit, chart_date(date))
+                newest = (latest.split()[0], unit, chart_date(date))
     if newest is None:
         raise PageError(f"no result for {', '.join(loincs)} on the results page")
+    return newest
+
+
+def latest_answer(tree: Node, loincs: list[str]) -> tuple[str, datetime]:
+    """(answer, date) of the newest answer over a question's or score's codes, read from Questionnaires."""
+    newest = None
+    for loinc in loincs:
+        for row in tree.find_all(role="row", bid=f"questionnaire-row-{loinc}"):
+            _, answer, date, *_ = row.cells()
+            if newest is None or chart_date(date) > newest[1]:
+                newest = (answer, chart_date(date))
+    if newest is None:
+        raise PageError(f"no answer for {', '.join(loincs)} on the questionnaires page")
     return newest
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from django.db import connections
 
+from clinical.display_precision import display_decimals
 from harness.rubrics import RubricContext
 from harness.rubrics.answers import NONE_ANSWERS
 from harness.rubrics.base import criterion_parse
@@ -66,20 +67,29 @@ def _answer_criteria(rubric: list) -> list[dict]:
     return found
 
 
-def _as_shown(value):
+def _as_shown(value, loincs: list[str] | None = None):
     """An expected value as the answer check tells values apart: numbers at the precision the chart prints
-    (2.15 and 2.2 are one answer; 2 and 2.0 too), lists item by item."""
+    (2.15 and 2.2 are one answer; 2 and 2.0 too; a result of the criterion's `loinc` at its analyte's display
+    precision, ALT 28.13 and 27.8 both 28), lists item by item."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
+        if loincs:
+            return round(float(value), min(display_decimals(loinc, value) for loinc in loincs))
         return float(round(value)) if abs(value) >= 1000 else round(float(value), 1)
     if isinstance(value, list):
-        return [_as_shown(item) for item in value]
+        return [_as_shown(item, loincs) for item in value]
     return str(value).strip().lower()
 
 
+def _loincs(answer: dict) -> list[str] | None:
+    loinc = answer.get("loinc")
+    return [loinc] if isinstance(loinc, str) else loinc
+
+
 def _class_key(answers: list[dict]) -> str:
-    return json.dumps([_as_shown(answer.get("expected")) for answer in answers], sort_keys=True, default=str)
+    return json.dumps([_as_shown(answer.get("expected"), _loincs(answer)) for answer in answers], sort_keys=True,
+                      default=str)
 
 
 def _golden_build(using: str) -> str:

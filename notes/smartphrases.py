@@ -139,7 +139,8 @@ def render_vitals(patient: Patient) -> str:
 def _value(obs) -> str:
     if obs.value_num is None:
         return obs.value_text
-    # Two decimals at most, as Results Review prints them (1.02, 8.6, 142).
+    # Two decimals at most (1.02, 8.6, 142): close to the stored value, which the notes' criteria compare a
+    # stated result with, rather than Results Review's lab precision (clinical.display_precision).
     number = f"{obs.value_num:.2f}".rstrip("0").rstrip(".") if abs(obs.value_num) < 1000 else f"{obs.value_num:.0f}"
     return _with_unit(number or "0", obs.unit)
 

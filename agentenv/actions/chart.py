@@ -10,8 +10,9 @@ from pydantic import Field
 
 from agentenv.actions.common import MRN_DESCRIPTION, iso, observation_json, patient_for, patient_header, route
 from agentenv.actions.registry import Action, ActionContext, ActionError, ActionResult, action
-from clinical import selectors
+from clinical import results_selectors, selectors
 from clinical.chart_sections import chart_section
+from clinical.result_panels import panel_of
 from clinical.visit import visit_is_open, visit_parts, visit_provider, visit_today
 
 MAX_ROWS = 200
@@ -36,13 +37,15 @@ class OpenChart(Action):
 # taken from clinical.chart_sections, because the schema is built on import, before the apps have registered
 # their sections; AgentenvConfig.ready() checks that each is registered, and the registry gives its page.
 ReadableSection = Literal[
-    "summary", "visit", "problems", "medications", "allergies", "results", "vitals",
+    "summary", "visit", "problems", "medications", "allergies", "results", "questionnaires", "vitals",
     "encounters", "immunizations", "procedures", "notes",
 ]
 
 
 class ReadChartSection(Action):
-    """Read one section of a chart, as the matching chart tab shows it."""
+    """Read one section of a chart, as the matching chart tab shows it. "results" holds laboratory results (each
+    with its Results Review panel); questionnaire answers and screening scores (PHQ, GAD, social needs) are in
+    "questionnaires". A result's "value" is the stored value, "value_shown" the value as the chart prints it."""
 
     type: Literal["read_chart_section"] = Field(description="Action type.")
     section: ReadableSection = Field(description="Which chart section to read.")
@@ -51,7 +54,8 @@ class ReadChartSection(Action):
 
 
 class GetObservations(Action):
-    """Every result of one LOINC code (lab or vital sign) in a time window, newest first."""
+    """Every result of one LOINC code (lab, vital sign or score) in a time window, newest first: "value" is the
+    stored value, "value_shown" the value as the chart prints it (at the lab's precision)."""
 
     type: Literal["get_observations"] = Field(description="Action type.")
     loinc: str = Field(min_length=1, max_length=20, description="LOINC code, e.g. 4548-4 for hemoglobin A1c.")
@@ -175,9 +179,15 @@ def _section(section: str, patient, limit: int) -> dict:
     if section == "results":
         rows = selectors.lab_analytes(patient)[:limit]
         return {"analytes": [
+            {"loinc": r.loinc, "display": r.display, "panel": panel_of(r.loinc).label, "count": r.count,
+             "latest": observation_json(r.latest), "previous": observation_json(r.previous) if r.previous else None}
+            for r in rows
+        ]}
+    if section == "questionnaires":
+        return {"questionnaires": [
             {"loinc": r.loinc, "display": r.display, "count": r.count, "latest": observation_json(r.latest),
              "previous": observation_json(r.previous) if r.previous else None}
-            for r in rows
+            for r in results_selectors.questionnaires(patient)[:limit]
         ]}
     if section == "vitals":
         return {"latest": _vital_readings(selectors.vitals_latest(patient))}

@@ -62,6 +62,9 @@ def observation_json(obs: Observation) -> dict:
         "loinc": obs.loinc,
         "display": obs.display,
         "value": obs.value_num if obs.value_num is not None else obs.value_text,
+        # As the chart prints it, at the lab's precision; "value" stays the stored number, which answers and
+        # computations (a mean, a change) are judged against.
+        "value_shown": obs.value_shown,
         "unit": obs.unit,
         "flag": obs.flag,
         "reference_range": obs.reference_range,

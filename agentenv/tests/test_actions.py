@@ -31,8 +31,8 @@ def test_it_finds_patients_and_opens_a_chart(alice):
 
 SECTION_KEYS = {
     "summary": "active_problems", "visit": "visit", "problems": "active", "medications": "active",
-    "allergies": "allergies",
-    "results": "analytes", "vitals": "latest", "encounters": "encounters", "immunizations": "immunizations",
+    "allergies": "allergies", "results": "analytes", "questionnaires": "questionnaires",
+    "vitals": "latest", "encounters": "encounters", "immunizations": "immunizations",
     "procedures": "procedures", "notes": "notes",
 }
 

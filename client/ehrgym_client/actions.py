@@ -43,6 +43,7 @@ class SemanticActions:
             "medications",
             "allergies",
             "results",
+            "questionnaires",
             "vitals",
             "encounters",
             "immunizations",
@@ -52,7 +53,9 @@ class SemanticActions:
         mrn: str | None = None,
         limit: int = 50,
     ) -> str:
-        """Read one section of a chart, as the matching chart tab shows it.
+        """Read one section of a chart, as the matching chart tab shows it. "results" holds laboratory results (each
+        with its Results Review panel); questionnaire answers and screening scores (PHQ, GAD, social needs) are in
+        "questionnaires". A result's "value" is the stored value, "value_shown" the value as the chart prints it.
 
         Args:
             section: Which chart section to read.
@@ -72,7 +75,8 @@ class SemanticActions:
         end: str | None = None,
         limit: int = 50,
     ) -> str:
-        """Every result of one LOINC code (lab or vital sign) in a time window, newest first.
+        """Every result of one LOINC code (lab, vital sign or score) in a time window, newest first: "value" is the
+        stored value, "value_shown" the value as the chart prints it (at the lab's precision).
 
         Args:
             loinc: LOINC code, e.g. 4548-4 for hemoglobin A1c.

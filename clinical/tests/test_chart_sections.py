@@ -18,6 +18,7 @@ EXPECTED = [
     ("medications", "Medications", "clinical:chart_medications"),
     ("allergies", "Allergies", "clinical:chart_allergies"),
     ("results", "Results", "clinical:chart_results"),
+    ("questionnaires", "Questionnaires", "clinical:chart_questionnaires"),
     ("vitals", "Vitals", "clinical:chart_vitals"),
     ("orders", "Orders", "orders:chart_orders"),
     ("encounters", "Encounters", "clinical:chart_encounters"),

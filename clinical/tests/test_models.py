@@ -30,11 +30,15 @@ def test_it_prints_names_as_an_ehr_does():
 
 
 @pytest.mark.parametrize(
-    "value, unit, shown",
-    [(4.0, "mmol/L", "4 mmol/L"), (5.87, "%", "5.9 %"), (1234.4, "10*3/uL", "1234 10*3/uL"), (120.0, "", "120")],
+    "loinc, value, unit, shown",
+    [("6298-4", 4.0, "mmol/L", "4.0 mmol/L"), ("4548-4", 5.87, "%", "5.9 %"), ("1742-6", 28.13, "U/L", "28 U/L"),
+     ("2160-0", 0.984, "mg/dL", "0.98 mg/dL"), ("", 1234.4, "10*3/uL", "1234 10*3/uL"), ("", 120.0, "", "120"),
+     ("", 0.853, "", "0.85"), ("", 28.13, "", "28.1")],
 )
-def test_it_prints_a_numeric_value_with_its_unit(value, unit, shown):
-    assert Observation(value_num=value, unit=unit).value_display == shown
+def test_it_prints_a_numeric_value_at_its_lab_precision_with_its_unit(loinc, value, unit, shown):
+    """Potassium to a tenth, ALT whole, creatinine to hundredths; a code not known by its magnitude."""
+    obs = Observation(loinc=loinc, value_num=value, unit=unit)
+    assert obs.value_display == shown and obs.value_num == value
 
 
 def test_it_prints_a_coded_value_as_text():

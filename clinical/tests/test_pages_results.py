@@ -18,10 +18,10 @@ def row(html: str, loinc: str) -> str:
     return html.split(f'data-testid="results-row-{loinc}"')[1].split("</tr>")[0]
 
 
-def test_it_shows_latest_and_previous_values_with_range_and_flags(client_in, alice):
+def test_it_shows_each_result_in_its_panel_flowsheet_with_range_and_flags(client_in, alice):
     html = client_in.get(results_url()).content.decode()
     hba1c = row(html, HBA1C)
-    assert "8.6" in hba1c and "8.2 H" in hba1c and "4–5.6" in hba1c and "flag-high" in hba1c
+    assert "8.6" in hba1c and "8.2 <abbr" in hba1c and "4–5.6" in hba1c and "flag-high" in hba1c
     assert f'data-testid="results-analyte-{HBA1C}"' in hba1c
     potassium = row(html, POTASSIUM)
     assert "3.1" in potassium and "flag-low" in potassium and ">L<" in potassium and "3.5–5.1" in potassium
@@ -58,7 +58,7 @@ def test_it_renders_3000_results_quickly(client_in, django_assert_max_num_querie
         started = time.perf_counter()
         response = client_in.get(results_url(patient.mrn))
         elapsed = time.perf_counter() - started
-    assert response.content.decode().count('data-testid="results-row-') == 40
+    assert response.content.decode().count('data-testid="results-row-') == 40  # one panel, "Other"
     assert elapsed < 1.0  # generous for slow CI; measured locally well under 300 ms
     trend = client_in.get(reverse("clinical:chart_result_trend", args=[patient.mrn, "10000-0"])).content.decode()
     assert trend.count("<circle") == 75

@@ -18,9 +18,9 @@ DEPRESSION_SCREEN_NOTE = template(
     title="Review the latest depression screening score and document it",
     tier="workflow",
     domain="behavioral-health",
-    description="Linked visit steps: review the results, find the most recent {screen} total score (read from the "
-                "chart at reset), and write and sign a progress note that states the score in a sentence with a "
-                "follow-up plan.",
+    description="Linked visit steps: review the questionnaires, find the most recent {screen} total score (read "
+                "from the chart at reset), and write and sign a progress note that states the score in a sentence "
+                "with a follow-up plan.",
     instruction="{patient_name} (MRN {mrn}) is seen today {visit}. Review their depression screening results and "
                 "write and sign a progress note whose assessment states, in a sentence, their most recent {screen} "
                 "total score and how you will follow it up.",
@@ -39,7 +39,8 @@ DEPRESSION_SCREEN_NOTE = template(
                     {"name": "{screen} with its score", "terms": "{screen_terms}", "values": "{phq_values}"},
                     {"name": "a plan to repeat the screen", "terms": ["repeat", "rescreen", "re-screen",
                                                                        "reassess", "recheck"]}),
-        {"kind": "section_visited", "section": "results", "required": False, "label": "Results reviewed"},
+        {"kind": "section_visited", "section": "questionnaires", "required": False,
+         "label": "Questionnaires reviewed"},
         *closing_criteria(10),
     ],
     step_limit=20,
@@ -50,7 +51,7 @@ DEPRESSION_SCREEN_NOTE = template(
 @oracle("workflows.depression-screen-review-note")
 def depression_screen_review_note(instance):
     p, mrn = instance.params, instance.patient_mrn
-    yield {"type": "read_chart_section", "mrn": mrn, "section": "results", "limit": 100}
+    yield {"type": "read_chart_section", "mrn": mrn, "section": "questionnaires", "limit": 100}
     observation = yield {"type": "get_observations", "mrn": mrn, "loinc": p["loincs"][0], "limit": 5}
     row = newest_numeric(observation)
     text = ("Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n.vitals\n"
@@ -64,10 +65,10 @@ def depression_screen_review_note(instance):
 
 @browser_oracle("workflows.depression-screen-review-note")
 def depression_screen_review_note_in_browser(instance):
-    """Review the screening score in Results Review, then document it in a signed progress note."""
+    """Review the screening score on the Questionnaires tab, then document it in a signed progress note."""
     p = instance.params
-    results = yield from browser.open_section(instance.patient_mrn, "results")
-    score, _, drawn = browser.latest_result(results, p["loincs"])
+    questionnaires = yield from browser.open_section(instance.patient_mrn, "questionnaires")
+    score, drawn = browser.latest_answer(questionnaires, p["loincs"])
     yield from browser.click("chart-tab-notes")
     yield from browser.write_note("Progress Note", "Depression screening review", (
         "Subjective: Seen today; we talked about mood, sleep, energy and daily activities.\n"

@@ -63,11 +63,12 @@ def chart_question(*, section: str, answers: list[dict], label: str = "", weight
 
 
 def trend_answer(subject: str) -> dict:
-    """The trend questions' answer: the latest value and the trend's direction (the `trend` fact, an
-    observation_trend), read from the results; `subject` names the test in the labels ("{test}")."""
+    """The trend questions' answer: the latest value (at the precision the chart shows the variant's `loincs`)
+    and the trend's direction (the `trend` fact, an observation_trend), read from the results; `subject` names
+    the test in the labels ("{test}")."""
     return answered_from("results",
                          {"kind": "answer_matches", "label": f"The most recent {subject} value",
-                          "expected": "{trend_latest_values}", "match": "number"},
+                          "expected": "{trend_latest_values}", "match": "number", "loinc": "{loincs}"},
                          {"kind": "answer_matches", "weight": 2, "label": f"The direction of the {subject} trend",
                           "expected": "{trend}", "choices": ["improving", "worsening", "stable"]},
                          label=f"The {subject} trend and its latest value, read from the chart")

@@ -34,7 +34,7 @@ LIPID_AT_GOAL = chart_question(
                       "bands": [["{goal}", "above goal"], [0, "at goal"]]}},
     section="results",
     answers=[{"kind": "answer_matches", "label": "The latest {analyte} value ({status_value} {status_unit})",
-              "expected": "{status_value}", "match": "number", "unit": "mg/dL"},
+              "expected": "{status_value}", "match": "number", "unit": "mg/dL", "loinc": "{loincs}"},
              {"kind": "answer_matches", "weight": 2, "label": "That value called against the goal of < {goal}",
               "expected": "{status}", "choices": ["at goal", "above goal"]}],
     weight=3,

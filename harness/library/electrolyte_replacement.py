@@ -182,7 +182,7 @@ POTASSIUM_REPLACEMENT = template(
                        "window_hours": 24}},
     rubric=[
         answered_from("results", {"kind": "answer_matches", "label": "The potassium level acted on",
-                                  "expected": "{reading}", "match": "number"}),
+                                  "expected": "{reading}", "match": "number", "loinc": POTASSIUM}),
         {"kind": "order_placed", "id": "kcl-ordered", "weight": "{order_weight}", "required": "{order_required}",
          "label": "Oral potassium chloride at the protocol dose, once, signed (applies when low; branch: {branch})",
          "code": KCL_PO, "dose": "{dose}", "route": "PO", "frequency": "ONCE", "priority": ["routine", "urgent"],

@@ -66,7 +66,7 @@ A1C_CATEGORY = chart_question(
     facts={"category": {"fact": "observation_band", "loincs": ["4548-4"], "bands": A1C_CATEGORIES}},
     section="results",
     answers=[{"kind": "answer_matches", "label": "The latest A1c value ({category_value}{category_unit})",
-              "expected": "{category_value}", "match": "number", "unit": "%"},
+              "expected": "{category_value}", "match": "number", "unit": "%", "loinc": "4548-4"},
              {"kind": "answer_matches", "weight": 2, "label": "ADA range of that A1c",
               "expected": "{category}", "choices": ["normal", "prediabetes range", "diabetes range"]}],
     label="The latest A1c and its ADA range, read from the chart",

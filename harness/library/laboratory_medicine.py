@@ -41,7 +41,7 @@ LATEST_RESULT = template(
     facts={"result": {"fact": "latest_observation", "loincs": "{loincs}"}},
     rubric=[
         {"kind": "answer_matches", "label": "The newest {analyte} value, in {result_unit}",
-         "expected": "{result_values}", "match": "number", "unit": "{result_unit}"},
+         "expected": "{result_values}", "match": "number", "unit": "{result_unit}", "loinc": "{loincs}"},
         {"kind": "step_budget", "max_steps": 12},
     ],
     step_limit=20,
@@ -145,7 +145,7 @@ PREVIOUS_RESULT = chart_question(
     facts={"earlier": {"fact": "previous_observation", "loincs": "{loincs}"}},
     section="results",
     answers=[{"kind": "answer_matches", "label": "The {analyte} of the earlier draw",
-              "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}"}],
+              "expected": "{earlier_values}", "match": "number", "unit": "{earlier_unit}", "loinc": "{loincs}"}],
     max_steps=10,
     step_limit=20,
     oracle="laboratory-medicine.previous-result",

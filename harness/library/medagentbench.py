@@ -218,7 +218,7 @@ LATEST_GLUCOSE = chart_question(
     facts={"result": {"fact": "latest_observation", "loincs": GLUCOSE}},
     section="results",
     answers=[{"kind": "answer_matches", "label": "The newest glucose value",
-              "expected": "{result_values}", "match": "number"}],
+              "expected": "{result_values}", "match": "number", "loinc": GLUCOSE}],
     max_steps=8,
     step_limit=15,
     oracle="medagentbench.latest-glucose",
@@ -301,7 +301,7 @@ HBA1C_CHECK = template(
     rubric=[
         answered_from("results",
                       {"kind": "answer_matches", "label": "The latest HbA1c value", "expected": "{a1c_values}",
-                       "match": "number"},
+                       "match": "number", "loinc": HBA1C},
                       {"kind": "answer_matches", "label": "The date of that result", "expected": "{a1c_date}",
                        "match": "date"},
                       label="The latest HbA1c and its date, read from the chart"),

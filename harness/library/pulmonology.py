@@ -78,7 +78,7 @@ LATEST_RESPIRATORY_VITAL = chart_question(
     facts={"reading": {"fact": "latest_observation", "loincs": "{loincs}"}},
     section="results",
     answers=[{"kind": "answer_matches", "label": "The newest {vital}, in {reading_unit}",
-              "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}"}],
+              "expected": "{reading_values}", "match": "number", "unit": "{reading_unit}", "loinc": "{loincs}"}],
     max_steps=10,
     step_limit=20,
     oracle="pulmonology.latest-respiratory-vital",

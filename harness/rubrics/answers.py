@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from clinical.display_precision import display_decimals
 from harness.rubrics.base import Criterion, CriterionResult, RubricContext
 
 # Units as the chart stores them (UCUM), with what people write for them.
@@ -96,7 +97,9 @@ def _unit_after(answer: str, end: int) -> str | None:
 
 
 def match_number(answer: str, expected: float, *, unit: str | None, tolerance: float | None,
-                 rel_tolerance: float) -> CriterionResult:
+                 rel_tolerance: float, shown_decimals: int | None = None) -> CriterionResult:
+    """`shown_decimals`: the precision the chart displays the expected value with (its analyte's, see
+    clinical.display_precision); without it, Observation.value_display's old rule (_display_decimals)."""
     found = numbers_in(answer, unit=unit)
     values = sorted({value for value, _, _ in found})
     if not values:
@@ -108,9 +111,12 @@ def match_number(answer: str, expected: float, *, unit: str | None, tolerance: f
     if unit and given_unit and _unit_key(given_unit) != _unit_key(unit):
         return CriterionResult(0.0, False, f"unit {given_unit} is not {unit}")
     if tolerance is None:
-        # At least the precision the chart prints, and the answer may be rounded at its own
-        # precision: 4.25 prints as 4.2, so 4.2, 4.3 and 4.25 match and 4 does not.
-        needed = _display_decimals(expected)
+        # The value as the chart prints it always matches (28.13 U/L shown as 28: "28" and "28.0"). Otherwise at
+        # least the precision the chart prints, and the answer may be rounded at its own precision: 4.25 prints
+        # as 4.2, so 4.2, 4.3 and 4.25 match and 4 does not.
+        needed = _display_decimals(expected) if shown_decimals is None else shown_decimals
+        if math.isclose(value, float(f"{expected:.{needed}f}"), abs_tol=1e-9):
+            return CriterionResult(1.0, True, f"{value:g} matches (as the chart shows it)")
         if decimals < needed:
             return CriterionResult(0.0, False, f"{value:g} is less precise than the chart shows ({needed} decimal)")
         allowed = 0.5 * 10 ** (-decimals)
@@ -262,6 +268,10 @@ class AnswerMatches(Criterion):
     )
     unit: str | None = Field(None, description="Expected unit: an answer giving another unit fails.")
     tolerance: float | None = Field(None, ge=0, description="Absolute tolerance (default: the chart's precision).")
+    loinc: str | list[str] | None = Field(
+        None, description="LOINC code(s) of the result the expected number is: the answer may give it as the chart "
+                          "displays it (at that analyte's precision, e.g. ALT 28.13 U/L shown as 28). With several "
+                          "codes (one analyte in blood and serum), the least precise.")
     rel_tolerance: float = Field(0.0, ge=0, le=1, description="Relative tolerance.")
     accept: list[str] = Field(default_factory=list, description="Other texts that also count (text answers).")
     choices: list[str] = Field(default_factory=list, description="The options of a categorical question.")
@@ -276,6 +286,12 @@ class AnswerMatches(Criterion):
             return "number"
         return "list" if isinstance(self.expected, list) else "text"
 
+    def _shown_decimals(self, number: float) -> int | None:
+        if not self.loinc:
+            return None
+        codes = [self.loinc] if isinstance(self.loinc, str) else self.loinc
+        return min(display_decimals(code, number) for code in codes)
+
     def check(self, ctx: RubricContext) -> CriterionResult:
         if not ctx.answer or not ctx.answer.strip():
             return CriterionResult(0.0, False, "no answer given")
@@ -288,7 +304,8 @@ class AnswerMatches(Criterion):
             except (TypeError, ValueError):
                 return CriterionResult(0.0, False, f"the task's expected value {self.expected!r} is not a number")
             results = [match_number(answer, number, unit=self.unit, tolerance=self.tolerance,
-                                    rel_tolerance=self.rel_tolerance) for number in numbers]
+                                    rel_tolerance=self.rel_tolerance, shown_decimals=self._shown_decimals(number))
+                       for number in numbers]
             return next((result for result in results if result.passed), results[0])
         if mode == "list":
             expected = self.expected if isinstance(self.expected, list) else [self.expected]

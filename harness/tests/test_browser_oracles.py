@@ -19,6 +19,7 @@ from agentenv.close import episode_close
 from agentenv.models import Episode
 from agentenv.routing import bind_episode
 from agentenv.step import TERMINAL_ACTIONS
+from clinical.display_precision import display_decimals
 from harness.browser_oracles import BROWSER_ORACLES, axtree_parse, click, open_section, sign_orders
 from harness.library import library_load
 from harness.runner import task_run
@@ -64,15 +65,20 @@ def chart_change(run, owner) -> dict:
         inbasket = sorted(ResultNotification.objects.filter(patient__mrn=run.patient_mrn).exclude(
             status=ResultNotification.Status.NEW).values_list("observation__loinc", "status", "note"))
     episode_close(episode=episode)
-    return {"orders": orders, "notes": notes, "inbasket": inbasket, "answer": answer_key(episode.answer)}
+    loincs = episode.task_instance.get("params", {}).get("loincs") or []
+    return {"orders": orders, "notes": notes, "inbasket": inbasket, "answer": answer_key(episode.answer, loincs)}
 
 
-def answer_key(answer: str | None):
-    """An answer as compared across modes: a number at the results page's precision (it prints two
-    decimals and its own unit labels; the semantic oracle states the stored value and unit code),
-    else the text (a list of allergies)."""
+def answer_key(answer: str | None, loincs: list[str]):
+    """An answer as compared across modes: a number as the results page prints it (at the precision of the
+    task's analyte, else two decimals, and its own unit labels; the semantic oracle states the stored value and
+    unit code), else the text (a list of allergies)."""
     number = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)(?:\s.*)?", answer or "")
-    return round(float(number[1]), 2) if number else answer
+    if not number:
+        return answer
+    value = float(number[1])
+    decimals = min((display_decimals(loinc, value) for loinc in loincs), default=2)
+    return round(value, decimals)
 
 
 def actions_taken(run) -> list:

@@ -35,6 +35,29 @@ def test_it_compares_at_the_precision_the_chart_prints():
     assert answer(7.4, "7.6", tolerance=0.25).passed and not answer(7.4, "7.7", tolerance=0.25).passed
 
 
+def test_it_accepts_a_result_at_the_precision_its_analyte_is_displayed_with():
+    """ALT is displayed whole: a 28.13 U/L result shown as 28 is answered "28" (the stored value is unchanged)."""
+    alt = {"unit": "U/L", "loinc": "1742-6"}
+    assert answer(28.13, "28", **alt).passed and answer(28.13, "28 U/L", **alt).passed
+    assert answer(28.13, "28.0", **alt).passed and answer(28.13, "28.13 U/L", **alt).passed
+    assert answer(28.13, "28.1", **alt).passed
+    for wrong in ("35", "29", "27", "28.5"):
+        assert not answer(28.13, wrong, **alt).passed, wrong
+    assert not answer(28.13, "28").passed  # without its analyte, the old rule: the chart printed 28.1
+
+
+def test_it_follows_each_analytes_precision_and_the_least_precise_of_several_codes():
+    creatinine = {"loinc": ["2160-0", "38483-4"]}  # shown to hundredths
+    assert answer(1.04, "1.04", **creatinine).passed and not answer(1.04, "1.0", **creatinine).passed
+    potassium = {"loinc": "6298-4"}  # shown to a tenth, trailing zero kept: 4.0
+    assert answer(4.02, "4.0", **potassium).passed and answer(4.02, "4", **potassium).passed
+    assert not answer(4.02, "4.3", **potassium).passed
+    glucose = {"loinc": ["2339-0", "2345-7"]}
+    assert answer([101.37, 99.2], "101 mg/dL", match="number", unit="mg/dL", **glucose).passed
+    assert not answer([101.37, 99.2], "100", match="number", **glucose).passed
+    assert answer(-1, "-1", loinc="19123-9").passed  # "none found" stays a number
+
+
 def test_it_accepts_any_of_several_expected_numbers():
     assert answer([1.62, 2.06], "2.06 mg/dL", match="number", unit="mg/dL").passed
     assert not answer([1.62, 2.06], "1.9", match="number").passed
