@@ -5,9 +5,6 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ehrsite.settings")
-    # A command needs one connection, not a pool (EHRGYM_DB_POOL_SIZE, for the server's many requests); and a pool
-    # would answer an unreachable PostgreSQL with a 30 s wait instead of the error below.
-    os.environ.setdefault("EHRGYM_DB_POOL_SIZE", "0")
     from django.conf import settings
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError

@@ -39,11 +39,23 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
                           **({"EHRGYM_DB_POOL_SIZE": size} if size is not None else {})}
             servers[label] = start_server(server_env, port, log=data_dir / f"db-pool-bench-{label[:3]}.log")
             bases[label] = f"http://127.0.0.1:{port}"
-        return _take_turns(counts, token, bases)
+        results = _take_turns(counts, token, bases)
+        for label, server in servers.items():
+            results[label]["idle_connections"] = _postgres_connections(server.pid)
+        return results
     finally:
         for server in servers.values():
             stop_server(server)
         manage(env, *POOL_DRAIN)
+
+
+def _postgres_connections(pid: int) -> int:
+    """Connections the server process holds open to PostgreSQL between requests (its pool's, if it has one)."""
+    import psutil
+
+    time.sleep(1)  # the last requests' connections are closed or returned
+    return sum(1 for c in psutil.Process(pid).net_connections(kind="tcp") if c.raddr and c.raddr.port == 5432
+               and c.status == psutil.CONN_ESTABLISHED)
 
 
 def _take_turns(counts: dict, token: str, bases: dict) -> dict:
@@ -84,11 +96,14 @@ def report(results: dict, quick: bool) -> dict:
         print(f"{label:34}{before['p50']:>12.1f}/{before['p99']:<11.1f}{after['p50']:>10.1f}/{after['p99']:<11.1f}"
               f"{ratio or 0:>9.2f}x")
         final["rows"].append({"label": label, "per_request": before, "pooled": after, "p50_ratio": ratio})
+    idle = {label: r["idle_connections"] for label, r in results.items()}
+    print(f"connections to PostgreSQL held between requests: per request {idle['per request']}, pooled "
+          f"{idle['pooled']}")
     errors = sum(len(level["errors"]) for r in results.values() for level in r["levels"])
     figures = machine()
     print(f"errors: {errors}; machine: {figures['cores']} cores, 1-min load {figures['load_average_1m']} "
           "(other work on the machine slows every figure above)")
-    final.update({"errors": errors, "date": figures.pop("date"), "machine": figures})
+    final.update({"errors": errors, "idle_connections": idle, "date": figures.pop("date"), "machine": figures})
     return final
 
 

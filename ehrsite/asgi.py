@@ -2,15 +2,19 @@
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ehrsite.settings")
+if not settings.configured:
+    # The web server pools its PostgreSQL connections (settings.EHRGYM_DB_POOL_SIZE says why only it does). Not
+    # when this module is imported by a process whose settings are already loaded (the tests' server process).
+    os.environ.setdefault("EHRGYM_DB_POOL_SIZE", "24")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from agentenv.concurrency import ApiConcurrencyLimit  # noqa: E402

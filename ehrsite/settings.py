@@ -112,9 +112,12 @@ TEMPLATES = [
     },
 ]
 
-# PostgreSQL only: connections to the main database kept open and shared (0 opens one per request, as before).
-# Above the API's concurrency limit (each API request holds one) plus WebSockets, the reaper and the pool refill.
-EHRGYM_DB_POOL_SIZE = env_int("EHRGYM_DB_POOL_SIZE", 24, minimum=0)
+# PostgreSQL only: connections to the main database kept open and shared by the web server's threads (0 opens one
+# per request). The web server (ehrsite/asgi.py) defaults it to 24, above the API's concurrency limit (each API
+# request holds one) plus WebSockets, the reaper and the pool refill. Everything else (commands, Celery workers,
+# tests) opens its own: a pool's open connections must never be inherited by a forked process (Celery's prefork
+# workers, the tests' server process), which would then share their sockets with its parent.
+EHRGYM_DB_POOL_SIZE = env_int("EHRGYM_DB_POOL_SIZE", 0, minimum=0)
 DATABASES = database_settings(env_str("DATABASE_URL"), DATA_DIR, pool_size=EHRGYM_DB_POOL_SIZE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -48,6 +48,8 @@ def test_the_db_pool_bench_compares_both_settings_in_one_run():
     require_service(_postgres_reachable(url), f"PostgreSQL at {url}")
     figures = _figures("bench/db_pool_bench.py")
     assert figures["errors"] == 0 and figures["engine"] == "postgres"
+    # The web server's pool holds its connections between requests; without it none stays open.
+    assert figures["idle_connections"]["pooled"] >= 1 and figures["idle_connections"]["per request"] == 0
     assert [row["label"] for row in figures["rows"]] == ["step, one episode", "step, 2 episodes at once"]
     for row in figures["rows"]:
         assert row["per_request"]["n"] > 0 and row["pooled"]["n"] > 0 and row["p50_ratio"] > 0
