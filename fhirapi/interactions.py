@@ -8,14 +8,10 @@ reading another patient's chart is noticed, and the step budget counts it. A rea
 (a search across patients) is answered without a step.
 """
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q
-
-from clinical.models import Patient
 from fhirapi.outcomes import FHIRError
 from fhirapi.reads import resource_read, resource_search, resource_type
 from fhirapi.scopes import ActionRefused, Scope
-from fhirapi.writes import resource_create
+from fhirapi.writes import patient_mrn, resource_create
 
 # The chart section a read of each type shows (Observation: vitals or results, by category).
 SECTIONS = {
@@ -57,10 +53,10 @@ def read_action(resource: str, *, ident: str | None, query: dict[str, list[str]]
         if given is None:
             words = [value for name in PATIENT_NAME_PARAMETERS for value in query.get(name, [])]
             return {"type": "search_patients", "query": " ".join(words)[:200]} if words else None
-        mrn = _mrn(given)
+        mrn = patient_mrn(given)
     else:
         reference = _first(query, "patient") or _first(query, "subject")
-        mrn = _mrn(reference.rpartition("/")[2]) if reference else None
+        mrn = patient_mrn(reference.rpartition("/")[2]) if reference else None
     if mrn is None:
         return None
     if resource == "ServiceRequest":
@@ -79,11 +75,3 @@ def _first(query: dict[str, list[str]], name: str) -> str | None:
 def _identifier(query: dict[str, list[str]]) -> str | None:
     value = _first(query, "identifier")
     return value.rpartition("|")[2] if value else None
-
-
-def _mrn(ident: str) -> str | None:
-    """The MRN of the patient a FHIR id names (the MRN itself or the Synthea id), or None."""
-    try:
-        return Patient.objects.filter(Q(mrn=ident) | Q(fhir_id=ident)).values_list("mrn", flat=True)[:1].get()
-    except ObjectDoesNotExist:
-        return None

@@ -70,13 +70,20 @@ def subject_mrn(reference) -> str:
     kind, _, ident = text.rpartition("/")
     if kind.rsplit("/", 1)[-1] != "Patient" or not ident:
         raise unprocessable(f"subject must reference a Patient (Patient/<MRN>); got {text!r}.", code="required")
-    try:
-        return Patient.objects.filter(mrn=ident).values_list("mrn", flat=True).get()
-    except ObjectDoesNotExist:
+    mrn = patient_mrn(ident)
+    if mrn is None:
+        raise unprocessable(f"No patient {ident!r}.", code="not-found")
+    return mrn
+
+
+def patient_mrn(ident: str) -> str | None:
+    """The MRN of the patient a FHIR id names (the MRN itself, else the Synthea id) in the bound database, or None."""
+    for field in ("mrn", "fhir_id"):
         try:
-            return Patient.objects.filter(fhir_id=ident).values_list("mrn", flat=True).get()
+            return Patient.objects.filter(**{field: ident}).values_list("mrn", flat=True).get()
         except ObjectDoesNotExist:
-            raise unprocessable(f"No patient {ident!r}.", code="not-found") from None
+            continue
+    return None
 
 
 def override_reason(data: dict) -> str:

@@ -124,17 +124,23 @@ def _order_and_sign(scope, *, mrn: str, orderable: str, details: dict, reason: s
         raise
 
 
+def _signed_order_request(model, data: dict):
+    """The order as parsed, and its override reason: POST creates signed orders only (status active, intent
+    order)."""
+    request = parsed(model, data)
+    if request.status != "active" or request.intent != "order":
+        raise unprocessable(f"POST {data['resourceType']} creates a signed order: status active, intent order.",
+                            code="not-supported")
+    return request, override_reason(data)
+
+
 @writer("MedicationRequest", "a drug from the catalog by RxNorm code (medicationCodeableConcept), one "
                              "dosageInstruction: doseAndRate.doseQuantity, route (code or text: PO, IV, oral ...), "
                              "timing.code (BID, Q8H ...), timing.repeat.boundsDuration in days, asNeeded; "
                              "priority; reasonCode text = indication; note = instructions. Status active, intent "
                              "order. Runs place_order and sign_orders.")
 def medication_request_create(data: dict, scope) -> dict:
-    request = parsed(FHIRMedicationRequest, data)
-    if request.status != "active" or request.intent != "order":
-        raise unprocessable("POST MedicationRequest creates a signed order: status active, intent order.",
-                            code="not-supported")
-    reason = override_reason(data)
+    request, reason = _signed_order_request(FHIRMedicationRequest, data)
     with scope.database():
         mrn = subject_mrn(request.subject)
         details = _dosage(request)
@@ -165,11 +171,7 @@ def _service_details(request: FHIRServiceRequest, order_type: str) -> dict:
                           "consultant's question (referrals) or instructions. Status active, intent order. Runs "
                           "place_order and sign_orders.")
 def service_request_create(data: dict, scope) -> dict:
-    request = parsed(FHIRServiceRequest, data)
-    if request.status != "active" or request.intent != "order":
-        raise unprocessable("POST ServiceRequest creates a signed order: status active, intent order.",
-                            code="not-supported")
-    reason = override_reason(data)
+    request, reason = _signed_order_request(FHIRServiceRequest, data)
     with scope.database():
         mrn = subject_mrn(request.subject)
         orderable = _orderable(request.code, medication=False)
