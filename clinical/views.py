@@ -270,8 +270,11 @@ def not_found(request, exception):
 # page with the service's message (a 4xx for a form, keeping what was typed), never a 500.
 
 
-def _service_errors(error: ValidationError) -> str:
-    return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+def service_errors(error: ValidationError) -> str:
+    """A service's ValidationError as one line for a page's message (per-field or plain)."""
+    if hasattr(error, "message_dict"):
+        return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+    return " ".join(error.messages)
 
 
 @login_required
@@ -286,7 +289,7 @@ def medication_discontinue(request, mrn: str, medication_id: int):
     try:
         services.medication_stop(medication=medication, actor=request.user.get_username(), reason=reason)
     except ValidationError as error:
-        messages.error(request, _service_errors(error))
+        messages.error(request, service_errors(error))
     else:
         messages.success(request, f"Discontinued {medication.display}.")
     return redirect(reverse("clinical:chart_medications", kwargs={"mrn": patient.mrn}))

@@ -12,19 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from clinical import encounters, services
-from clinical.views import chart_patient, render_chart
+from clinical.views import chart_patient, render_chart, service_errors
 from clinical.visit import visit_parts, visit_provider, visit_today
 from clinical.vitals import VITAL_SIGNS
 
 # The vitals a visit records from the navigator's form, in the order a nurse takes them.
 VISIT_VITALS = ["bp_systolic", "bp_diastolic", "heart_rate", "respiratory_rate", "temperature", "spo2", "weight",
                 "height", "pain"]
-
-
-def _errors(error: ValidationError) -> str:
-    if hasattr(error, "message_dict"):
-        return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
-    return " ".join(error.messages)
 
 
 def _back(request, mrn: str) -> str:
@@ -67,7 +61,7 @@ def visit_start(request, mrn: str):
         encounter = encounters.visit_start(patient=patient, actor=request.user.get_username(),
                                            reason=request.POST.get("reason", ""))
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, service_errors(error))
     else:
         messages.success(request, f"Started {encounter.type_display} at {timezone.localtime(encounter.start):%H:%M}.")
     return redirect(_back(request, patient.mrn))
@@ -80,7 +74,7 @@ def visit_close(request, mrn: str):
     try:
         encounter = encounters.visit_close(patient=patient, actor=request.user.get_username())
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, service_errors(error))
     else:
         messages.success(request, f"Closed {encounter.type_display} at {timezone.localtime(encounter.end):%H:%M}.")
     return redirect(reverse("clinical:chart_visit", kwargs={"mrn": patient.mrn}))
@@ -95,7 +89,7 @@ def visit_vitals_record(request, mrn: str):
     try:
         observations = services.vitals_record(patient=patient, values=values, actor=request.user.get_username())
     except ValidationError as error:
-        messages.error(request, _errors(error))
+        messages.error(request, service_errors(error))
         return _navigator(request, patient, entered=entered, status=400)
     messages.success(request, f"Recorded {len(observations)} vital sign{'s' if len(observations) != 1 else ''}.")
     return redirect(reverse("clinical:chart_visit", kwargs={"mrn": patient.mrn}))
