@@ -51,6 +51,17 @@ def test_it_scores_steps_and_discloses_which_criteria_passed_only_at_the_end(ali
     assert "task_instance" not in state and "score_breakdown" not in state
 
 
+def _without_noise(value):
+    """The body without ids, clocks and timings: their digits would match a short expected value by chance
+    (an episode id holding "82" once failed this test)."""
+    noise = {"episode_id", "started_at", "duration_ms", "timings_ms", "created_at", "ended_at"}
+    if isinstance(value, dict):
+        return {key: _without_noise(item) for key, item in value.items() if key not in noise}
+    if isinstance(value, list):
+        return [_without_noise(item) for item in value]
+    return value
+
+
 def test_it_keeps_the_full_breakdown_for_staff_and_discloses_the_agents_view_in_the_trajectory(alice_api):
     from agentenv.models import Episode
 
@@ -62,7 +73,7 @@ def test_it_keeps_the_full_breakdown_for_staff_and_discloses_the_agents_view_in_
 
     stored = Episode.objects.get(pk=episode["episode_id"])
     expected = stored.task_instance["facts"]["result"]["answer"]
-    shown = str(wrong) + str(trajectory)
+    shown = str(_without_noise(wrong)) + str(_without_noise(trajectory))
     assert stored.score_breakdown["criteria"][0]["label"] and stored.score_breakdown["criteria"][0]["detail"]
     assert "label" not in shown and "detail" not in shown and f"{expected:g}" not in shown
     assert trajectory["steps"][0]["info"]["rubric"] == wrong["info"]["rubric"]
