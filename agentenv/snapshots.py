@@ -5,15 +5,18 @@ consistent snapshot even if a reader has the golden file open). PostgreSQL:
 `CREATE DATABASE ... TEMPLATE <golden>`, a file-level copy on the server.
 
 Django's ConnectionHandler keeps the configured databases in `connections.settings`
-(the same dict object as settings.DATABASES) and opens connections lazily, per thread,
-from those entries. Registering an alias is therefore adding an entry there; every
-thread (and, after `ensure_registered`, every process) can then use it.
+and opens connections lazily, per thread, from those entries. Registering an alias is
+therefore adding an entry there; every thread (and, after `ensure_registered`, every
+process) can then use it. Other threads iterate over that dict at any moment (Django
+resets every connection's query log when a request starts), so it is never changed in
+place: a changed copy replaces it (_settings_changed).
 """
 
 import copy
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ from django.db import connections
 
 GOLDEN = "golden"
 ALIAS_PREFIX = "ep_"
+EPISODE_POSTGRES_ENGINE = "agentenv.episode_postgresql"
 # CREATE DATABASE ... TEMPLATE fails while anyone is connected to the template; a
 # process that just closed its connection may take a moment to go away.
 TEMPLATE_BUSY_RETRIES = 20
@@ -191,7 +195,27 @@ def register(alias: str, name: str) -> None:
         # A copy lives for one episode and is thrown away after: its commits need not wait
         # for the disk (a machine crash loses the episode either way).
         entry["OPTIONS"] = {**entry.get("OPTIONS", {}), "init_command": "PRAGMA synchronous=OFF;"}
-    connections.settings[alias] = entry
+    elif alias.startswith(ALIAS_PREFIX):
+        # Django's backend, with the copy's connection kept between the episode's requests.
+        entry["ENGINE"] = EPISODE_POSTGRES_ENGINE
+    _settings_changed(alias, entry)
+
+
+_settings_lock = threading.Lock()
+
+
+def _settings_changed(alias: str, entry: dict | None) -> dict | None:
+    """Add `entry` as `alias` (None: remove the alias) in a copy of `connections.settings` that then replaces it: a
+    request starting in another thread meanwhile iterates over the old dict, which an in-place change would break
+    ("dictionary changed size during iteration", a 500 seen with 64 agents resetting at once). Returns the entry
+    removed, if any."""
+    with _settings_lock:
+        changed = dict(connections.settings)
+        removed = changed.pop(alias, None) if entry is None else None
+        if entry is not None:
+            changed[alias] = entry
+        connections.settings = changed
+    return removed
 
 
 def ensure_registered(alias: str, name: str) -> None:
@@ -217,11 +241,15 @@ def is_registered(alias: str) -> bool:
 
 
 def unregister(alias: str) -> None:
-    """Close this thread's connection to the alias and forget it."""
+    """Close this thread's connection to the alias (and the one kept for it) and forget it."""
     if hasattr(connections._connections, alias):
         connections[alias].close()
         del connections[alias]
-    connections.settings.pop(alias, None)
+    removed = _settings_changed(alias, None) if alias in connections.settings else None
+    if removed is not None and removed.get("ENGINE") == EPISODE_POSTGRES_ENGINE:
+        from agentenv.episode_postgresql.base import forget
+
+        forget(alias)
 
 
 def release_thread_connection(alias: str) -> None:

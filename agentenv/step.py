@@ -286,7 +286,11 @@ def _step_commit(*, episode, index, action, outcome, reward, terminated, truncat
     won = Episode.objects.filter(pk=episode.pk, status=Episode.Status.RUNNING, step_count=index - 1).update(**changes)
     if not won:
         raise EpisodeNotRunning(f"Episode {episode.id} has ended or another step was taken first.")
-    episode.refresh_from_db()
+    # The row as the update left it, without reading it back: the update's condition (the step count this episode
+    # was read with) proves no other step wrote it since, so its reward sum was current.
+    changes["cumulative_reward"] = episode.cumulative_reward + reward
+    for field, value in changes.items():
+        setattr(episode, field, value)
     observation = observation_of(episode, result=outcome.result, error=outcome.error, browser=browser)
     step = Step.objects.create(
         episode=episode,

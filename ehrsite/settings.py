@@ -209,6 +209,10 @@ SPECTACULAR_SETTINGS = {
 # Agent API requests (and OpenEnv WebSocket messages) one process runs at once; more wait their turn
 # (agentenv/concurrency.py). Each holds up to two database connections.
 EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", 16, minimum=1)
+# PostgreSQL: connections to episode copies kept open between an episode's requests, per process (the least recently
+# used closes first), and how long one may wait unused (agentenv/episode_postgresql/base.py). 0 closes each at once.
+EHRGYM_EPISODE_IDLE_CONNECTIONS = env_int("EHRGYM_EPISODE_IDLE_CONNECTIONS", 16, minimum=0)
+EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS = env_int("EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS", 60, minimum=1)
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
 EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)
 # The pool grows ahead of demand: to as many copies as resets in the last EHRGYM_POOL_DEMAND_WINDOW_SECONDS, up to

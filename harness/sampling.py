@@ -18,6 +18,7 @@ chart: about a millisecond each) once per task definition and golden build, per 
 
 import hashlib
 import json
+import os
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,10 +94,22 @@ def _class_key(answers: list[dict]) -> str:
 
 
 def _golden_build(using: str) -> str:
-    from seeddata.golden import golden_build_info
-
-    info = golden_build_info(alias=using) or {}
-    return f"{connections[using].settings_dict['NAME']}@{info.get('built_at', '')}"
+    """A key that changes when the golden database is rebuilt (or, on SQLite, written), read without connecting to
+    it: every reset asks, and on PostgreSQL a connection to the golden database makes every copy of it started
+    meanwhile wait (CREATE DATABASE ... TEMPLATE is refused while anyone is connected to the template), which made
+    the warm pool's refills fall behind a burst of resets. A rebuild publishes a new database (a new oid) on
+    PostgreSQL, a new file on SQLite."""
+    name = str(connections[using].settings_dict["NAME"])
+    if connections[using].vendor == "postgresql":
+        with connections["default"].cursor() as cursor:  # pg_database is shared by every database of the server
+            cursor.execute("SELECT oid FROM pg_database WHERE datname = %s", [name])
+            row = cursor.fetchone()
+        return f"{name}@{row[0] if row else 'missing'}"
+    try:
+        stat = os.stat(name)
+    except OSError:
+        return f"{name}@missing"
+    return f"{name}@{stat.st_ino}:{stat.st_mtime_ns}"
 
 
 class NoInstance(Exception):
