@@ -11,6 +11,8 @@ PG_URL=${EHRGYM_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/ehrgym}
 # Test processes (pytest-xdist): one per core, at most four (each builds its own golden database).
 # EHRGYM_TEST_WORKERS=0 runs in this process, for debugging.
 WORKERS=(-n "${EHRGYM_TEST_WORKERS:-auto}" --maxprocesses 4)
+# The slowest tests of each pass are listed at its end: where to look when the suite grows slow.
+WORKERS+=(--durations=15 --durations-min=5)
 
 echo "== Lint (ruff, rules in pyproject.toml) =="
 "$(dirname "$PY")/ruff" check .
