@@ -208,14 +208,14 @@ def _settings_changed(alias: str, entry: dict | None) -> dict | None:
     """Add `entry` as `alias` (None: remove the alias) in a copy of `connections.settings` that then replaces it: a
     request starting in another thread meanwhile iterates over the old dict, which an in-place change would break
     ("dictionary changed size during iteration", a 500 seen with 64 agents resetting at once). Returns the entry
-    removed, if any."""
+    the alias had before, if any."""
     with _settings_lock:
         changed = dict(connections.settings)
-        removed = changed.pop(alias, None) if entry is None else None
+        previous = changed.pop(alias, None)
         if entry is not None:
             changed[alias] = entry
         connections.settings = changed
-    return removed
+    return previous
 
 
 def ensure_registered(alias: str, name: str) -> None:
