@@ -8,14 +8,18 @@ temporary EHRGYM_DATA_DIR (or --data-dir, where the golden database is kept betw
 twice on a free port: once with EHRGYM_POOL_SIZE=0, where every reset copies the golden database inside the
 request (cold), then with the default warm pool. Every figure is the time the agent waits, HTTP included:
 resets of a library task (GET /api/v1/tasks), one after another and in a burst of clients at once; steps 1, 25
-and 50 of an episode (scoring included); the most concurrent episodes whose steps stay under 1 s at p99; the
-OpenEnv WebSocket; a browser click. PostgreSQL runs on EHRGYM_BENCH_HTTP_POSTGRES_URL, in databases dropped at
+and 50 of an episode (scoring included); the most concurrent episodes whose steps stay under 1 s at p99, stepping
+back to back (the server's throughput) and as agents that wait a second for their model between steps; the
+OpenEnv WebSocket; a browser click. With --web-processes N (PostgreSQL) the warm pool's server runs N Daphne
+processes on its port (python -m ehrsite.serve), API episodes only; the browser clicks run on the one-process
+server. PostgreSQL runs on EHRGYM_BENCH_HTTP_POSTGRES_URL, in databases dropped at
 the end. Prints a table and, as its last line, one JSON object.
 """
 
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -135,8 +139,9 @@ def episode_steps(agent: Agent, task: str, episodes: int) -> dict[int, list[floa
     return by_step
 
 
-def concurrent_level(base: str, token: str, task: str, clients: int, steps: int) -> dict:
-    """`clients` agents, each resetting its own episode, then all stepping at once."""
+def concurrent_level(base: str, token: str, task: str, clients: int, steps: int, think: float = 0.0) -> dict:
+    """`clients` agents, each resetting its own episode, then all stepping at once: back to back, or (think > 0)
+    waiting `think` s after each answer, as an agent waits for its model, starting at random moments within it."""
     opened, errors = in_threads(clients, lambda i: _open(base, token, task, 2000 + i))
     step_times: list[float] = []
     lock = threading.Lock()
@@ -144,16 +149,23 @@ def concurrent_level(base: str, token: str, task: str, clients: int, steps: int)
     def drive(i):
         agent, body = opened[i]
         action = cheap_action(body["observation"])
-        times = [agent.step(body["episode_id"], action)[1] for _ in range(steps)]
+        time.sleep(random.uniform(0, think))
+        times = []
+        for _ in range(steps):
+            times.append(agent.step(body["episode_id"], action)[1])
+            time.sleep(think)
         with lock:
             step_times.extend(times)
 
+    started = time.perf_counter()
     if opened:
         _, step_errors = in_threads(len(opened), drive)
         errors += step_errors
+    wall = time.perf_counter() - started
     for agent, body in opened:
         agent.close(body["episode_id"])
-    return {"clients": clients, "step_ms": p50_p99(step_times), "errors": errors}
+    return {"clients": clients, "think_s": think, "step_ms": p50_p99(step_times), "errors": errors,
+            "steps_per_s": round(len(step_times) / wall, 1) if wall else None}
 
 
 def _open(base: str, token: str, task: str, seed: int) -> tuple[Agent, dict]:
@@ -161,14 +173,15 @@ def _open(base: str, token: str, task: str, seed: int) -> tuple[Agent, dict]:
     return agent, agent.reset(task_id=task, seed=seed, step_limit=1000)[0]
 
 
-def concurrency_search(base: str, token: str, task: str, levels: list[int], steps: int) -> tuple[int, list[dict]]:
+def concurrency_search(base: str, token: str, task: str, levels: list[int], steps: int,
+                       think: float = 0.0) -> tuple[int, list[dict]]:
     """Raise the load until step p99 passes STEP_LIMIT_S or errors appear; the largest load that held."""
     held, tried = 0, []
     for clients in levels:
-        level = concurrent_level(base, token, task, clients, steps)
+        level = concurrent_level(base, token, task, clients, steps, think)
         tried.append(level)
-        print(f"  {clients} concurrent episodes: step {level['step_ms']}, {len(level['errors'])} errors",
-              file=sys.stderr)
+        print(f"  {clients} concurrent episodes (think {think} s): step {level['step_ms']}, "
+              f"{level['steps_per_s']} steps/s, {len(level['errors'])} errors", file=sys.stderr)
         if level["errors"] or (level["step_ms"]["p99"] or 0) > STEP_LIMIT_S * 1000:
             break
         held = clients
@@ -217,20 +230,23 @@ def browser_clicks(agent: Agent, mrn: str, steps: int) -> list[float] | str:
 
 # --- The run ---------------------------------------------------------------------------------------
 
+# Agents that wait for a model between steps: AGENT_THINK_S is a fast one (an LLM answering in about a second).
+AGENT_THINK_S = 1.0
 FULL = {"resets": 20, "cold_resets": 10, "burst": 32, "episodes": 10, "levels": [8, 16, 32, 48, 64],
-        "level_steps": 10, "ws_resets": 10, "ws_steps": 10, "clicks": 20, "think": 2.0}
+        "level_steps": 10, "agent_levels": [32, 64, 96, 128], "agent_steps": 10, "ws_resets": 10, "ws_steps": 10,
+        "clicks": 20, "think": 2.0}
 QUICK = {"resets": 2, "cold_resets": 2, "burst": 4, "episodes": 1, "levels": [2, 4], "level_steps": 3,
-         "ws_resets": 1, "ws_steps": 3, "clicks": 2, "think": 0.5}
+         "agent_levels": [2], "agent_steps": 2, "ws_resets": 1, "ws_steps": 3, "clicks": 2, "think": 0.5}
 
 
-def measure(counts: dict, env: dict, data_dir: Path) -> dict:
+def measure(counts: dict, env: dict, data_dir: Path, processes: int = 1) -> dict:
     started = time.monotonic()
     manage(env, "migrate", "--noinput")
     manage(env, "build_golden")
     manage(env, "tasks", "sync")
     token = manage(env, "agent_token", "http-bench").splitlines()[-1]
     manage(env, *POOL_DRAIN)  # copies a previous run left in --data-dir would make cold resets warm
-    result: dict = {"setup_s": round(time.monotonic() - started, 1)}
+    result: dict = {"setup_s": round(time.monotonic() - started, 1), "web_processes": processes}
     print(f"databases ready in {result['setup_s']} s", file=sys.stderr)
 
     def cold(base, port):
@@ -240,6 +256,11 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
         sequential_resets(agent, result["task"], 1, 0.2)  # the server's first request loads what it needs: not timed
         result["reset_cold"], pooled = sequential_resets(agent, result["task"], counts["cold_resets"], 0.2)
         assert pooled == 0, f"{pooled} cold resets came from a pool"
+        # Browser clicks on this one-process server: the warm server may run several processes and no browsers.
+        body, _ = agent.reset(task_id=result["task"], seed=0)
+        agent.close(body["episode_id"])
+        mrn = cheap_action(body["observation"]).get("mrn")
+        result["clicks"] = browser_clicks(agent, mrn, counts["clicks"]) if mrn else "skipped: no patient"
 
     def warm(base, port):
         agent, task, think = Agent(base, token), result["task"], counts["think"]
@@ -254,18 +275,27 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
         result["steps"] = episode_steps(agent, task, counts["episodes"])
         result["max_concurrent"], result["levels"] = concurrency_search(
             base, token, task, counts["levels"], counts["level_steps"])
+        result["max_agents"], result["agent_levels"] = concurrency_search(
+            base, token, task, counts["agent_levels"], counts["agent_steps"], AGENT_THINK_S)
         result["ws_reset"], result["ws_step"] = openenv_ws(port, token, task, counts["ws_resets"], counts["ws_steps"],
                                                            think)
-        mrn = cheap_action(body["observation"]).get("mrn")
-        result["clicks"] = browser_clicks(agent, mrn, counts["clicks"]) if mrn else "skipped: no patient"
 
+    # The warm server may hold more episodes than the default cap (64), so the search finds the server's limit.
+    warm_env = {**env, "EHRGYM_MAX_EPISODES": str(max(counts["agent_levels"]) + 16)}
+    if processes > 1:
+        warm_env["EHRGYM_MAX_BROWSER_EPISODES"] = "0"  # several processes without a Selenium Grid: API episodes only
     try:
         serve("http-bench-cold", {**env, "EHRGYM_POOL_SIZE": "0"}, data_dir, cold)
         print("cold resets done; the warm pool ...", file=sys.stderr)
-        serve("http-bench-warm", env, data_dir, warm)
+        serve("http-bench-warm", warm_env, data_dir, warm, processes=processes)
     finally:
         manage(env, *POOL_DRAIN)  # the warm pool's copies, once its server has stopped
     return result
+
+
+def _limit_found(levels: list[dict], held: int) -> bool:
+    """Whether the search reached a load that failed (else the limit is above every load tried)."""
+    return bool(levels) and held != levels[-1]["clients"]
 
 
 def report(engine: str, quick: bool, result: dict) -> dict:
@@ -283,18 +313,24 @@ def report(engine: str, quick: bool, result: dict) -> dict:
     clicks = result["clicks"]
     if isinstance(clicks, list):
         rows.append(("browser click step", p50_p99(clicks)))
-    print(f"EHRGym through HTTP (Daphne), {engine}, task {result['task']}; databases ready in {result['setup_s']} s")
+    processes = result["web_processes"]
+    print(f"EHRGym through HTTP (Daphne, {processes} web process{'es' if processes > 1 else ''} for the warm pool's "
+          f"server), {engine}, task {result['task']}; databases ready in {result['setup_s']} s")
     print(f"{'':64}{'p50 ms':>10}{'p99 ms':>10}{'n':>6}")
     for label, row in rows:
         print(f"{label:64}{row['p50'] or 0:>10.1f}{row['p99'] or 0:>10.1f}{row['n']:>6}")
     if isinstance(clicks, str):
         print(f"{'browser click step':64}{clicks}")
-    for level in result["levels"]:
-        print(f"{level['clients']:>3} episodes stepping at once: step p50 {level['step_ms']['p50']} ms, "
-              f"p99 {level['step_ms']['p99']} ms, {len(level['errors'])} errors {level['errors'][:1] or ''}")
-    limit_found = len(result["levels"]) > 0 and result["max_concurrent"] != result["levels"][-1]["clients"]
-    print(f"largest number of concurrent API episodes with step p99 under {STEP_LIMIT_S * 1000:.0f} ms and no errors: "
-          f"{result['max_concurrent']}" + ("" if limit_found else " (every load tried held: the limit is higher)"))
+    for name, levels, held in (("back to back", result["levels"], result["max_concurrent"]),
+                               (f"agents thinking {AGENT_THINK_S:g} s between steps", result["agent_levels"],
+                                result["max_agents"])):
+        for level in levels:
+            print(f"{level['clients']:>3} episodes stepping at once, {name}: step p50 {level['step_ms']['p50']} ms, "
+                  f"p99 {level['step_ms']['p99']} ms, {level['steps_per_s']} steps/s, {len(level['errors'])} errors "
+                  f"{level['errors'][:1] or ''}")
+        found = _limit_found(levels, held)
+        print(f"largest number of concurrent API episodes, {name}, with step p99 under {STEP_LIMIT_S * 1000:.0f} ms "
+              f"and no errors: {held}" + ("" if found else " (every load tried held: the limit is higher)"))
     if result["reset_burst_errors"]:
         print(f"burst reset errors: {result['reset_burst_errors'][:3]}")
     figures = machine()
@@ -307,11 +343,16 @@ def report(engine: str, quick: bool, result: dict) -> dict:
         final[f"{key}_p50_ms"], final[f"{key}_p99_ms"] = row["p50"], row["p99"]
     final["reset_burst_clients"] = QUICK["burst"] if quick else FULL["burst"]
     final["reset_burst_errors"] = len(result["reset_burst_errors"])
+    final["web_processes"] = processes
     final["max_concurrent_episodes"] = result["max_concurrent"]
-    final["max_concurrent_limit_found"] = limit_found
-    final["concurrency"] = [{"clients": level["clients"], "step_p50_ms": level["step_ms"]["p50"],
-                             "step_p99_ms": level["step_ms"]["p99"], "errors": len(level["errors"])}
-                            for level in result["levels"]]
+    final["max_concurrent_limit_found"] = _limit_found(result["levels"], result["max_concurrent"])
+    final["max_concurrent_agents_thinking_1s"] = result["max_agents"]
+    final["max_concurrent_agents_limit_found"] = _limit_found(result["agent_levels"], result["max_agents"])
+    final["steps_per_s_max"] = max((level["steps_per_s"] or 0 for level in result["levels"]), default=None)
+    final["concurrency"] = [{"clients": level["clients"], "think_s": level["think_s"],
+                             "step_p50_ms": level["step_ms"]["p50"], "step_p99_ms": level["step_ms"]["p99"],
+                             "steps_per_s": level["steps_per_s"], "errors": len(level["errors"])}
+                            for level in result["levels"] + result["agent_levels"]]
     final["browser_click_p50_ms"] = p50_p99(clicks)["p50"] if isinstance(clicks, list) else None
     final["browser_click_p99_ms"] = p50_p99(clicks)["p99"] if isinstance(clicks, list) else None
     if isinstance(clicks, str):
@@ -324,10 +365,15 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke test of the bench, not figures")
     parser.add_argument("--data-dir", help="EHRGYM_DATA_DIR to use and keep (default: a temporary one)")
+    parser.add_argument("--web-processes", type=int, default=1,
+                        help="web processes of the warm pool's server (python -m ehrsite.serve; more than one needs "
+                             "--engine postgres)")
     args = parser.parse_args()
+    if args.web_processes < 1 or (args.web_processes > 1 and args.engine != "postgres"):
+        parser.error("--web-processes must be 1, or more with --engine postgres")
     counts = QUICK if args.quick else FULL
     with bench_environment(args.engine, PG_URL, data_dir=args.data_dir, prefix="ehrgym-http-bench-") as (data_dir, env):
-        result = measure(counts, env, data_dir)
+        result = measure(counts, env, data_dir, args.web_processes)
     print(json.dumps(report(args.engine, args.quick, result)))
 
 

@@ -25,6 +25,8 @@ BENCHES = {  # name: (command, engine)
     "browser_bench": (["bench/browser_bench.py"], "sqlite"),
     "http_bench_sqlite": (["bench/http_bench.py", "--engine", "sqlite"], "sqlite"),
     "http_bench_postgres": (["bench/http_bench.py", "--engine", "postgres"], "postgres"),
+    "http_bench_postgres_2_processes": (["bench/http_bench.py", "--engine", "postgres", "--web-processes", "2"],
+                                        "postgres"),
     "load_bench_sqlite": (["bench/load_bench.py", "--engine", "sqlite"], "sqlite"),
     "load_bench_postgres": (["bench/load_bench.py", "--engine", "postgres"], "postgres"),
     "fault_bench_sqlite": (["bench/fault_bench.py", "--engine", "sqlite"], "sqlite"),
@@ -92,7 +94,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     names = args.only or list(BENCHES)
-    for name in ("http_bench_postgres", "load_bench_postgres", "fault_bench_postgres", "db_pool_bench"):
+    postgres_benches = ("http_bench_postgres", "http_bench_postgres_2_processes", "load_bench_postgres",
+                        "fault_bench_postgres", "db_pool_bench")
+    for name in postgres_benches:
         if name in names and not postgres_reachable(PG_URL):
             print(f"PostgreSQL at {PG_URL} is not reachable: {name} skipped", flush=True)
             names.remove(name)

@@ -72,12 +72,12 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict:
 POOL_DRAIN = ("shell", "-c", "from agentenv.pool import pool_drain; pool_drain()")
 
 
-def serve(name: str, env: dict, data_dir: Path, run):
-    """run(base, port) against a server started for it, stopped after (also on failure); its log is
-    data_dir/<name>.log."""
+def serve(name: str, env: dict, data_dir: Path, run, processes: int = 1):
+    """run(base, port) against a server started for it (`processes` web processes on its port), stopped after (also
+    on failure); its log is data_dir/<name>.log."""
     port = free_port()
     server = start_server({**env, "EHRGYM_BROWSER_BASE_URL": f"http://127.0.0.1:{port}"}, port,
-                          log=data_dir / f"{name}.log")
+                          log=data_dir / f"{name}.log", processes=processes)
     try:
         return run(f"http://127.0.0.1:{port}", port)
     finally:
@@ -92,11 +92,16 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_server(env: dict, port: int, log: Path | None = None) -> subprocess.Popen:
-    """Daphne in a process group of its own (stop_server ends the group: nothing it started outlives it)."""
+def start_server(env: dict, port: int, log: Path | None = None, processes: int = 1) -> subprocess.Popen:
+    """Daphne in a process group of its own (stop_server ends the group: nothing it started outlives it); with
+    `processes` > 1, that many sharing the port, as `python -m ehrsite.serve` runs them."""
     out = log.open("w") if log else subprocess.DEVNULL
-    server = subprocess.Popen([DAPHNE, *DAPHNE_OPTIONS, "-b", "127.0.0.1", "-p", str(port), "ehrsite.asgi:application"],
-                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    address = ["-b", "127.0.0.1", "-p", str(port)]
+    if processes > 1:
+        command = [PYTHON, "-m", "ehrsite.serve", "--processes", str(processes), *DAPHNE_OPTIONS, *address]
+    else:
+        command = [DAPHNE, *DAPHNE_OPTIONS, *address, "ehrsite.asgi:application"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                               preexec_fn=_die_with_parent)
     try:
         _wait_until_up(server, port, log)

@@ -257,8 +257,9 @@ if not EHRGYM_BROWSER_BASE_URL.startswith(("http://", "https://")):
         f"EHRGYM_BROWSER_BASE_URL must start with http:// or https://; got {EHRGYM_BROWSER_BASE_URL!r}")
 # Started, blank browsers each process keeps ready, so a browser-mode reset never waits for one to start.
 EHRGYM_BROWSER_POOL_SIZE = env_int("EHRGYM_BROWSER_POOL_SIZE", 2, minimum=0)
-# Browser episodes at once (each browser holds ~200 MB); further browser resets get 503.
-EHRGYM_MAX_BROWSER_EPISODES = env_int("EHRGYM_MAX_BROWSER_EPISODES", 8, minimum=1)
+# Browser episodes at once (each browser holds ~200 MB); further browser resets get 503. 0: a server for API episodes
+# only (browser resets get 400), e.g. several web processes without a Selenium Grid (python -m ehrsite.serve).
+EHRGYM_MAX_BROWSER_EPISODES = env_int("EHRGYM_MAX_BROWSER_EPISODES", 8, minimum=0)
 # A Selenium Grid (http://host:4444) for the browsers instead of Chromium on this machine.
 EHRGYM_SELENIUM_REMOTE_URL = env_str("EHRGYM_SELENIUM_REMOTE_URL")
 if EHRGYM_SELENIUM_REMOTE_URL and not EHRGYM_SELENIUM_REMOTE_URL.startswith(("http://", "https://")):

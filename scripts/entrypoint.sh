@@ -3,6 +3,7 @@
 #
 #   scripts/entrypoint.sh init            migrate, build the golden database if missing, demo logins, task library
 #   scripts/entrypoint.sh web             init (unless EHRGYM_SKIP_INIT=1), then Daphne on EHRGYM_BIND:EHRGYM_PORT
+#                                         (EHRGYM_WEB_PROCESSES Daphne processes sharing it: python -m ehrsite.serve)
 #   scripts/entrypoint.sh worker [ARGS]   a Celery worker (ARGS go to `celery worker`, e.g. --concurrency=2)
 #   scripts/entrypoint.sh beat [ARGS]     Celery beat: exactly one per deployment
 #   scripts/entrypoint.sh manage ARGS     any manage.py command
@@ -50,7 +51,7 @@ case "$role" in
       init
     fi
     echo "EHRGym is serving on ${EHRGYM_BIND}:${EHRGYM_PORT}"
-    exec "$PYTHON" -m daphne "${DAPHNE_OPTIONS[@]}" -b "$EHRGYM_BIND" -p "$EHRGYM_PORT" "$@" ehrsite.asgi:application
+    exec "$PYTHON" -m ehrsite.serve "${DAPHNE_OPTIONS[@]}" -b "$EHRGYM_BIND" -p "$EHRGYM_PORT" "$@"
     ;;
   worker)
     need_redis worker

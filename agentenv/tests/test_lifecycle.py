@@ -136,6 +136,20 @@ def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
     assert start(alice).status == Episode.Status.RUNNING
 
 
+def test_a_server_for_api_episodes_only_refuses_browser_resets_with_a_400_and_serves_api_ones(alice, alice_api,
+                                                                                          settings):
+    # EHRGYM_MAX_BROWSER_EPISODES=0: what several web processes without a Selenium Grid run with (ehrsite.serve).
+    settings.EHRGYM_MAX_BROWSER_EPISODES = 0
+    body = {"patient_mrn": MARIA_MRN, "instruction": "Review the chart."}
+
+    refused = alice_api.post("/api/v1/episodes", {**body, "mode": "browser"}, format="json")
+
+    assert refused.status_code == 400
+    assert "API episodes only (EHRGYM_MAX_BROWSER_EPISODES=0)" in str(refused.json())
+    assert not Episode.objects.exists()
+    assert alice_api.post("/api/v1/episodes", body, format="json").status_code == 201
+
+
 def test_it_refuses_a_step_after_the_episode_ended(alice):
     episode = start(alice)
     act(episode, type="finish")

@@ -16,7 +16,8 @@ KEYS = {
     "engine", "date", "machine", "task", "reset_warm_p50_ms", "reset_warm_p99_ms", "reset_burst_p50_ms",
     "reset_burst_p99_ms", "reset_cold_p50_ms", "reset_cold_p99_ms", "step_1_p50_ms", "step_25_p50_ms",
     "step_50_p50_ms", "step_50_p99_ms", "max_concurrent_episodes", "concurrency", "openenv_ws_reset_p50_ms",
-    "openenv_ws_step_p50_ms", "browser_click_p50_ms",
+    "openenv_ws_step_p50_ms", "browser_click_p50_ms", "web_processes", "max_concurrent_agents_thinking_1s",
+    "steps_per_s_max",
 }
 
 
@@ -43,6 +44,15 @@ def test_quick_run_prints_its_figures_as_json_and_leaves_nothing_running():
     assert KEYS <= figures.keys()
     assert figures["engine"] == "sqlite" and figures["machine"]["cores"] >= 1
     assert figures["reset_warm_p50_ms"] > 0 and figures["step_50_p50_ms"] > 0 and figures["reset_burst_errors"] == 0
-    assert figures["max_concurrent_episodes"] >= 1
+    assert figures["max_concurrent_episodes"] >= 1 and figures["max_concurrent_agents_thinking_1s"] >= 1
+    assert figures["steps_per_s_max"] > 0 and figures["web_processes"] == 1
+    assert {level["think_s"] for level in figures["concurrency"]} == {0.0, 1.0}
     assert servers_on(DATA_DIR) == []
     assert list((DATA_DIR / "episodes").glob("*.sqlite3")) == []  # episodes closed, pool drained
+
+
+def test_several_web_processes_are_refused_on_sqlite_with_a_message():
+    done = subprocess.run([sys.executable, "bench/http_bench.py", "--web-processes", "2"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--web-processes must be 1, or more with --engine postgres" in done.stderr

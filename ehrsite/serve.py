@@ -1,0 +1,154 @@
+"""Serve EHRGym with several Daphne processes on one port: one Python process uses one core (the GIL), so on a
+machine with more, one process per core steps more episodes at once.
+
+    python -m ehrsite.serve [--processes N] [-b BIND] [-p PORT] [daphne options ...]
+
+This process binds the port and starts N Daphne processes that accept on that same socket (`daphne --fd`): the
+kernel hands each new connection to one of them. It restarts one that dies and stops them all on SIGTERM or
+SIGINT. With one process it simply becomes Daphne.
+
+Several processes need what lets any of them take any request (README, "Scale out"): PostgreSQL (DATABASE_URL),
+since episodes live in the database, and a Selenium Grid (EHRGYM_SELENIUM_REMOTE_URL) for browser episodes,
+since a local Chromium belongs to the process that started it and a client cannot choose the process its next
+request reaches; or no browser episodes at all (EHRGYM_MAX_BROWSER_EPISODES=0).
+"""
+
+import argparse
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+APPLICATION = "ehrsite.asgi:application"
+# A process that dies within this many seconds of starting is crashing, not failing once: the server stops.
+CRASH_WINDOW_S = 10
+CRASHES_ALLOWED = 3
+
+
+def refusal(processes: int, environ) -> str | None:
+    """Why `processes` web processes cannot share a port with this configuration (None if they can)."""
+    if processes < 1:
+        return f"--processes must be at least 1; got {processes}."
+    if processes == 1:
+        return None
+    if not environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return ("Several web processes need PostgreSQL (DATABASE_URL=postgres://...): the embedded SQLite database "
+                "serves one process. Use --processes 1, or set DATABASE_URL.")
+    if not environ.get("EHRGYM_SELENIUM_REMOTE_URL") and environ.get("EHRGYM_MAX_BROWSER_EPISODES") != "0":
+        return ("Several web processes need a Selenium Grid for browser episodes (EHRGYM_SELENIUM_REMOTE_URL): a "
+                "local Chromium belongs to the process that started it, and a request may reach any process. Set "
+                "EHRGYM_SELENIUM_REMOTE_URL, or EHRGYM_MAX_BROWSER_EPISODES=0 for API episodes only, or use "
+                "--processes 1.")
+    return None
+
+
+def listening_socket(bind: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((bind, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _die_with_parent() -> None:
+    """In each Daphne process: Linux sends it SIGTERM when this process dies, even killed."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Supervisor:
+    """N Daphne processes on one listening socket, restarted when one dies, stopped together."""
+
+    def __init__(self, listener: socket.socket, processes: int, daphne_args: list[str]):
+        self.command = [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), *daphne_args, APPLICATION]
+        self.fileno = listener.fileno()
+        self.count = processes
+        self.children: dict[int, tuple[subprocess.Popen, float]] = {}
+        self.stopping = False
+        self.crashes = 0
+
+    def start_one(self) -> None:
+        child = subprocess.Popen(self.command, pass_fds=[self.fileno], preexec_fn=_die_with_parent)
+        self.children[child.pid] = (child, time.monotonic())
+
+    def stop(self, *_signal) -> None:
+        self.stopping = True
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        for _ in range(self.count):
+            self.start_one()
+        status = 0
+        while not self.stopping:
+            time.sleep(0.5)
+            for pid, (child, started) in list(self.children.items()):
+                if child.poll() is None:
+                    continue
+                del self.children[pid]
+                if self.stopping:
+                    break
+                quick = time.monotonic() - started < CRASH_WINDOW_S
+                self.crashes = self.crashes + 1 if quick else 0
+                print(f"ehrsite.serve: web process {pid} exited with {child.returncode}; starting another",
+                      file=sys.stderr, flush=True)
+                if self.crashes >= CRASHES_ALLOWED:
+                    print(f"ehrsite.serve: web processes keep dying within {CRASH_WINDOW_S} s of starting; stopping",
+                          file=sys.stderr, flush=True)
+                    self.stopping, status = True, 1
+                    break
+                self.start_one()
+        self._stop_children()
+        return status
+
+    def _stop_children(self) -> None:
+        for child, _ in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 30
+        for child, _ in self.children.values():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ehrsite.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=None,
+                        help="Daphne processes sharing the port (default: EHRGYM_WEB_PROCESSES, else 1)")
+    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=8000)
+    args, daphne_args = parser.parse_known_args(argv)
+    if args.processes is None:
+        try:
+            args.processes = int(os.environ.get("EHRGYM_WEB_PROCESSES") or 1)
+        except ValueError:
+            print(f"ehrsite.serve: EHRGYM_WEB_PROCESSES must be a whole number; got "
+                  f"{os.environ['EHRGYM_WEB_PROCESSES']!r}", file=sys.stderr)
+            return 2
+    why = refusal(args.processes, os.environ)
+    if why:
+        print(f"ehrsite.serve: {why}", file=sys.stderr)
+        return 2
+    if args.processes == 1:
+        os.execv(sys.executable, [sys.executable, "-m", "daphne", *daphne_args, "-b", args.bind, "-p", str(args.port),
+                                  APPLICATION])
+    try:
+        listener = listening_socket(args.bind, args.port)
+    except OSError as error:
+        print(f"ehrsite.serve: cannot listen on {args.bind}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+    return Supervisor(listener, args.processes, daphne_args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

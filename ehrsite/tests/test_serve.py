@@ -1,0 +1,111 @@
+"""python -m ehrsite.serve (issue 17): several Daphne processes on one port, so one server uses every core; a process
+that dies is replaced; SIGTERM stops them all; configurations where a request could reach the wrong process are
+refused with a message, not served."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from bench.server import free_port, postgres_reachable, postgres_reset
+from ehrsite.serve import refusal
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+GRID = "http://127.0.0.1:9"  # never reached: no browser episode is started
+
+
+def test_one_process_serves_anything_several_need_postgresql_and_a_grid():
+    assert refusal(1, {}) is None
+    assert "at least 1" in refusal(0, {})
+    assert "need PostgreSQL" in refusal(2, {})
+    assert "need PostgreSQL" in refusal(2, {"DATABASE_URL": "sqlite:///x.db", "EHRGYM_SELENIUM_REMOTE_URL": GRID})
+    assert "Selenium Grid" in refusal(2, {"DATABASE_URL": f"{PG_SERVER}/x"})
+    assert refusal(2, {"DATABASE_URL": f"{PG_SERVER}/x", "EHRGYM_SELENIUM_REMOTE_URL": GRID}) is None
+    assert refusal(2, {"DATABASE_URL": f"{PG_SERVER}/x", "EHRGYM_MAX_BROWSER_EPISODES": "0"}) is None
+
+
+@pytest.mark.parametrize("args, environ, message", [
+    (["--processes", "2"], {}, "Several web processes need PostgreSQL"),
+    ([], {"EHRGYM_WEB_PROCESSES": "two"}, "EHRGYM_WEB_PROCESSES must be a whole number; got 'two'"),
+])
+def test_a_refused_configuration_exits_with_a_message_and_no_traceback(args, environ, message):
+    env = {name: value for name, value in os.environ.items() if name not in {"DATABASE_URL", "EHRGYM_WEB_PROCESSES"}}
+    done = subprocess.run([sys.executable, "-m", "ehrsite.serve", *args], cwd=ROOT, env={**env, **environ},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def daphne_children(launcher: psutil.Process) -> list[psutil.Process]:
+    return [child for child in launcher.children() if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
+
+
+def wait_for(condition, what: str, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.3)
+    pytest.fail(f"no {what} within {seconds} s")
+
+
+def healthy(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).ok
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="starts its own servers: once, in the SQLite pass")
+def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(tmp_path):
+    from conftest import require_service
+
+    database_url = f"{PG_SERVER}/ehrgym_serve_{secrets.token_hex(4)}"
+    require_service(postgres_reachable(database_url), f"PostgreSQL at {PG_SERVER}")
+    postgres_reset(database_url, create=True)  # empty: the health check reads no table
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "EHRGYM_SELENIUM_REMOTE_URL": GRID,
+           "EHRGYM_DATA_DIR": str(tmp_path), "EHRGYM_LOG_LEVEL": "ERROR", "EHRGYM_REAPER_INTERVAL_SECONDS": "0"}
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "ehrsite.serve", "--processes", "2", "-b", "127.0.0.1",
+                                "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    health = f"http://127.0.0.1:{port}/openenv/health"
+    try:
+        launcher = psutil.Process(process.pid)
+        wait_for(lambda: len(daphne_children(launcher)) == 2 and healthy(health), "two serving processes")
+        first = {child.pid: sum(child.cpu_times()[:2]) for child in daphne_children(launcher)}
+        # New connections, one request each: the kernel hands them to both processes.
+        for _ in range(60):
+            assert requests.get(health, headers={"Connection": "close"}, timeout=10).ok
+        worked = [pid for pid, before in first.items()
+                  if sum(psutil.Process(pid).cpu_times()[:2]) > before]
+        assert len(worked) == 2, "one of the two processes took no request"
+
+        victim = daphne_children(launcher)[0].pid
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(daphne_children(launcher)) == 2 and victim not in
+                 {child.pid for child in daphne_children(launcher)}, "replacement process")
+        wait_for(lambda: healthy(health), "answer after the replacement")
+        children = daphne_children(launcher)
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+        assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
+        assert not healthy(health)
+        assert "exited with -9; starting another" in (tmp_path / "serve.log").read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+        postgres_reset(database_url, create=False)
