@@ -26,6 +26,17 @@ def stale_age() -> timedelta:
 def episode_close(*, episode: Episode) -> Episode:
     """Drop the episode's database. A running episode becomes closed; an ended one keeps
     its status. Closing twice is harmless."""
+    if episode_release(episode=episode):
+        episode_database_drop(episode=episode)
+    else:
+        episode.refresh_from_db()
+    return episode
+
+
+def episode_release(*, episode: Episode) -> bool:
+    """The first half of a close, which a client waits for: the episode gives its slot back (a running one becomes
+    closed) and its browser is closed. Its database stays until episode_database_drop, or the reaper, which drops
+    copies no unreleased episode holds. True if this call released it (False: it was already)."""
     now = timezone.now()
     claimed = Episode.objects.filter(pk=episode.pk, released_at__isnull=True).update(
         released_at=now,
@@ -36,13 +47,17 @@ def episode_close(*, episode: Episode) -> Episode:
         ended_at=Coalesce(F("ended_at"), Value(now)),
     )
     browser_sessions.session_close(episode_id=episode.pk)
-    if claimed and episode.database_alias:
+    return bool(claimed)
+
+
+def episode_database_drop(*, episode: Episode) -> None:
+    """The second half of a close: drop the database of an episode episode_release released, and tell its
+    spectators it ended."""
+    if episode.database_alias:
         snapshots.copy_drop(
             snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
     episode.refresh_from_db()
-    if claimed:
-        spectator.episode_published(episode)
-    return episode
+    spectator.episode_published(episode)
 
 
 def episodes_reap(*, now=None) -> list[Episode]:

@@ -107,6 +107,25 @@ def test_it_accepts_the_token_in_the_query_and_refuses_a_missing_or_wrong_one(as
     assert Episode.objects.filter(owner=alice).count() == 1
 
 
+def test_a_second_reset_at_the_episode_limit_replaces_the_first_and_drops_its_database(asgi_server, alice, settings):
+    # The previous episode gives its slot back before the new one takes one; its database is dropped after the answer.
+    from agentenv import snapshots
+
+    settings.EHRGYM_MAX_EPISODES = 1
+    with _ws(asgi_server, f"/openenv/ws?token={alice.auth_token.key}") as socket:
+        for _ in range(2):
+            socket.send(json.dumps({"type": "reset", "data": {"patient_mrn": JAMES_MRN, "instruction": "Review."}}))
+            answer = json.loads(socket.recv(timeout=30))
+            assert answer["type"] == "observation", answer
+        first, second = Episode.objects.filter(owner=alice).order_by("created_at")
+        assert first.released_at is not None and first.status == Episode.Status.CLOSED
+        assert second.is_running
+        deadline = time.monotonic() + 10
+        while first.database_name in {copy.name for copy in snapshots.copies_existing()}:
+            assert time.monotonic() < deadline, "the first episode's database was not dropped"
+            time.sleep(0.05)
+
+
 def test_it_refuses_a_nul_character_with_a_message_and_the_session_goes_on(asgi_server, alice):
     # PostgreSQL cannot store U+0000: it reached a query and came back as "Internal error: DataError".
     with _ws(asgi_server, f"/openenv/ws?token={alice.auth_token.key}") as socket:
