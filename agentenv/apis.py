@@ -208,7 +208,7 @@ class EpisodeApi(APIView):
         responses={200: EpisodeStateSerializer, 404: OpenApiResponse(ErrorSerializer)},
     )
     def delete(self, request, episode_id: str):
-        episode = episode_close(episode=_episode(request, episode_id))
+        episode = episode_close(episode=_episode(request, episode_id), drop_in_background=True)
         return Response(EpisodeStateSerializer(episode).data)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agentenv import snapshots, spectator
 from agentenv.browser import sessions as browser_sessions
+from agentenv.dropper import dropper
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.pool import copy_info
 
@@ -23,20 +24,14 @@ def stale_age() -> timedelta:
     return timedelta(seconds=settings.EHRGYM_STALE_CREATE_SECONDS)
 
 
-def episode_close(*, episode: Episode) -> Episode:
-    """Drop the episode's database. A running episode becomes closed; an ended one keeps
-    its status. Closing twice is harmless."""
-    if episode_release(episode=episode):
-        episode_database_drop(episode=episode)
-    else:
-        episode.refresh_from_db()
-    return episode
+def episode_close(*, episode: Episode, drop_in_background: bool = False) -> Episode:
+    """Give the episode's slot back and drop its database. A running episode becomes closed; an ended one keeps
+    its status. Closing twice is harmless.
 
-
-def episode_release(*, episode: Episode) -> bool:
-    """The first half of a close, which a client waits for: the episode gives its slot back (a running one becomes
-    closed) and its browser is closed. Its database stays until episode_database_drop, or the reaper, which drops
-    copies no unreleased episode holds. True if this call released it (False: it was already)."""
+    With drop_in_background, on PostgreSQL, the database is dropped by this process's dropper thread after the
+    call returns: DROP DATABASE forces a checkpoint (a second or more of disk writes under load), which a client
+    closing its episode should not wait for, nor hold a request slot through. If the process dies first, the
+    reaper drops the copy: no unreleased episode holds it."""
     now = timezone.now()
     claimed = Episode.objects.filter(pk=episode.pk, released_at__isnull=True).update(
         released_at=now,
@@ -47,17 +42,16 @@ def episode_release(*, episode: Episode) -> bool:
         ended_at=Coalesce(F("ended_at"), Value(now)),
     )
     browser_sessions.session_close(episode_id=episode.pk)
-    return bool(claimed)
-
-
-def episode_database_drop(*, episode: Episode) -> None:
-    """The second half of a close: drop the database of an episode episode_release released, and tell its
-    spectators it ended."""
-    if episode.database_alias:
-        snapshots.copy_drop(
-            snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor()))
+    if claimed and episode.database_alias:
+        info = snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor())
+        if drop_in_background and info.vendor == "postgresql":
+            dropper.put(info)
+        else:
+            snapshots.copy_drop(info)
     episode.refresh_from_db()
-    spectator.episode_published(episode)
+    if claimed:
+        spectator.episode_published(episode)
+    return episode
 
 
 def episodes_reap(*, now=None) -> list[Episode]:

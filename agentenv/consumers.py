@@ -149,17 +149,12 @@ class OpenEnvConsumer(AsyncWebsocketConsumer):
     async def _reset(self, message):
         params = protocol.reset_params(message.get("data", {}))
         previous, self.episode = self.episode, None
-        # The previous episode's slot is given back before the new one takes one (a session at the episode limit can
-        # reset), but its database is dropped after the answer: the client does not wait for DROP DATABASE.
-        released = await database_sync_to_async(protocol.release)(episode=previous)
-        try:
-            self.episode, payload = await database_sync_to_async(protocol.reset)(
-                owner=self.user, params=params, channel=Episode.Channel.OPENENV_WS
-            )
-            await self._send("observation", payload)
-        finally:
-            if released:
-                await database_sync_to_async(protocol.drop_released)(episode=previous)
+        if previous is not None:
+            await database_sync_to_async(protocol.close)(episode=previous)
+        self.episode, payload = await database_sync_to_async(protocol.reset)(
+            owner=self.user, params=params, channel=Episode.Channel.OPENENV_WS
+        )
+        await self._send("observation", payload)
 
     async def _step(self, message):
         _, payload = await database_sync_to_async(protocol.step)(episode=self.episode, action=message.get("data"))

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agentenv import disclosure
 from agentenv.actions.registry import action_adapter
-from agentenv.close import episode_close, episode_database_drop, episode_release
+from agentenv.close import episode_close
 from agentenv.errors import ActionTooLarge, BrowserElsewhere, CapacityError, EnvironmentUnavailable, EpisodeNotRunning
 from agentenv.models import Episode, Step
 from agentenv.observations import Observation
@@ -223,13 +223,5 @@ def _ids(episode: Episode) -> dict:
 
 def close(*, episode: Episode | None) -> None:
     if episode is not None:
-        episode_close(episode=episode)
-
-
-def release(*, episode: Episode | None) -> bool:
-    """Give a session's episode's slot back now; its database is dropped by drop_released (after the answer)."""
-    return episode is not None and episode_release(episode=episode)
-
-
-def drop_released(*, episode: Episode) -> None:
-    episode_database_drop(episode=episode)
+        # The session's next message (the reset after this close, often) does not wait for DROP DATABASE.
+        episode_close(episode=episode, drop_in_background=True)

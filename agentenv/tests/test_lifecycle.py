@@ -59,6 +59,23 @@ def test_it_drops_the_database_and_the_alias_when_an_episode_closes(alice):
     assert close.episode_close(episode=closed).released_at == closed.released_at  # closing twice is harmless
 
 
+def test_a_close_through_the_api_frees_the_slot_at_once_and_drops_the_database_soon_after(alice, alice_api,
+                                                                                         settings):
+    # On PostgreSQL the DROP DATABASE (a forced checkpoint) runs after the answer, in the process's dropper thread.
+    from agentenv.dropper import dropper
+
+    settings.EHRGYM_MAX_EPISODES = 1
+    episode = start(alice)
+
+    closed = alice_api.delete(f"/api/v1/episodes/{episode.pk}")
+
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert not snapshots.is_registered(episode.database_alias)
+    assert start(alice).status == Episode.Status.RUNNING  # the slot was free when the answer came
+    assert dropper.wait(60)
+    assert not _database_exists(episode)
+
+
 def test_it_keeps_the_status_of_an_ended_episode_when_it_closes(alice):
     episode = start(alice)
     act(episode, type="answer", answer="6.9")
