@@ -206,6 +206,14 @@ def openenv_ws(port: int, token: str, task: str, resets: int, steps: int, think:
             action = cheap_action(ask.last["observation"])
             step_times += [ask(ws, {"type": "step", "data": action}) for _ in range(steps)]
             time.sleep(think)
+        ws.send(json.dumps({"type": "state"}))
+        last = json.loads(ws.recv(timeout=600))["data"]["ehrgym_episode_id"]
+    # The server closes the session's episode after the socket closed: wait for it before the server is stopped.
+    agent, deadline = Agent(f"http://127.0.0.1:{port}", token), time.monotonic() + 60
+    while agent.http.get(f"{agent.base}/api/v1/episodes/{last}", timeout=60).json()["holds_database"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the OpenEnv session's episode {last} was not closed 60 s after the socket closed")
+        time.sleep(0.1)
     return reset_times, step_times
 
 
