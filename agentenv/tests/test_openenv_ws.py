@@ -11,7 +11,7 @@ from openenv import GenericEnvClient
 from websockets.sync.client import connect
 
 from agentenv.models import Episode
-from agentenv.tests.browser_support import asgi_server  # noqa: F401
+from agentenv.tests.browser_support import asgi_server, daphne_serving  # noqa: F401
 from agentenv.tests.conftest import EPISODE_DBS, JAMES_MRN, MARIA_MRN
 from clinical.models import Patient
 
@@ -107,12 +107,12 @@ def test_it_accepts_the_token_in_the_query_and_refuses_a_missing_or_wrong_one(as
     assert Episode.objects.filter(owner=alice).count() == 1
 
 
-def test_a_second_reset_at_the_episode_limit_replaces_the_first_and_drops_its_database(asgi_server, alice, settings):
+def test_a_second_reset_at_the_episode_limit_replaces_the_first_and_drops_its_database(alice, settings):
     # The previous episode gives its slot back before the new one takes one; its database is dropped after the answer.
     from agentenv import snapshots
 
-    settings.EHRGYM_MAX_EPISODES = 1
-    with _ws(asgi_server, f"/openenv/ws?token={alice.auth_token.key}") as socket:
+    settings.EHRGYM_MAX_EPISODES = 1  # before the server starts: its process inherits the settings as they are then
+    with daphne_serving(settings) as url, _ws(url, f"/openenv/ws?token={alice.auth_token.key}") as socket:
         for _ in range(2):
             socket.send(json.dumps({"type": "reset", "data": {"patient_mrn": JAMES_MRN, "instruction": "Review."}}))
             answer = json.loads(socket.recv(timeout=30))
