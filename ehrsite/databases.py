@@ -55,6 +55,10 @@ def _postgres(url: str, *, pool_size: int = 0) -> dict:
     }
 
 
+def is_postgres_url(database_url: str) -> bool:
+    return database_url.startswith(("postgres://", "postgresql://"))
+
+
 def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 0) -> dict:
     """DATABASES with the aliases `default` (main) and `golden`; on PostgreSQL the main database's connections
     are pooled when `pool_size` > 0."""
@@ -70,7 +74,7 @@ def database_settings(database_url: str, data_dir: Path, *, pool_size: int = 0) 
                 main_path.with_name("test_golden.sqlite3"),
             ),
         }
-    if database_url.startswith(("postgres://", "postgresql://")):
+    if is_postgres_url(database_url):
         default = _postgres(database_url, pool_size=pool_size)
         golden = {**_postgres(database_url), "NAME": f"{default['NAME']}_golden",
                   "TEST": {"NAME": f"test_{default['NAME']}_golden"}}

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from ehrsite.databases import is_postgres_url
+
 APPLICATION = "ehrsite.asgi:application"
 # A process that dies within this many seconds of starting is crashing, not failing once: the server stops.
 CRASH_WINDOW_S = 10
@@ -34,7 +36,7 @@ def refusal(processes: int, environ) -> str | None:
         return f"--processes must be at least 1; got {processes}."
     if processes == 1:
         return None
-    if not environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    if not is_postgres_url(environ.get("DATABASE_URL", "")):
         return ("Several web processes need PostgreSQL (DATABASE_URL=postgres://...): the embedded SQLite database "
                 "serves one process. Use --processes 1, or set DATABASE_URL.")
     if not environ.get("EHRGYM_SELENIUM_REMOTE_URL") and environ.get("EHRGYM_MAX_BROWSER_EPISODES") != "0":

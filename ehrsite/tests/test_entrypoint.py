@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import requests
 from celery import Celery
 
 from conftest import REDIS_TEST_URL, redis_available, require_service
+from ehrsite.tests.waiting import answers, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "scripts" / "entrypoint.sh"
@@ -55,25 +55,6 @@ def entrypoint(role: str, *args: str, env: dict, log: Path):
                 process.wait()
 
 
-def wait_for(condition, process: subprocess.Popen, log: Path, what: str):
-    deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        assert process.poll() is None, f"the entrypoint exited ({process.returncode}) before {what}:\n" \
-                                       f"{log.read_text()[-3000:]}"
-        time.sleep(1)
-    pytest.fail(f"no {what} within {START_DEADLINE_S} s:\n{log.read_text()[-3000:]}")
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=5).ok
-    except requests.RequestException:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="runs on SQLite, once: in the SQLite pass")
 def test_web_prepares_an_empty_data_directory_and_serves(tmp_path):
@@ -81,7 +62,7 @@ def test_web_prepares_an_empty_data_directory_and_serves(tmp_path):
     log = tmp_path / "web.log"
     with entrypoint("web", env=entrypoint_env(tmp_path / "data", EHRGYM_PORT=str(port)), log=log) as process:
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: answers(f"{base}/openenv/health"), process, log, "health answer")
+        wait_for(lambda: answers(f"{base}/openenv/health"), process, log, "health answer", START_DEADLINE_S)
         # The whole `make run` sequence ran: the golden database, the demo logins, the task library.
         assert (tmp_path / "data" / "golden.sqlite3").exists()
         output = log.read_text()
@@ -111,7 +92,8 @@ def test_worker_answers_a_ping_over_redis(tmp_path):
                     "--without-gossip", "--without-mingle", env=env, log=log) as process:
         app = Celery(broker=REDIS_TEST_URL)
         try:
-            replies = wait_for(lambda: app.control.ping(destination=[name], timeout=1), process, log, "ping reply")
+            replies = wait_for(lambda: app.control.ping(destination=[name], timeout=1), process, log, "ping reply",
+                               START_DEADLINE_S)
         finally:
             app.close()
         assert replies == [{name: {"ok": "pong"}}]
@@ -123,7 +105,7 @@ def test_beat_schedules_the_reaper_and_the_pool_refill(tmp_path):
     data_dir = tmp_path / "data"
     try:
         with entrypoint("beat", env=entrypoint_env(data_dir, REDIS_URL=REDIS_TEST_URL), log=log) as process:
-            wait_for(lambda: "Sending due task" in log.read_text(), process, log, "task sent")
+            wait_for(lambda: "Sending due task" in log.read_text(), process, log, "task sent", START_DEADLINE_S)
     finally:
         # What it sent went to the default queue of the test Redis database, which no test's worker reads.
         redis.Redis.from_url(REDIS_TEST_URL).delete("celery")

@@ -7,7 +7,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -16,10 +15,12 @@ import requests
 
 from bench.server import free_port, postgres_reachable, postgres_reset
 from ehrsite.serve import refusal
+from ehrsite.tests.waiting import answers, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 GRID = "http://127.0.0.1:9"  # never reached: no browser episode is started
+WAIT_S = 90
 
 
 def test_one_process_serves_anything_several_need_postgresql_and_a_grid():
@@ -49,22 +50,6 @@ def daphne_children(launcher: psutil.Process) -> list[psutil.Process]:
     return [child for child in launcher.children() if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
 
 
-def wait_for(condition, what: str, seconds: float = 90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(0.3)
-    pytest.fail(f"no {what} within {seconds} s")
-
-
-def healthy(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=5).ok
-    except requests.RequestException:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="starts its own servers: once, in the SQLite pass")
 def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_all(tmp_path):
@@ -76,13 +61,15 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "EHRGYM_SELENIUM_REMOTE_URL": GRID,
            "EHRGYM_DATA_DIR": str(tmp_path), "EHRGYM_LOG_LEVEL": "ERROR", "EHRGYM_REAPER_INTERVAL_SECONDS": "0"}
-    log = (tmp_path / "serve.log").open("w")
+    log = tmp_path / "serve.log"
+    out = log.open("w")
     process = subprocess.Popen([sys.executable, "-m", "ehrsite.serve", "--processes", "2", "-b", "127.0.0.1",
-                                "-p", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                "-p", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     health = f"http://127.0.0.1:{port}/openenv/health"
     try:
         launcher = psutil.Process(process.pid)
-        wait_for(lambda: len(daphne_children(launcher)) == 2 and healthy(health), "two serving processes")
+        wait_for(lambda: len(daphne_children(launcher)) == 2 and answers(health), process, log,
+                 "two serving processes", WAIT_S)
         first = {child.pid: sum(child.cpu_times()[:2]) for child in daphne_children(launcher)}
         # New connections, one request each: the kernel hands them to both processes.
         for _ in range(60):
@@ -94,18 +81,18 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
         victim = daphne_children(launcher)[0].pid
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda: len(daphne_children(launcher)) == 2 and victim not in
-                 {child.pid for child in daphne_children(launcher)}, "replacement process")
-        wait_for(lambda: healthy(health), "answer after the replacement")
+                 {child.pid for child in daphne_children(launcher)}, process, log, "replacement process", WAIT_S)
+        wait_for(lambda: answers(health), process, log, "answer after the replacement", WAIT_S)
         children = daphne_children(launcher)
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
         assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
-        assert not healthy(health)
-        assert "exited with -9; starting another" in (tmp_path / "serve.log").read_text()
+        assert not answers(health)
+        assert "exited with -9; starting another" in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        log.close()
+        out.close()
         postgres_reset(database_url, create=False)
