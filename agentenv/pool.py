@@ -105,15 +105,23 @@ def shrink(target: int) -> int:
 
 def pool_claim(*, episode: Episode | None = None) -> DatabaseCopy | None:
     """Take a ready copy out of the pool, or None if it is empty. With an episode, the copy passes to it in the
-    same transaction: the reaper never sees it referenced by nothing."""
-    for row in _pool_rows().filter(status=DatabaseCopy.Status.READY)[:8]:
+    same transaction: the reaper never sees it referenced by nothing.
+
+    Resets racing for copies each get one while any is ready. On PostgreSQL, SKIP LOCKED hands each a row no other
+    claim holds; elsewhere (SQLite, which ignores row locks and serializes writes) a claim that loses a row to
+    another tries the next. Claims used to look at the first 8 ready rows only and give up when other claims took
+    those 8 first: in a burst of 32 resets, most then copied the golden database cold with 20 copies ready."""
+    while True:
         with transaction.atomic(using="default"):
-            # A conditional delete: of two resets racing for this copy, exactly one deletes it.
+            row = (_pool_rows().filter(status=DatabaseCopy.Status.READY).order_by("pk")
+                   .select_for_update(skip_locked=True).first())
+            if row is None:
+                return None
+            # A conditional delete: of two claims racing for this copy, exactly one deletes it.
             if DatabaseCopy.objects.filter(pk=row.pk, status=DatabaseCopy.Status.READY).delete()[0]:
                 if episode is not None:
                     Episode.objects.filter(pk=episode.pk).update(database_alias=row.alias, database_name=row.name)
                 return row
-    return None
 
 
 def pool_drain() -> int:
@@ -126,24 +134,34 @@ def pool_drain() -> int:
 
 
 _background_refill = threading.Lock()
+# Set by every reset that asks for a refill; the running refill goes round again while it is set. A refill sizes
+# the pool once, when it starts: resets that came while it ran (a burst's) would otherwise find the pool sized for
+# the demand before them, and no refill after the last of them would size it again.
+_refill_wanted = threading.Event()
 
 
 def _refill_in_background() -> None:
     """Without a Celery broker tasks run in-process: refilling inline would make every
     reset wait for a new copy, which the pool exists to avoid. One thread at a time."""
+    _refill_wanted.set()
     if not _background_refill.acquire(blocking=False):
-        return
+        return  # the running refill sees the request and refills again
 
     def run():
-        try:
-            from agentenv.tasks import pool_refill as pool_refill_task
+        from agentenv.tasks import pool_refill as pool_refill_task
 
-            pool_refill_task.apply()
-        except Exception:
-            logger.exception("warm pool refill failed")
+        try:
+            while _refill_wanted.is_set():
+                _refill_wanted.clear()
+                try:
+                    pool_refill_task.apply()
+                except Exception:
+                    logger.exception("warm pool refill failed")
         finally:
             connections.close_all()
             _background_refill.release()
+        if _refill_wanted.is_set():  # asked for between the last round and the release
+            _refill_in_background()
 
     threading.Thread(target=run, name="ehrgym-pool-refill", daemon=True).start()
 

@@ -1,13 +1,16 @@
 """The warm pool follows demand: it grows to the number of recent resets (up to its maximum), is filled by several
 workers without overshooting, and gives the disk back once the burst is over."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connections
 from django.utils import timezone
 
-from agentenv import pool
+from agentenv import pool, snapshots
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN
 
@@ -75,3 +78,58 @@ def test_the_pool_shrinks_back_once_the_burst_is_over(alice, settings):
 
     assert _ready() == 2
     pool.pool_drain()
+
+
+def test_resets_claiming_at_once_each_get_a_ready_copy():
+    """A burst's claims race for the same rows. Each must get a copy while any is ready: claims used to give up
+    after losing the first 8 ready rows to others, and those resets copied the golden database cold."""
+    claims = 24
+    for _ in range(claims):
+        info = snapshots.new_copy_info()  # rows only: claiming never touches the copy itself
+        DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor,
+                                    source=snapshots.golden_name(), status=DatabaseCopy.Status.READY)
+    barrier, claimed, errors = threading.Barrier(claims), [], []
+
+    def claim():
+        try:
+            barrier.wait()
+            claimed.append(pool.pool_claim())
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(claims)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert None not in claimed
+    assert len({row.alias for row in claimed}) == claims
+    assert _ready() == 0
+
+
+def test_resets_during_a_background_refill_get_a_refill_after_it(monkeypatch):
+    """A refill sizes the pool when it starts. Resets that come while it runs (a burst's) must get another refill
+    once it ends, or the pool stays sized for the demand before them: it stayed at 4 after 32 resets."""
+    gate, first_started, rounds = threading.Event(), threading.Event(), []
+
+    def refill():
+        rounds.append(len(rounds) + 1)
+        first_started.set()
+        gate.wait(10)
+        return []
+
+    monkeypatch.setattr(pool, "pool_refill", refill)
+    pool._refill_in_background()
+    assert first_started.wait(10)
+    pool._refill_in_background()  # two resets while the first refill runs: one more round covers both
+    pool._refill_in_background()
+    gate.set()
+
+    deadline = time.monotonic() + 10
+    while (pool._background_refill.locked() or pool._refill_wanted.is_set()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rounds == [1, 2]
