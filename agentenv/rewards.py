@@ -47,21 +47,23 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     penalty = INVALID_ACTION_PENALTY if agent_error else 0.0
     if not episode.task_instance:
         return StepReward(-penalty)
-    earlier = episode.steps.filter(index__lt=step_index).order_by("index")
-    past = list(earlier.values_list("action", "observation__route"))
-    previous = earlier.filter(index=step_index - 1).values_list("info__rubric", flat=True).first() or {}
+    # One query: the earlier steps' actions and routes, and the two numbers of the last one's rubric this reward
+    # is the change from (its potential, and the constraints violated so far), not its whole breakdown.
+    past = list(episode.steps.filter(index__lt=step_index).order_by("index").values_list(
+        "action", "observation__route", "info__rubric__potential", "info__rubric__violated"))
     evaluation = task_source().evaluate(
         instance=episode.task_instance,
         answer=answer if answer is not None else (episode.answer or None),
-        actions=[scored_action(a) for a, _ in past] + [scored_action(action or {})],
-        routes=[r or "" for _, r in past] + [route if route is not None else episode.route],
+        actions=[scored_action(row[0]) for row in past] + [scored_action(action or {})],
+        routes=[row[1] or "" for row in past] + [route if route is not None else episode.route],
     )
-    seen = set(previous.get("violated", []))
+    previous_potential, previous_violated = past[-1][2:] if past else (None, None)
+    seen = set(previous_violated or [])
     newly_violated = [v for v in evaluation.violations if v not in seen]
     ended = terminated or truncated
     bonus = SUCCESS_BONUS if ended and evaluation.success else 0.0
     unsafe = UNSAFE_ACTION_PENALTY * len(newly_violated)
-    shaping = evaluation.potential - previous.get("potential", 0.0)
+    shaping = evaluation.potential - (previous_potential or 0.0)
     value = shaping + bonus - penalty - unsafe
     info = {
         **evaluation.breakdown(details=True),

@@ -18,7 +18,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth.decorators import login_required
 from django.db import connections
 from django.http import Http404, HttpResponse
@@ -93,11 +93,13 @@ def episode_message(episode: Episode) -> dict:
 
 
 def _publish(episode_id, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
+    layer, group = get_channel_layer(), group_name(episode_id)
+    # The in-process layer (no Redis: one server process) shows whether anyone watches; a send to nobody would
+    # still cost every step a hop to the event loop and back. Redis's spectators may be on another process.
+    if layer is None or (isinstance(layer, InMemoryChannelLayer) and not layer.groups.get(group)):
         return
     try:
-        async_to_sync(layer.group_send)(group_name(episode_id), {"type": MESSAGE_TYPE, "message": message})
+        async_to_sync(layer.group_send)(group, {"type": MESSAGE_TYPE, "message": message})
     except Exception:  # a spectator must never break the agent's step
         logger.exception("publishing to the spectators of episode %s failed", episode_id)
 
