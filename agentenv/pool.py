@@ -7,6 +7,7 @@ database drains the pool (pool_drain).
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -80,15 +81,16 @@ def _make_copies(target: int) -> list[DatabaseCopy]:
 def pool_refill(*, size: int | None = None) -> list[DatabaseCopy]:
     """Bring the pool to `size` copies (default: pool_target()), EHRGYM_POOL_REFILL_WORKERS copies at a time, and
     drop ready copies above it once demand has fallen; returns the new copies."""
-    target = pool_target() if size is None else size
-    shrink(target)
-    missing = target - _pool_rows().count()
-    workers = min(settings.EHRGYM_POOL_REFILL_WORKERS, missing)
-    if workers <= 1:
-        return _make_copies(target) if missing > 0 else []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ehrgym-pool-copy") as executor:
-        batches = [executor.submit(_make_copies, target) for _ in range(workers)]
-    return [row for batch in batches for row in batch.result()]
+    with snapshots.refill_lock():
+        target = pool_target() if size is None else size
+        shrink(target)
+        missing = target - _pool_rows().count()
+        workers = min(settings.EHRGYM_POOL_REFILL_WORKERS, missing)
+        if workers <= 1:
+            return _make_copies(target) if missing > 0 else []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ehrgym-pool-copy") as executor:
+            batches = [executor.submit(_make_copies, target) for _ in range(workers)]
+        return [row for batch in batches for row in batch.result()]
 
 
 def shrink(target: int) -> int:
@@ -140,6 +142,20 @@ _background_refill = threading.Lock()
 _refill_wanted = threading.Event()
 
 
+# A refill waits for a burst of resets to pass (no reset for REFILL_SETTLE_S, at most REFILL_SETTLE_MAX_S) while the
+# pool still has ready copies: copies made beside a burst take the CPU and disk its resets need.
+REFILL_SETTLE_S = 0.3
+REFILL_SETTLE_MAX_S = 3.0
+
+
+def _burst_settled() -> None:
+    deadline = time.monotonic() + REFILL_SETTLE_MAX_S
+    while time.monotonic() < deadline and _pool_rows().filter(status=DatabaseCopy.Status.READY).exists():
+        _refill_wanted.clear()
+        if not _refill_wanted.wait(REFILL_SETTLE_S):
+            return
+
+
 def _refill_in_background() -> None:
     """Without a Celery broker tasks run in-process: refilling inline would make every
     reset wait for a new copy, which the pool exists to avoid. One thread at a time."""
@@ -152,6 +168,7 @@ def _refill_in_background() -> None:
 
         try:
             while _refill_wanted.is_set():
+                _burst_settled()
                 _refill_wanted.clear()
                 try:
                     pool_refill_task.apply()

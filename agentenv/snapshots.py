@@ -12,7 +12,9 @@ resets every connection's query log when a request starts), so it is never chang
 place: a changed copy replaces it (_settings_changed).
 """
 
+import contextlib
 import copy
+import hashlib
 import secrets
 import shutil
 import sqlite3
@@ -166,6 +168,23 @@ def _postgres_copy(source: str, target: str) -> None:
                 if attempt == TEMPLATE_BUSY_RETRIES - 1:
                     raise
                 time.sleep(TEMPLATE_BUSY_WAIT_S)
+
+
+@contextlib.contextmanager
+def refill_lock():
+    """Held by one pool refill at a time across this deployment's processes (web processes, Celery workers) on
+    PostgreSQL, where each copy made with FILE_COPY forces two checkpoints: refills side by side multiplied the
+    checkpoints that agents' commits wait behind. A refill that waits for it then finds the pool (mostly) full.
+    On SQLite only one process serves, and its refills already run one at a time."""
+    if vendor() != "postgresql":
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(f"ehrgym-pool-refill:{golden_name()}".encode()).digest()[:8], "big",
+                         signed=True)
+    # Its own connection: the lock ends with it, also when the process dies holding it.
+    with _postgres_admin() as admin:
+        admin.execute("SELECT pg_advisory_lock(%s)", (key,))
+        yield
 
 
 def copy_drop(info: DatabaseCopyInfo) -> None:

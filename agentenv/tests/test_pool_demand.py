@@ -133,3 +133,54 @@ def test_resets_during_a_background_refill_get_a_refill_after_it(monkeypatch):
     while (pool._background_refill.locked() or pool._refill_wanted.is_set()) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert rounds == [1, 2]
+
+
+@pytest.mark.skipif(snapshots.vendor() != "postgresql", reason="refills of several processes meet on PostgreSQL")
+def test_one_refill_at_a_time_across_processes():
+    """Each copy made with FILE_COPY forces two checkpoints: refills of several web processes side by side multiplied
+    them. A second refill waits for the first (its own PostgreSQL connection, as another process's would be)."""
+    order = []
+    holding, release = threading.Event(), threading.Event()
+
+    def first():
+        with snapshots.refill_lock():
+            order.append("first in")
+            holding.set()
+            release.wait(10)
+            order.append("first out")
+
+    def second():
+        holding.wait(10)
+        with snapshots.refill_lock():
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # the second is waiting for the lock by now
+    assert order == ["first in"]
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first in", "first out", "second in"]
+
+
+def test_a_background_refill_waits_for_a_burst_to_pass_while_copies_are_ready(monkeypatch):
+    """Copies made beside a burst take the CPU and disk its resets need: while the pool has ready copies, the refill
+    starts once resets stop coming (at most REFILL_SETTLE_MAX_S later)."""
+    info = snapshots.new_copy_info()
+    DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
+                                status=DatabaseCopy.Status.READY)
+    monkeypatch.setattr(pool, "REFILL_SETTLE_MAX_S", 30)
+    started_at = []
+    monkeypatch.setattr(pool, "pool_refill", lambda: started_at.append(time.monotonic()) or [])
+
+    for _ in range(10):  # a burst: a reset every 0.1 s, each asking for a refill
+        pool._refill_in_background()
+        last_request = time.monotonic()
+        time.sleep(pool.REFILL_SETTLE_S / 3)
+    deadline = time.monotonic() + 10
+    while not started_at and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert len(started_at) == 1 and started_at[0] >= last_request
