@@ -69,7 +69,13 @@ def episode_reset(*, owner, parameters: ResetParameters) -> Episode:
     row = pool_claim(episode=episode)
     info = copy_info(row) if row is not None else _cold_copy(episode)
     episode.database_alias, episode.database_name, episode.from_pool = info.alias, info.name, row is not None
-    instance = _chart_check(episode=episode, info=info, plan=plan)
+    try:
+        instance = _chart_check(episode=episode, info=info, plan=plan)
+    except ValidationError:
+        raise  # the client's mistake: the check dropped the copy and deleted the episode
+    except Exception as error:  # e.g. no connection to the copy: neither the slot nor the copy may stay taken
+        _episode_failed(episode, info, f"{type(error).__name__}: {error}")
+        raise
     episode.status = Episode.Status.RUNNING
     episode.started_at = timezone.now()
     episode.route = reverse("clinical:patient_list")
@@ -148,13 +154,22 @@ def _cold_copy(episode: Episode) -> snapshots.DatabaseCopyInfo:
         snapshots.copy_create(info)
     except Exception as error:
         logger.exception("could not copy the golden database for episode %s", episode.id)
-        snapshots.copy_drop(info)
-        Episode.objects.filter(pk=episode.pk).update(
-            status=Episode.Status.ERRORED, error=f"{type(error).__name__}: {error}",
-            ended_at=timezone.now(), released_at=timezone.now(),
-        )
+        _episode_failed(episode, info, f"{type(error).__name__}: {error}")
         raise EnvironmentUnavailable("The episode's database could not be prepared.") from error
     return info
+
+
+def _episode_failed(episode: Episode, info: snapshots.DatabaseCopyInfo, error: str) -> None:
+    """End an episode whose reset failed after it got its copy: errored and released first (its slot is free at
+    once), then its copy dropped. A drop that fails too (the database server full, say) is the reaper's: no
+    unreleased episode holds the copy any more."""
+    now = timezone.now()
+    Episode.objects.filter(pk=episode.pk).update(status=Episode.Status.ERRORED, error=error, ended_at=now,
+                                                 released_at=now)
+    try:
+        snapshots.copy_drop(info)
+    except Exception:
+        logger.exception("episode %s: its copy %s could not be dropped; the reaper will", episode.id, info.name)
 
 
 def _chart_check(*, episode: Episode, info: snapshots.DatabaseCopyInfo, plan: TaskPlan | None) -> RenderedTask | None:
@@ -183,10 +198,7 @@ def _browser_open(episode: Episode, info: snapshots.DatabaseCopyInfo) -> None:
         browser_sessions.session_open(episode=episode)
     except browser_sessions.BrowserUnavailable as error:
         logger.error("episode %s: %s", episode.id, error)
-        snapshots.copy_drop(info)
-        Episode.objects.filter(pk=episode.pk).update(
-            status=Episode.Status.ERRORED, error=str(error), ended_at=timezone.now(), released_at=timezone.now(),
-        )
+        _episode_failed(episode, info, str(error))
         raise EnvironmentUnavailable(f"The episode's browser could not be started: {error}") from error
 
 

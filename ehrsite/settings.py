@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ehrsite.errors.DatabaseFullMiddleware",
 ]
 
 ROOT_URLCONF = "ehrsite.urls"

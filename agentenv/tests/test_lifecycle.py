@@ -6,10 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.utils import timezone
 
-from agentenv import close, errors, pool, snapshots, step
+from agentenv import close, errors, pool, reset, snapshots, step
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.tests.conftest import EPISODE_DBS, MARIA_MRN, act, start
 
@@ -142,6 +142,26 @@ def test_a_reset_reaps_expired_episodes_before_it_counts_the_slots(alice, settin
     assert start(alice).status == Episode.Status.RUNNING
     idle.refresh_from_db()
     assert idle.status == Episode.Status.CLOSED and not _database_exists(idle)
+
+
+def test_a_reset_that_fails_after_taking_its_copy_frees_the_slot_and_drops_the_copy(alice, settings, monkeypatch):
+    # The copy's database refused the connection (a PostgreSQL server with every connection taken): the episode
+    # used to stay "created", holding a slot and its copy until its TTL ran out.
+    settings.EHRGYM_MAX_EPISODES = 1
+    taken = []
+
+    def refused(*, episode, info, plan):
+        taken.append(episode.pk)
+        raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
+
+    with monkeypatch.context() as patched, pytest.raises(OperationalError):
+        patched.setattr(reset, "_chart_check", refused)
+        start(alice)
+
+    failed = Episode.objects.get(pk=taken[0])
+    assert failed.status == Episode.Status.ERRORED and failed.released_at is not None
+    assert "too many clients" in failed.error and not _database_exists(failed)
+    assert start(alice).status == Episode.Status.RUNNING  # the one slot is free
 
 
 def test_it_refuses_a_reset_beyond_the_episode_limit(alice, settings):
