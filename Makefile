@@ -4,9 +4,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000
 PY     := $(VENV)/bin/python
-# Daphne drops a WebSocket message over its own limit (1 MB) without a word: its limit sits above the
-# environment's (EHRGYM_MAX_WS_MESSAGE_BYTES), which answers with a message and close code 4413.
-DAPHNE_OPTIONS := --websocket-max-message-size 16777216 --websocket-max-frame-size 16777216
 
 .PHONY: run test install golden population bench clean train-install train-smoke train-test
 
@@ -27,7 +24,7 @@ run: install
 	$(PY) manage.py setup_demo
 	$(PY) manage.py tasks sync
 	@echo "EHRGym is serving at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
-	$(VENV)/bin/daphne $(DAPHNE_OPTIONS) -b 127.0.0.1 -p $(PORT) ehrsite.asgi:application
+	$(PY) -m ehrsite.serve -b 127.0.0.1 -p $(PORT)
 
 test: install
 	PY=$(PY) scripts/run_tests.sh

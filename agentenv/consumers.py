@@ -1,5 +1,5 @@
 """WebSocket consumers: OpenEnv sessions (/openenv/ws) and the spectator view
-(/ws/episodes/<id>/watch). Both are routed in ehrsite/asgi.py and served by Daphne.
+(/ws/episodes/<id>/watch). Both are routed in ehrsite/asgi.py and served by uvicorn (ehrsite.serve).
 
 Consumers are thin: they parse messages and call agentenv.openenv.protocol (which calls
 the services) or the spectator's selectors. Each connection runs its synchronous work in

@@ -4,7 +4,7 @@ browser episodes this machine holds at once (and in how much memory).
     .venv/bin/python bench/browser_bench.py [--resets 15] [--steps 40] [--concurrent 8] [--data-dir DIR]
 
 It builds a golden database from the shipped population in a temporary EHRGYM_DATA_DIR
-(or uses the one in --data-dir), starts Daphne on a free port exactly as `make run`
+(or uses the one in --data-dir), starts the server on a free port exactly as `make run`
 does, and drives it over the REST API the way an agent does: every figure is what the
 agent waits for, HTTP included. Prints a table and, as its last line, one JSON object.
 

@@ -3,7 +3,7 @@ database's connections opened per request (EHRGYM_DB_POOL_SIZE=0, as before) and
 
     .venv/bin/python bench/db_pool_bench.py [--quick]
 
-Starts two Daphne servers on PostgreSQL (EHRGYM_BENCH_DB_POOL_POSTGRES_URL, databases dropped at the end), one per
+Starts two web servers on PostgreSQL (EHRGYM_BENCH_DB_POOL_POSTGRES_URL, databases dropped at the end), one per
 setting, and has them take turns: task steps one after another, then many episodes stepping at once. Prints a
 table with the ratio of the two, and, as its last line, one JSON object.
 """
@@ -87,7 +87,7 @@ def report(results: dict, quick: bool) -> dict:
     for index, clients in enumerate((QUICK if quick else FULL)["levels"]):
         rows.append((f"step, {clients} episodes at once",
                      {label: r["levels"][index]["step_ms"] for label, r in results.items()}))
-    print("Main-database connections on PostgreSQL through HTTP (Daphne): opened per request vs pooled")
+    print("Main-database connections on PostgreSQL through HTTP (uvicorn): opened per request vs pooled")
     print(f"{'':34}{'per request p50/p99 ms':>24}{'pooled p50/p99 ms':>22}{'p50 ratio':>11}")
     final = {"engine": "postgres", "quick": quick, "rows": []}
     for label, figures in rows:

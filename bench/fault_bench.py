@@ -1,4 +1,4 @@
-"""Fault benchmark: break what a running EHRGym depends on, through a real server process (Daphne), and check that
+"""Fault benchmark: break what a running EHRGym depends on, through a real server process (uvicorn), and check that
 each fault ends clean: no 5xx (a 503 must say Retry-After), no database nothing refers to, no episode stuck half
 created, no browser or profile left.
 
@@ -45,7 +45,7 @@ def run(lab: Lab, name: str, quick: bool) -> dict:
 
 
 def report(engine: str, results: list[dict], seconds: float) -> dict:
-    print(f"EHRGym fault bench through HTTP (Daphne), {engine}: {len(results)} scenarios, {seconds:.0f} s")
+    print(f"EHRGym fault bench through HTTP (uvicorn), {engine}: {len(results)} scenarios, {seconds:.0f} s")
     print(f"{'scenario':24}{'result':>10}{'s':>7}  answers; details")
     for entry in results:
         if "skipped" in entry:

@@ -165,7 +165,7 @@ class Lab:
 
 
 class Server:
-    """A Daphne server of the bench (in a process group of its own) and its address."""
+    """A web server of the bench (in a process group of its own) and its address."""
 
     def __init__(self, process: subprocess.Popen, base: str):
         self.process, self.base = process, base

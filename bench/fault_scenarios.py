@@ -1,6 +1,7 @@
 """The fault bench's scenarios: each breaks something real (the server, Redis, a Celery worker, Chromium, time, the
 slot limit) and checks the answers and what is left. bench/fault_bench.py runs them and checks each ended clean."""
 
+import shutil
 import subprocess
 import threading
 import time
@@ -205,7 +206,8 @@ def chromium_killed(lab: Lab, sc: Scenario, quick: bool) -> None:
     if not (Path("/usr/bin/chromium").exists() or psutil.Process().environ().get("EHRGYM_CHROMIUM")):
         raise Skipped("Chromium is not installed")
     tmp = lab.data_dir / "fault-tmp"
-    tmp.mkdir(exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)  # what a failed earlier run left in a kept --data-dir is not this run's
+    tmp.mkdir()
     # No browser pool: the only browser is the episode's. Profiles go to a folder of the bench's own.
     server = lab.start("chromium", EHRGYM_BROWSER_POOL_SIZE="0", TMPDIR=str(tmp))
     try:

@@ -1,11 +1,11 @@
 """Browser steps with local Chromium and on a Selenium Grid: what an agent waits for, through the REST API of a real
-Daphne server, once per browser location.
+web server, once per browser location.
 
     .venv/bin/python bench/grid_bench.py --grid-url http://127.0.0.1:4444 [--steps 30] [--data-dir DIR]
 
 The grid must run Chromium on this machine (README, "Scale out", starts a standalone Selenium server), so the two
 figures differ by what the grid adds: WebDriver commands through the Selenium server, cookies set by WebDriver
-rather than DevTools, WebDriver screenshots. Each run starts Daphne as `make run` does, resets a browser episode
+rather than DevTools, WebDriver screenshots. Each run starts the server as `make run` does, resets a browser episode
 (not timed: it starts the browser) and times click steps between the patient list and a chart. Prints a table and,
 as its last line, one JSON object.
 """

@@ -1,16 +1,16 @@
 """HTTP benchmark: task resets, steps and concurrent episodes as an agent sees them, through the API of a real
-server process (Daphne), on SQLite or PostgreSQL.
+server process (uvicorn, as `make run` starts it), on SQLite or PostgreSQL.
 
     .venv/bin/python bench/http_bench.py [--engine sqlite|postgres] [--quick] [--data-dir DIR]
 
 It prepares the databases as `make run` does (migrate, build_golden, tasks sync, an agent token) in a
-temporary EHRGYM_DATA_DIR (or --data-dir, where the golden database is kept between runs) and starts Daphne
+temporary EHRGYM_DATA_DIR (or --data-dir, where the golden database is kept between runs) and starts the server
 twice on a free port: once with EHRGYM_POOL_SIZE=0, where every reset copies the golden database inside the
 request (cold), then with the default warm pool. Every figure is the time the agent waits, HTTP included:
 resets of a library task (GET /api/v1/tasks), one after another and in a burst of clients at once; steps 1, 25
 and 50 of an episode (scoring included); the most concurrent episodes whose steps stay under 1 s at p99, stepping
 back to back (the server's throughput) and as agents that wait a second for their model between steps; the
-OpenEnv WebSocket; a browser click. With --web-processes N (PostgreSQL) the warm pool's server runs N Daphne
+OpenEnv WebSocket; a browser click. With --web-processes N (PostgreSQL) the warm pool's server runs N server
 processes on its port (python -m ehrsite.serve), API episodes only; the browser clicks run on the one-process
 server. PostgreSQL runs on EHRGYM_BENCH_HTTP_POSTGRES_URL, in databases dropped at
 the end. Prints a table and, as its last line, one JSON object.
@@ -322,7 +322,7 @@ def report(engine: str, quick: bool, result: dict) -> dict:
     if isinstance(clicks, list):
         rows.append(("browser click step", p50_p99(clicks)))
     processes = result["web_processes"]
-    print(f"EHRGym through HTTP (Daphne, {processes} web process{'es' if processes > 1 else ''} for the warm pool's "
+    print(f"EHRGym through HTTP (uvicorn, {processes} web process{'es' if processes > 1 else ''} for the warm pool's "
           f"server), {engine}, task {result['task']}; databases ready in {result['setup_s']} s")
     print(f"{'':64}{'p50 ms':>10}{'p99 ms':>10}{'n':>6}")
     for label, row in rows:

@@ -1,4 +1,4 @@
-"""Load benchmark: many agents at once through the REST API of a real server process (Daphne), with valid, invalid
+"""Load benchmark: many agents at once through the REST API of a real server process (uvicorn), with valid, invalid
 and racing actions, resets and closes, checking that no episode sees another's writes and nothing is left behind.
 
     .venv/bin/python bench/load_bench.py [--engine sqlite|postgres] [--clients N] [--steps S] [--quick] [--data-dir DIR]
@@ -351,7 +351,7 @@ def report(engine: str, clients: int, steps: int, result: dict) -> dict:
     by_kind: dict[str, list] = {}
     for kind, status, ms in run.requests:
         by_kind.setdefault(kind, []).append((status, ms))
-    print(f"EHRGym under load through HTTP (Daphne), {engine}: {clients} clients x {steps} steps on patient "
+    print(f"EHRGym under load through HTTP (uvicorn), {engine}: {clients} clients x {steps} steps on patient "
           f"{result['mrn']}, {result['run_s']} s")
     print(f"{'request':22}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'2xx':>7}{'4xx':>6}{'5xx':>6}  other")
     for kind, rows in [*sorted(by_kind.items()), ("all", [(s, ms) for _, s, ms in run.requests])]:

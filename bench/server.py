@@ -1,4 +1,5 @@
-"""What the HTTP benchmarks share: a Daphne server started as `make run` starts it, its scratch PostgreSQL
+"""What the HTTP benchmarks share: a web server started as `make run` starts it (python -m ehrsite.serve), its
+scratch PostgreSQL
 databases, and percentiles. Not a benchmark itself (it prints no figures): the bench scripts import it."""
 
 import contextlib
@@ -21,9 +22,6 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
-# As in the Makefile: Daphne's own WebSocket limit (1 MB) sits above the environment's.
-DAPHNE_OPTIONS = ["--websocket-max-message-size", "16777216", "--websocket-max-frame-size", "16777216"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -85,7 +83,7 @@ def serve(name: str, env: dict, data_dir: Path, run, processes: int = 1):
 
 
 def _die_with_parent() -> None:
-    """In the server's process, before Daphne starts: Linux sends it SIGTERM when the bench dies, even killed."""
+    """In the server's process, before it starts: Linux sends it SIGTERM when the bench dies, even killed."""
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: stop_server still stops it on any ordinary exit
@@ -93,14 +91,11 @@ def _die_with_parent() -> None:
 
 
 def start_server(env: dict, port: int, log: Path | None = None, processes: int = 1) -> subprocess.Popen:
-    """Daphne in a process group of its own (stop_server ends the group: nothing it started outlives it); with
-    `processes` > 1, that many sharing the port, as `python -m ehrsite.serve` runs them."""
+    """The web server (`python -m ehrsite.serve`, as `make run` starts it) in a process group of its own
+    (stop_server ends the group: nothing it started outlives it), with `processes` server processes on the port."""
     out = log.open("w") if log else subprocess.DEVNULL
     address = ["-b", "127.0.0.1", "-p", str(port)]
-    if processes > 1:
-        command = [PYTHON, "-m", "ehrsite.serve", "--processes", str(processes), *DAPHNE_OPTIONS, *address]
-    else:
-        command = [DAPHNE, *DAPHNE_OPTIONS, *address, "ehrsite.asgi:application"]
+    command = [PYTHON, "-m", "ehrsite.serve", "--processes", str(processes), *address]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                               preexec_fn=_die_with_parent)
     try:
@@ -116,13 +111,13 @@ def _wait_until_up(server: subprocess.Popen, port: int, log: Path | None) -> Non
     while time.monotonic() < deadline:
         if server.poll() is not None:
             tail = log.read_text()[-3000:] if log else ""
-            raise SystemExit(f"daphne exited:\n{tail}")
+            raise SystemExit(f"the web server exited:\n{tail}")
         try:
             if requests.get(f"http://127.0.0.1:{port}/openenv/health", timeout=5).ok:
                 return
         except requests.RequestException:  # not listening yet, or still starting on a busy machine
             time.sleep(0.2)
-    raise SystemExit("daphne did not answer within 90 s")
+    raise SystemExit("the web server did not answer within 90 s")
 
 
 def stop_server(server: subprocess.Popen) -> None:

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by Daphne)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by uvicorn: python -m ehrsite.serve)."""
 
 import os
 

@@ -2,8 +2,8 @@
 # One entrypoint for every EHRGym process, in the Docker image and on a plain machine:
 #
 #   scripts/entrypoint.sh init            migrate, build the golden database if missing, demo logins, task library
-#   scripts/entrypoint.sh web             init (unless EHRGYM_SKIP_INIT=1), then Daphne on EHRGYM_BIND:EHRGYM_PORT
-#                                         (EHRGYM_WEB_PROCESSES Daphne processes sharing it: python -m ehrsite.serve)
+#   scripts/entrypoint.sh web             init (unless EHRGYM_SKIP_INIT=1), then the web server on EHRGYM_BIND:EHRGYM_PORT
+#                                         (EHRGYM_WEB_PROCESSES processes sharing it: python -m ehrsite.serve)
 #   scripts/entrypoint.sh worker [ARGS]   a Celery worker (ARGS go to `celery worker`, e.g. --concurrency=2)
 #   scripts/entrypoint.sh beat [ARGS]     Celery beat: exactly one per deployment
 #   scripts/entrypoint.sh manage ARGS     any manage.py command
@@ -16,9 +16,6 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 EHRGYM_PORT=${EHRGYM_PORT:-8000}
 EHRGYM_BIND=${EHRGYM_BIND:-0.0.0.0}
-# As in the Makefile: Daphne drops a WebSocket message over its own limit (1 MB) without a word; its limit sits
-# above the environment's (EHRGYM_MAX_WS_MESSAGE_BYTES), which answers with a message and close code 4413.
-DAPHNE_OPTIONS=(--websocket-max-message-size 16777216 --websocket-max-frame-size 16777216)
 
 manage() { "$PYTHON" manage.py "$@"; }
 
@@ -51,7 +48,7 @@ case "$role" in
       init
     fi
     echo "EHRGym is serving on ${EHRGYM_BIND}:${EHRGYM_PORT}"
-    exec "$PYTHON" -m ehrsite.serve "${DAPHNE_OPTIONS[@]}" -b "$EHRGYM_BIND" -p "$EHRGYM_PORT" "$@"
+    exec "$PYTHON" -m ehrsite.serve -b "$EHRGYM_BIND" -p "$EHRGYM_PORT" "$@"
     ;;
   worker)
     need_redis worker

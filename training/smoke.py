@@ -1,7 +1,7 @@
 """`make train-smoke`: SFT then GRPO end to end against live episodes, in a few minutes on a CPU.
 
 Without EHRGYM_BASE_URL it starts its own server (SQLite in var/train-smoke/server, the
-shipped population and task library, Daphne on a free port) and stops it at the end. It
+shipped population and task library, the web server on a free port) and stops it at the end. It
 runs the task's oracle on a few instances and exports them as SFT conversations
 (manage.py evaluate + export_trajectories --format sft, on that server's database, or on
 this checkout's configured database when a server is given), builds a tiny Qwen-style model
@@ -60,7 +60,8 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """A server of our own: its own SQLite data directory, Daphne on a free port."""
+    """A server of our own: its own SQLite data directory, the web server (as `make run` starts it) on a free
+    port."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
@@ -79,7 +80,7 @@ class LocalServer:
         self.url = f"http://127.0.0.1:{port}"
         log = (self.data_dir / "server.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ehrsite.asgi:application"],
+            [sys.executable, "-m", "ehrsite.serve", "-b", "127.0.0.1", "-p", str(port)],
             cwd=ROOT, env={**self.env, "EHRGYM_BROWSER_BASE_URL": self.url}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

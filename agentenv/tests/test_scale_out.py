@@ -1,4 +1,4 @@
-"""Stateless web processes (issue 19): two real Daphne servers on one PostgreSQL database and one Redis, as behind a
+"""Stateless web processes (issue 19): two real web servers on one PostgreSQL database and one Redis, as behind a
 load balancer. One client's requests alternate between them; a spectator on one sees the steps taken through the
 other (the Redis channel layer); a browser episode on the Selenium Grid is stepped by both, in one browser."""
 
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def cluster(request, tmp_path_factory):
-    """(server A's URL, server B's URL, API token, grid URL or None): two Daphne processes on one PostgreSQL database
+    """(server A's URL, server B's URL, API token, grid URL or None): two server processes on one PostgreSQL database
     and one Redis; browsers on the Selenium Grid when it can run here."""
     database_url = f"{PG_SERVER}/ehrgym_scaleout_{secrets.token_hex(4)}"
     require_service(postgres_reachable(database_url), f"PostgreSQL at {PG_SERVER}")

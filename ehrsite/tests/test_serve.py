@@ -1,6 +1,6 @@
-"""python -m ehrsite.serve (issue 17): several Daphne processes on one port, so one server uses every core; a process
-that dies is replaced; SIGTERM stops them all; configurations where a request could reach the wrong process are
-refused with a message, not served."""
+"""python -m ehrsite.serve (issue 17): several web server processes on one port, so one server uses every core; a
+process that dies is replaced; SIGTERM stops them all; configurations where a request could reach the wrong process
+are refused with a message, not served."""
 
 import os
 import secrets
@@ -46,7 +46,7 @@ def test_a_refused_configuration_exits_with_a_message_and_no_traceback(args, env
     assert "Traceback" not in done.stderr
 
 
-def daphne_children(launcher: psutil.Process) -> list[psutil.Process]:
+def server_children(launcher: psutil.Process) -> list[psutil.Process]:
     return [child for child in launcher.children() if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
 
 
@@ -68,9 +68,9 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
     health = f"http://127.0.0.1:{port}/openenv/health"
     try:
         launcher = psutil.Process(process.pid)
-        wait_for(lambda: len(daphne_children(launcher)) == 2 and answers(health), process, log,
+        wait_for(lambda: len(server_children(launcher)) == 2 and answers(health), process, log,
                  "two serving processes", WAIT_S)
-        first = {child.pid: sum(child.cpu_times()[:2]) for child in daphne_children(launcher)}
+        first = {child.pid: sum(child.cpu_times()[:2]) for child in server_children(launcher)}
         # New connections, one request each: the kernel hands them to both processes.
         for _ in range(60):
             assert requests.get(health, headers={"Connection": "close"}, timeout=10).ok
@@ -78,12 +78,12 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
                   if sum(psutil.Process(pid).cpu_times()[:2]) > before]
         assert len(worked) == 2, "one of the two processes took no request"
 
-        victim = daphne_children(launcher)[0].pid
+        victim = server_children(launcher)[0].pid
         os.kill(victim, signal.SIGKILL)
-        wait_for(lambda: len(daphne_children(launcher)) == 2 and victim not in
-                 {child.pid for child in daphne_children(launcher)}, process, log, "replacement process", WAIT_S)
+        wait_for(lambda: len(server_children(launcher)) == 2 and victim not in
+                 {child.pid for child in server_children(launcher)}, process, log, "replacement process", WAIT_S)
         wait_for(lambda: answers(health), process, log, "answer after the replacement", WAIT_S)
-        children = daphne_children(launcher)
+        children = server_children(launcher)
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
@@ -96,3 +96,26 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
             process.wait()
         out.close()
         postgres_reset(database_url, create=False)
+
+
+def test_sigterm_ends_the_server_with_a_normal_exit_so_its_exit_handlers_run(tmp_path):
+    """uvicorn raises the SIGTERM it stopped on again once it has shut down; with the default handler that killed
+    the process before its atexit handlers (browsers quit and their profiles removed, the last copies dropped)."""
+    marker, port = tmp_path / "atexit-ran", free_port()
+    program = ("import atexit, pathlib, sys\n"
+               f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+               "from ehrsite.serve import main\n"
+               f"sys.exit(main(['-b', '127.0.0.1', '-p', '{port}']))\n")
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-c", program], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                   env={**env, "EHRGYM_DATA_DIR": str(tmp_path / "data")})
+        try:
+            wait_for(lambda: answers(f"http://127.0.0.1:{port}/openenv/health"), process, log, "the server", WAIT_S)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, log.read_text()[-2000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert marker.read_text() == "yes"
