@@ -1,8 +1,8 @@
 """Serve EHRGym: `make run`, `scripts/entrypoint.sh web` and the benches start the web server here.
 
-    python -m ehrsite.serve [--processes N] [-b BIND] [-p PORT] [uvicorn options ...]
+    python -m ehrsite.serve [--processes N] [-b BIND] [-p PORT]
 
-The server is uvicorn with httptools and uvloop (UVICORN_OPTIONS). It replaced Daphne, whose Twisted reactor cost
+The server is uvicorn with httptools and uvloop (UVICORN_CONFIG). It replaced Daphne, whose Twisted reactor cost
 each request about a millisecond more of the one core a Python process can use. Measured one after the other on
 2 cores (bench/http_bench.py, PostgreSQL, one process): a task step's p50 went from 21.4 to 17.0 ms, a burst of 32
 resets from 451 to 386 ms, and 64 agents thinking 1 s between steps from p99 985 to 861 ms.
@@ -30,35 +30,43 @@ import time
 from ehrsite.databases import is_postgres_url
 
 APPLICATION = "ehrsite.asgi:application"
-UVICORN_OPTIONS = [
-    "--http", "httptools", "--loop", "uvloop", "--ws", "websockets",
+UVICORN_CONFIG = {
+    "http": "httptools", "loop": "uvloop", "ws": "websockets",
     # The server's own WebSocket limit sits above the environment's (EHRGYM_MAX_WS_MESSAGE_BYTES), which answers a
     # larger message with a message and close code 4413 instead of a dropped connection.
-    "--ws-max-size", str(16 * 2**20),
+    "ws_max_size": 16 * 2**20,
     # ASGI lifespan events: Channels' router has no handler for them, and /mcp starts its session manager itself.
-    "--lifespan", "off",
+    "lifespan": "off",
     # As Daphne did: X-Forwarded-* headers are Django's business (SECURE_PROXY_SSL_HEADER), not the server's.
-    "--no-proxy-headers",
+    "proxy_headers": False,
     # An agent waiting for its model keeps its connection between steps; uvicorn's default closes it after 5 s.
-    "--timeout-keep-alive", "600",
-]
+    "timeout_keep_alive": 600,
+}
 
 
 def _exit_normally(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def run_server(uvicorn_args: list[str]) -> None:
-    """uvicorn in this process, until SIGTERM or SIGINT.
+def run_server(*, bind: str = "127.0.0.1", port: int = 8000, fd: int | None = None) -> None:
+    """uvicorn in this process, on bind:port or on the listening socket `fd` (a supervisor's), until SIGTERM or
+    SIGINT.
 
     uvicorn raises the signal it stopped on again once it has shut down. With SIGTERM's default handler that ended
     the process at once, before its atexit handlers ran: the episodes' browsers were not quit nor their profiles
     removed, and the dropper's last DROP DATABASEs were not made. This handler, which uvicorn puts back before
-    raising the signal, makes that a normal exit instead."""
-    import uvicorn.main
+    raising the signal, makes that a normal exit instead.
+
+    The supervisor's socket is handed over as a socket object, not as uvicorn's --fd: that takes any descriptor
+    for a Unix socket, so no connection got TCP_NODELAY, and every answer waited about 40 ms for the client's
+    delayed ACK (a step of 17 ms took 64)."""
+    import uvicorn
 
     signal.signal(signal.SIGTERM, _exit_normally)
-    uvicorn.main.main(args=[*UVICORN_OPTIONS, *uvicorn_args, APPLICATION], prog_name="uvicorn")
+    if fd is None:
+        uvicorn.Server(uvicorn.Config(APPLICATION, host=bind, port=port, **UVICORN_CONFIG)).run()
+    else:
+        uvicorn.Server(uvicorn.Config(APPLICATION, **UVICORN_CONFIG)).run(sockets=[socket.socket(fileno=fd)])
 
 
 # A process that dies within this many seconds of starting is crashing, not failing once: the server stops.
@@ -104,9 +112,8 @@ def _die_with_parent() -> None:
 class Supervisor:
     """N server processes on one listening socket, restarted when one dies, stopped together."""
 
-    def __init__(self, listener: socket.socket, processes: int, server_args: list[str]):
-        self.command = [sys.executable, "-m", "ehrsite.serve", "--processes", "1", "--fd", str(listener.fileno()),
-                        *server_args]
+    def __init__(self, listener: socket.socket, processes: int):
+        self.command = [sys.executable, "-m", "ehrsite.serve", "--processes", "1", "--fd", str(listener.fileno())]
         self.fileno = listener.fileno()
         self.count = processes
         self.children: dict[int, tuple[subprocess.Popen, float]] = {}
@@ -167,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-b", "--bind", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8000)
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the supervisor's socket, for its processes
-    args, server_args = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     if args.processes is None:
         try:
             args.processes = int(os.environ.get("EHRGYM_WEB_PROCESSES") or 1)
@@ -180,15 +187,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ehrsite.serve: {why}", file=sys.stderr)
         return 2
     if args.processes == 1:
-        where = ["--fd", str(args.fd)] if args.fd is not None else ["--host", args.bind, "--port", str(args.port)]
-        run_server([*where, *server_args])
+        run_server(bind=args.bind, port=args.port, fd=args.fd)
         return 0
     try:
         listener = listening_socket(args.bind, args.port)
     except OSError as error:
         print(f"ehrsite.serve: cannot listen on {args.bind}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
-    return Supervisor(listener, args.processes, server_args).run()
+    return Supervisor(listener, args.processes).run()
 
 
 if __name__ == "__main__":
