@@ -41,7 +41,9 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
             bases[label] = f"http://127.0.0.1:{port}"
         results = _take_turns(counts, token, bases)
         for label, server in servers.items():
-            results[label]["idle_connections"] = _postgres_connections(server.pid)
+            # A pool keeps at least one connection (its min_size); without one, none need stay open.
+            floor = 0 if SETTINGS[label] == "0" else 1
+            results[label]["idle_connections"] = _postgres_connections(server.pid, floor)
         return results
     finally:
         for server in servers.values():
@@ -49,10 +51,11 @@ def measure(counts: dict, env: dict, data_dir: Path) -> dict:
         manage(env, *POOL_DRAIN)
 
 
-def _postgres_connections(pid: int, settle_s: float = 20) -> int:
+def _postgres_connections(pid: int, floor: int, settle_s: float = 20) -> int:
     """Connections the server process holds open to PostgreSQL between requests (its pool's, if it has one): the
     fewest seen over a second or more, up to `settle_s` for a pool refill the last resets started to finish (its
-    copies hold connections while it runs, and on a busy machine it outlasted the one second this waited)."""
+    copies hold connections while it runs, and on a busy machine it outlasted the one second this waited). It stops
+    looking once it sees `floor`, the least the server can hold."""
     import psutil
 
     def count() -> int:
@@ -61,7 +64,7 @@ def _postgres_connections(pid: int, settle_s: float = 20) -> int:
 
     time.sleep(1)  # the last requests' connections are closed or returned
     fewest, deadline = count(), time.monotonic() + settle_s
-    while fewest > 1 and time.monotonic() < deadline:  # a pool keeps one; without a pool none should stay
+    while fewest > floor and time.monotonic() < deadline:
         time.sleep(0.5)
         fewest = min(fewest, count())
     return fewest
