@@ -8,9 +8,9 @@ each request about a millisecond more of the one core a Python process can use. 
 resets from 451 to 386 ms, and 64 agents thinking 1 s between steps from p99 985 to 861 ms.
 
 One Python process uses one core (the GIL), so on a machine with more, one process per core steps more episodes
-at once: with --processes N, this process binds the port and starts N servers that accept on that same socket
-(`uvicorn --fd`); the kernel hands each new connection to one of them. It restarts one that dies and stops them
-all on SIGTERM or SIGINT. With one process it simply becomes the server.
+at once: with --processes N, this process binds the port and starts N server processes that accept on that same
+socket (each `python -m ehrsite.serve --fd`, run_server); the kernel hands each new connection to one of them. It
+restarts one that dies and stops them all on SIGTERM or SIGINT. With one process it runs the server itself.
 
 Several processes need what lets any of them take any request (README, "Scale out"): PostgreSQL (DATABASE_URL),
 since episodes live in the database, and a Selenium Grid (EHRGYM_SELENIUM_REMOTE_URL) for browser episodes,
