@@ -3,10 +3,10 @@ HTML page), the EHR's error page elsewhere; and 503 when the database server is 
 
 import logging
 
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.views.defaults import server_error as html_server_error
 
-from ehrsite.nul_bytes import JSON_PREFIXES, fhir_error, is_fhir_path
+from ehrsite.nul_bytes import JSON_PREFIXES, error_answer, fhir_error, is_fhir_path
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,6 @@ class DatabaseFullMiddleware:
         if not database_full(exception):
             return None
         logger.warning("%s %s: the database server is full: %s", request.method, request.path, exception)
-        if is_fhir_path(request.path):
-            response = fhir_error(DATABASE_FULL_MESSAGE, status=503, code="transient")
-        elif request.path.startswith(JSON_PREFIXES):
-            response = JsonResponse({"detail": DATABASE_FULL_MESSAGE}, status=503)
-        else:
-            response = HttpResponse(DATABASE_FULL_MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+        response = error_answer(request.path, DATABASE_FULL_MESSAGE, status=503, fhir_code="transient")
         response["Retry-After"] = str(DATABASE_FULL_RETRY_AFTER_S)
         return response

@@ -41,6 +41,16 @@ def contains_nul(value) -> bool:
     return False
 
 
+def error_answer(path: str, message: str, *, status: int, fhir_code: str) -> HttpResponse:
+    """An error in the form the path's clients read: a FHIR OperationOutcome under a FHIR base, {"detail": ...} on
+    the agent APIs, plain text elsewhere."""
+    if is_fhir_path(path):
+        return fhir_error(message, status=status, code=fhir_code)
+    if path.startswith(JSON_PREFIXES):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 class NulBytesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,11 +58,7 @@ class NulBytesMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "\x00" in unquote(query):
-            if is_fhir_path(request.path):
-                return fhir_error(MESSAGE, status=400, code="invalid")
-            if request.path.startswith(JSON_PREFIXES):
-                return JsonResponse({"detail": MESSAGE}, status=400)
-            return HttpResponse(MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+            return error_answer(request.path, MESSAGE, status=400, fhir_code="invalid")
         return self.get_response(request)
 
 
