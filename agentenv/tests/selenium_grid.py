@@ -49,6 +49,17 @@ def grid_sessions(url: str) -> list[str]:
     return [slot["session"]["sessionId"] for node in nodes for slot in node["slots"] if slot.get("session")]
 
 
+def grid_settles(url: str, condition, seconds: float = 10) -> bool:
+    """Whether the grid's sessions come to satisfy `condition` within `seconds`: its /status frees a quit session's
+    slot a moment after the quit has answered (CI saw one listed just after its episode's close, more than once)."""
+    deadline = time.monotonic() + seconds
+    while not condition(set(grid_sessions(url))):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 @pytest.fixture(scope="session")
 def selenium_grid(tmp_path_factory):
     """The URL of a running Selenium Grid (standalone) with Chromium sessions; stopped at the end of the run."""

@@ -2,7 +2,6 @@
 Chromium, and the episode's WebDriver session, recorded in the database, is re-attached by a process that did
 not start it (issue 19)."""
 
-import time
 
 import pytest
 
@@ -11,7 +10,7 @@ from agentenv.close import episode_close
 from agentenv.models import Episode, EpisodeBrowser
 from agentenv.tests.browser_support import BROWSER_DBS, RESET, browser_reset, browser_step, ehr  # noqa: F401
 from agentenv.tests.conftest import JAMES_MRN, MARIA_MRN
-from agentenv.tests.selenium_grid import grid_sessions, selenium_grid  # noqa: F401
+from agentenv.tests.selenium_grid import grid_sessions, grid_settles, selenium_grid  # noqa: F401
 
 pytestmark = [pytest.mark.browser, BROWSER_DBS]
 
@@ -24,18 +23,7 @@ def on_grid(settings, selenium_grid, ehr):  # noqa: F811
     # Closing the episodes the test left open quits their browsers: none may be left on the grid.
     for episode in Episode.objects.filter(released_at__isnull=True):
         episode_close(episode=episode)
-    assert _settled(selenium_grid, lambda sessions: sessions <= before), "a browser was left on the grid"
-
-
-def _settled(grid: str, condition, seconds: float = 10) -> bool:
-    """Whether the grid's sessions come to satisfy `condition` within `seconds`: its /status frees a quit session's
-    slot a moment after the quit has answered (CI saw one listed just after its episode's close, once in 3 runs)."""
-    deadline = time.monotonic() + seconds
-    while not condition(set(grid_sessions(grid))):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
+    assert grid_settles(selenium_grid, lambda sessions: sessions <= before), "a browser was left on the grid"
 
 
 def test_browser_episodes_run_on_the_grid_and_their_session_is_recorded(alice_api, on_grid):
@@ -53,7 +41,7 @@ def test_browser_episodes_run_on_the_grid_and_their_session_is_recorded(alice_ap
     assert '[results-analyte-4548-4] link "Hemoglobin A1c trend"' in results["observation"]["axtree"]
 
     assert alice_api.delete(f"{RESET}/{episode_id}").status_code == 200
-    assert _settled(on_grid, lambda sessions: record.driver_session_id not in sessions)
+    assert grid_settles(on_grid, lambda sessions: record.driver_session_id not in sessions)
 
 
 def test_a_process_that_did_not_start_the_browser_steps_on_in_the_same_grid_session(alice_api, on_grid):

@@ -12,7 +12,7 @@ import pytest
 import requests
 import websockets
 
-from agentenv.tests.selenium_grid import grid_sessions, selenium_grid  # noqa: F401  (the cluster asks for it)
+from agentenv.tests.selenium_grid import grid_sessions, grid_settles, selenium_grid  # noqa: F401  (the cluster asks for it)
 from bench.server import free_port, manage, postgres_reachable, postgres_reset, server_env, start_server, stop_server
 from conftest import REDIS_TEST_URL, redis_available, require_service
 
@@ -156,6 +156,6 @@ def test_a_browser_episode_on_the_grid_is_stepped_by_both_servers_in_one_browser
     assert searched["observation"]["route"].startswith(f"/patients/?q={SECOND_NAME}&")
     chart = step(client, b, episode_id, type="click", bid=f"patient-link-{SECOND_MRN}")
     assert chart["observation"]["route"] == f"/patients/{SECOND_MRN}/" and "events" not in chart["info"]
-    opened = len(grid_sessions(grid))
+    opened = set(grid_sessions(grid))
     assert client.delete(f"{b}/api/v1/episodes/{episode_id}", timeout=60).status_code == 200
-    assert len(grid_sessions(grid)) == opened - 1
+    assert grid_settles(grid, lambda sessions: len(sessions) == len(opened) - 1), "the episode's browser is left"
