@@ -13,9 +13,11 @@ forms both work: `noop()` waits 1000 ms as it does there, `press` takes (bid, ke
 """
 
 import ast
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MAX_CHARS = 20_000
 MAX_CALLS = 10
@@ -141,10 +143,18 @@ def scored_action(action: dict) -> dict:
     so step counts stay step counts. Anything else, and a string that does not parse, as it is."""
     if not isinstance(action, dict) or action.get("type") != "browsergym" or not isinstance(action.get("action"), str):
         return action
+    scored = _last_call(action["action"])
+    return action if scored is None else copy.deepcopy(scored)
+
+
+@lru_cache(maxsize=4096)
+def _last_call(text: str) -> dict | None:
+    """Every step scores the episode's earlier actions again (agentenv.rewards): parsing each BrowserGym string
+    once, not once a step, keeps step 200 of an episode as cheap as step 1 (a string took 27 to 89 µs to parse)."""
     try:
-        return browsergym_actions(action["action"])[-1]
+        return browsergym_actions(text)[-1]
     except BrowserGymSyntaxError:
-        return action
+        return None
 
 
 def _call(statement: ast.stmt, source: str) -> tuple[str, dict]:

@@ -4,7 +4,7 @@ message. And the axtree is printed in BrowserGym's flattened text form."""
 
 import pytest
 
-from agentenv.actions import parse_action
+from agentenv.actions import browsergym_parse, parse_action
 from agentenv.actions.browsergym_parse import (
     MAX_CALLS,
     BrowserGymSyntaxError,
@@ -128,6 +128,22 @@ def test_a_rubric_judges_a_browsergym_step_by_its_last_call():
     unreadable = {"type": "browsergym", "action": "report_infeasible("}
     assert scored_action(unreadable) is unreadable
     assert scored_action({"type": "finish"}) == {"type": "finish"}
+
+
+def test_every_step_rescores_the_earlier_ones_but_each_string_is_parsed_once(monkeypatch):
+    """A step's reward judges the whole trajectory again: re-parsing every earlier BrowserGym string made each step
+    of an episode dearer than the one before."""
+    parsed = []
+    real = browsergym_parse.browsergym_actions
+    monkeypatch.setattr(browsergym_parse, "browsergym_actions", lambda text: parsed.append(text) or real(text))
+    browsergym_parse._last_call.cache_clear()
+    trajectory = [{"type": "browsergym", "action": f"click('patient-link-{mrn}')"} for mrn in ("1", "2", "3")]
+    for step in range(1, len(trajectory) + 1):
+        scored = [scored_action(action) for action in trajectory[:step]]
+    assert sorted(parsed) == sorted(action["action"] for action in trajectory)
+    assert scored[0] == {"type": "click", "bid": "patient-link-1", "button": "left", "modifiers": []}
+    scored[0]["modifiers"].append("Shift")  # what a caller does with its copy stays with it
+    assert scored_action(trajectory[0])["modifiers"] == []
 
 
 # --- axtree_txt -------------------------------------------------------------------------
