@@ -14,6 +14,7 @@ from agentenv.browser import sessions as browser_sessions
 from agentenv.dropper import dropper
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.pool import copy_info
+from agentenv.trajectory import trajectory_forget
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def episode_close(*, episode: Episode, drop_in_background: bool = False) -> Epis
         ended_at=Coalesce(F("ended_at"), Value(now)),
     )
     browser_sessions.session_close(episode_id=episode.pk)
+    trajectory_forget(episode.pk)
     if claimed and episode.database_alias:
         info = snapshots.DatabaseCopyInfo(episode.database_alias, episode.database_name, snapshots.vendor())
         if drop_in_background and info.vendor == "postgresql":

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from agentenv.actions.browsergym_parse import scored_action
 from agentenv.task_source import task_source
+from agentenv.trajectory import Trajectory, trajectory_before
 
 INVALID_ACTION_PENALTY = 0.05
 UNSAFE_ACTION_PENALTY = 0.5
@@ -35,6 +36,7 @@ class StepReward:
     value: float
     info: dict = field(default_factory=dict)  # Step.info["rubric"]: the breakdown and the reward's parts
     episode_changes: dict = field(default_factory=dict)  # the final verdict, when the episode ends
+    trajectory: Trajectory | None = None  # the episode's trajectory with this step (keep it once the step commits)
 
 
 def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | None = None, route: str | None = None,
@@ -47,23 +49,21 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     penalty = INVALID_ACTION_PENALTY if agent_error else 0.0
     if not episode.task_instance:
         return StepReward(-penalty)
-    # One query: the earlier steps' actions and routes, and the two numbers of the last one's rubric this reward
-    # is the change from (its potential, and the constraints violated so far), not its whole breakdown.
-    past = list(episode.steps.filter(index__lt=step_index).order_by("index").values_list(
-        "action", "observation__route", "info__rubric__potential", "info__rubric__violated"))
+    before = trajectory_before(episode, step_index)
+    this_action = scored_action(action or {})
+    this_route = route if route is not None else episode.route
     evaluation = task_source().evaluate(
         instance=episode.task_instance,
         answer=answer if answer is not None else (episode.answer or None),
-        actions=[scored_action(row[0]) for row in past] + [scored_action(action or {})],
-        routes=[row[1] or "" for row in past] + [route if route is not None else episode.route],
+        actions=[*before.actions, this_action],
+        routes=[*before.routes, this_route],
     )
-    previous_potential, previous_violated = past[-1][2:] if past else (None, None)
-    seen = set(previous_violated or [])
+    seen = set(before.violated)
     newly_violated = [v for v in evaluation.violations if v not in seen]
     ended = terminated or truncated
     bonus = SUCCESS_BONUS if ended and evaluation.success else 0.0
     unsafe = UNSAFE_ACTION_PENALTY * len(newly_violated)
-    shaping = evaluation.potential - (previous_potential or 0.0)
+    shaping = evaluation.potential - (before.potential or 0.0)
     value = shaping + bonus - penalty - unsafe
     info = {
         **evaluation.breakdown(details=True),
@@ -74,4 +74,5 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     if ended:
         changes = {"score": evaluation.potential, "success": evaluation.success,
                    "score_breakdown": evaluation.breakdown(details=True)}
-    return StepReward(value, info, changes)
+    return StepReward(value, info, changes, before.extended(action=this_action, route=this_route or "",
+                                                            potential=evaluation.potential, violated=info["violated"]))

@@ -23,6 +23,7 @@ from agentenv.errors import ActionTooLarge, EpisodeNotRunning
 from agentenv.models import Episode, Step
 from agentenv.observations import observation_of
 from agentenv.routing import bind_episode
+from agentenv.trajectory import trajectory_remember
 from clinical.audit import episode_step_context
 
 logger = logging.getLogger(__name__)
@@ -249,13 +250,13 @@ def _step_record(*, episode: Episode, index: int, action: dict, outcome: _Outcom
     return _step_commit(
         episode=episode, index=index, action=action, outcome=outcome, reward=reward.value, terminated=terminated,
         truncated=truncated, started_at=started_at, started=started, info=info, browser=browser,
-        episode_changes=reward.episode_changes,
+        episode_changes=reward.episode_changes, trajectory=reward.trajectory,
     )
 
 
 @transaction.atomic(using="default")
 def _step_commit(*, episode, index, action, outcome, reward, terminated, truncated, started_at, started, info,
-                 browser=None, episode_changes=None):
+                 browser=None, episode_changes=None, trajectory=None):
     now = timezone.now()
     if outcome.fatal is not None:
         status = Episode.Status.ERRORED
@@ -286,6 +287,8 @@ def _step_commit(*, episode, index, action, outcome, reward, terminated, truncat
     won = Episode.objects.filter(pk=episode.pk, status=Episode.Status.RUNNING, step_count=index - 1).update(**changes)
     if not won:
         raise EpisodeNotRunning(f"Episode {episode.id} has ended or another step was taken first.")
+    if trajectory is not None:  # the next step's rubric starts from it, once this step is in the database
+        transaction.on_commit(lambda: trajectory_remember(episode.pk, trajectory), using="default")
     # The row as the update left it, without reading it back: the update's condition (the step count this episode
     # was read with) proves no other step wrote it since, so its reward sum was current.
     changes["cumulative_reward"] = episode.cumulative_reward + reward

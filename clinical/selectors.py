@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import connections
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -27,7 +26,6 @@ from clinical.models import (
     Practitioner,
     Procedure,
 )
-from clinical.result_panels import QUESTIONNAIRE_CATEGORIES, QUESTIONNAIRE_LOINCS, SCORE_UNITS
 from clinical.terminology import SOCIAL_CONTEXT_CODES
 
 PEDIATRIC_AGE_LIMIT = 18
@@ -252,68 +250,11 @@ LAB_CATEGORY = Observation.Category.LABORATORY
 RECENT_ABNORMAL_LIMIT = 10
 
 
-@dataclass
-class AnalyteRow:
-    """One line of Results Review: an analyte's latest and previous result."""
-
-    loinc: str
-    display: str
-    latest: Observation
-    previous: Observation | None
-    count: int
-
-
 def _ranked_by_loinc(observations: QuerySet[Observation]) -> QuerySet[Observation]:
     newest_first = {"partition_by": F("loinc"), "order_by": [F("effective_at").desc(), F("pk").desc()]}
     return observations.annotate(
         rank=Window(RowNumber(), **newest_first), total=Window(Count("pk"), partition_by=F("loinc"))
     )
-
-
-def lab_analytes(patient: Patient, *, text: str = "") -> list[AnalyteRow]:
-    """Latest and previous result of every lab analyte, alphabetically (questionnaires are read apart).
-
-    One query, written out: the ORM builds a filter on a window function as a wrapping subquery, and building
-    that one (with the questionnaire codes' IN list) took about 2 ms of Python per call, more than the database
-    spent answering it. Reading the results is the step agents take most (read_chart_section "results"), where
-    that was about a sixth of the step's CPU."""
-    params: list = [patient.pk, LAB_CATEGORY, *QUESTIONNAIRE_CATEGORIES, *QUESTIONNAIRE_LOINCS, *SCORE_UNITS]
-    search = ""
-    if text:
-        pattern = f"%{connections[patient._state.db or 'default'].ops.prep_for_like_query(text)}%"
-        search = (" AND (UPPER(o.display) LIKE UPPER(%s) ESCAPE '\\'"
-                  " OR UPPER(o.loinc) LIKE UPPER(%s) ESCAPE '\\')")
-        params += [pattern, pattern]
-    rows: dict[str, AnalyteRow] = {}
-    ranked = Observation.objects.db_manager(patient._state.db).raw(_LAB_ANALYTES_SQL.format(search=search), params)
-    for obs in ranked:
-        if obs.row_rank == 1:
-            rows[obs.loinc] = AnalyteRow(obs.loinc, obs.display, obs, None, obs.row_total)
-        else:
-            rows[obs.loinc].previous = obs
-    return sorted(rows.values(), key=lambda row: row.display.lower())
-
-
-def _in_list(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-# Laboratory results without questionnaire answers (clinical.results_selectors.lab_results), ranked newest first
-# per LOINC code; the two newest of each code, and how many it has.
-_LAB_ANALYTES_SQL = f"""
-SELECT * FROM (
-    SELECT o.*,
-           ROW_NUMBER() OVER (PARTITION BY o.loinc ORDER BY o.effective_at DESC, o.id DESC) AS row_rank,
-           COUNT(*) OVER (PARTITION BY o.loinc) AS row_total
-    FROM {Observation._meta.db_table} o
-    WHERE o.patient_id = %s AND o.category = %s
-      AND o.category NOT IN ({_in_list(QUESTIONNAIRE_CATEGORIES)})
-      AND o.loinc NOT IN ({_in_list(QUESTIONNAIRE_LOINCS)})
-      AND o.unit NOT IN ({_in_list(SCORE_UNITS)}){{search}}
-) ranked
-WHERE row_rank <= 2
-ORDER BY loinc, row_rank
-"""
 
 
 def lab_history(patient: Patient, *, loinc: str) -> list[Observation]:

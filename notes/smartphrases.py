@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from clinical import selectors
+from clinical import results_selectors, selectors
 from clinical.charts import display_unit
 from clinical.models import Patient
 
@@ -161,7 +161,7 @@ def _is_lab_test(obs) -> bool:
 
 
 def render_labs(patient: Patient) -> str:
-    latest = [row.latest for row in selectors.lab_analytes(patient) if _is_lab_test(row.latest)]
+    latest = [row.latest for row in results_selectors.lab_analytes(patient) if _is_lab_test(row.latest)]
     if not latest:
         return "No lab results on file"
     newest = max(obs.effective_at for obs in latest)

@@ -177,7 +177,7 @@ def _section(section: str, patient, limit: int) -> dict:
     if section == "allergies":
         return {"allergies": _allergies(selectors.allergies_all(patient)[:limit])}
     if section == "results":
-        rows = selectors.lab_analytes(patient)[:limit]
+        rows = results_selectors.lab_analytes(patient)[:limit]
         return {"analytes": [
             {"loinc": r.loinc, "display": r.display, "panel": panel_of(r.loinc).label, "count": r.count,
              "latest": observation_json(r.latest), "previous": observation_json(r.previous) if r.previous else None}

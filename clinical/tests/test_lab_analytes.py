@@ -1,4 +1,4 @@
-"""selectors.lab_analytes, written out in SQL for speed, reads what clinical.results_selectors.lab_results defines:
+"""results_selectors.lab_analytes, written out in SQL for speed, reads what lab_results beside it defines:
 every laboratory result but questionnaire answers, the newest two per analyte and how many there are."""
 
 from datetime import date, timedelta
@@ -6,10 +6,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from clinical import selectors
 from clinical.models import Observation
 from clinical.result_panels import QUESTIONNAIRE_LOINCS, SCORE_UNITS
-from clinical.results_selectors import lab_results
+from clinical.results_selectors import lab_analytes, lab_results
 from clinical.tests.factories import add_observation, make_patient
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,7 @@ def expected(patient, text: str = "") -> list[tuple]:
 
 def read(patient, text: str = "") -> list[tuple]:
     return [(row.loinc, row.display, row.latest.pk, row.previous.pk if row.previous else None, row.count)
-            for row in selectors.lab_analytes(patient, text=text)]
+            for row in lab_analytes(patient, text=text)]
 
 
 @pytest.fixture

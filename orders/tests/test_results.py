@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinical import selectors as chart
 from clinical.models import DiagnosticReport
+from clinical.results_selectors import lab_analytes
 from orders import results
 from orders.models import Order
 from orders.tests.support import ACTOR, audit_event, pend, pend_and_sign
@@ -38,7 +38,7 @@ def test_it_results_a_panel_into_flagged_observations_and_completes_the_order(bo
 def test_it_shows_the_results_in_chart_review_with_their_flags(bob, client_in):
     order = pend_and_sign(bob, "2823-3")
     results.order_result(order=order, actor=ACTOR, values={"2823-3": 6.8})
-    row = next(r for r in chart.lab_analytes(bob) if r.loinc == "2823-3")
+    row = next(r for r in lab_analytes(bob) if r.loinc == "2823-3")
     assert row.latest.value_num == 6.8 and row.latest.flag == "HH"
     page = client_in.get(f"/patients/{bob.mrn}/results/").content.decode()
     assert 'data-testid="results-row-2823-3"' in page and "flag-critical" in page
