@@ -31,7 +31,9 @@ from ehrsite.databases import is_postgres_url
 
 APPLICATION = "ehrsite.asgi:application"
 UVICORN_CONFIG = {
-    "http": "httptools", "loop": "uvloop", "ws": "websockets",
+    "http": "httptools", "loop": "uvloop",
+    # uvicorn's own implementation on the websockets library (the legacy one warns at every start that it goes).
+    "ws": "websockets-sansio",
     # The server's own WebSocket limit sits above the environment's (EHRGYM_MAX_WS_MESSAGE_BYTES), which answers a
     # larger message with a message and close code 4413 instead of a dropped connection.
     "ws_max_size": 16 * 2**20,
