@@ -149,10 +149,16 @@ REFILL_SETTLE_MAX_S = 3.0
 
 
 def _burst_settled() -> None:
+    """Return once no reset came for REFILL_SETTLE_S, in this process or any other (a web process only hears its
+    own resets: with two, one could start refilling, and forcing checkpoints, while the other still served the
+    burst), or the pool is empty, or REFILL_SETTLE_MAX_S passed."""
     deadline = time.monotonic() + REFILL_SETTLE_MAX_S
     while time.monotonic() < deadline and _pool_rows().filter(status=DatabaseCopy.Status.READY).exists():
         _refill_wanted.clear()
-        if not _refill_wanted.wait(REFILL_SETTLE_S):
+        if _refill_wanted.wait(REFILL_SETTLE_S):
+            continue
+        quiet_since = timezone.now() - timedelta(seconds=REFILL_SETTLE_S)
+        if not Episode.objects.filter(created_at__gte=quiet_since).exists():
             return
 
 

@@ -184,3 +184,24 @@ def test_a_background_refill_waits_for_a_burst_to_pass_while_copies_are_ready(mo
         time.sleep(0.02)
 
     assert len(started_at) == 1 and started_at[0] >= last_request
+
+
+def test_a_background_refill_also_waits_for_the_resets_other_processes_serve(alice, monkeypatch):
+    """A web process hears only its own resets: with two, one refilled while the other still served the burst."""
+    info = snapshots.new_copy_info()
+    DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
+                                status=DatabaseCopy.Status.READY)
+    monkeypatch.setattr(pool, "REFILL_SETTLE_MAX_S", 30)
+    started_at = []
+    monkeypatch.setattr(pool, "pool_refill", lambda: started_at.append(time.monotonic()) or [])
+
+    pool._refill_in_background()  # one reset here; the rest of the burst reaches another process
+    for _ in range(10):
+        _episodes_created(alice, 1)
+        last_reset = time.monotonic()
+        time.sleep(pool.REFILL_SETTLE_S / 3)
+    deadline = time.monotonic() + 10
+    while not started_at and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    assert len(started_at) == 1 and started_at[0] >= last_reset
