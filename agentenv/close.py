@@ -12,9 +12,9 @@ from django.utils import timezone
 from agentenv import snapshots, spectator
 from agentenv.browser import sessions as browser_sessions
 from agentenv.dropper import dropper
+from agentenv.kept_trajectories import trajectory_forget
 from agentenv.models import DatabaseCopy, Episode
 from agentenv.pool import copy_info
-from agentenv.trajectory import trajectory_forget
 
 logger = logging.getLogger(__name__)
 

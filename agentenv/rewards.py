@@ -23,8 +23,8 @@ verdict is stored on the episode.
 from dataclasses import dataclass, field
 
 from agentenv.actions.browsergym_parse import scored_action
+from agentenv.kept_trajectories import Trajectory, trajectory_before
 from agentenv.task_source import task_source
-from agentenv.trajectory import Trajectory, trajectory_before
 
 INVALID_ACTION_PENALTY = 0.05
 UNSAFE_ACTION_PENALTY = 0.5

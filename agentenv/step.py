@@ -20,10 +20,10 @@ from agentenv.actions.browser import BrowserAction
 from agentenv.browser import sessions as browser_sessions
 from agentenv.close import episode_close
 from agentenv.errors import ActionTooLarge, EpisodeNotRunning
+from agentenv.kept_trajectories import trajectory_remember
 from agentenv.models import Episode, Step
 from agentenv.observations import observation_of
 from agentenv.routing import bind_episode
-from agentenv.trajectory import trajectory_remember
 from clinical.audit import episode_step_context
 
 logger = logging.getLogger(__name__)

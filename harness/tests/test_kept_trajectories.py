@@ -1,4 +1,4 @@
-"""A step's rubric sees the whole trajectory without reading it again (agentenv.trajectory): a process keeps each
+"""A step's rubric sees the whole trajectory without reading it again (agentenv.kept_trajectories): a process keeps each
 episode's trajectory as its last committed step left it. Reading every earlier step's rows and JSON at each step
 made step N cost O(N). What is kept must be what the database holds, and a step this process cannot take from it
 (another process took the step before, the trajectory was let go) must score the same from the database."""
@@ -7,7 +7,7 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from agentenv import trajectory
+from agentenv import kept_trajectories as trajectory
 from agentenv.close import episode_close
 from agentenv.models import Step
 from harness.tests.conftest import ENV_DBS, act, reset
