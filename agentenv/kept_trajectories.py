@@ -33,7 +33,11 @@ class Trajectory:
     def extended(self, *, action: dict, route: str, potential: float, violated: list) -> "Trajectory":
         """The trajectory with one more step (a new object: a reader of this one sees it unchanged)."""
         return Trajectory(self.steps + 1, (*self.actions, action), (*self.routes, route), potential, tuple(violated),
-                          self.action_bytes + len(json.dumps(action, ensure_ascii=False, default=str)))
+                          self.action_bytes + _size(action))
+
+
+def _size(action: dict) -> int:
+    return len(json.dumps(action, ensure_ascii=False, default=str))
 
 
 _kept: OrderedDict = OrderedDict()  # episode id -> Trajectory
@@ -56,11 +60,12 @@ def _read(episode, step_index: int) -> Trajectory:
     # One query: the earlier steps' actions and routes, and the two numbers of the last one's rubric.
     past = list(episode.steps.filter(index__lt=step_index).order_by("index").values_list(
         "action", "observation__route", "info__rubric__potential", "info__rubric__violated"))
-    trajectory = Trajectory(0)
-    for action, route, potential, violated in past:
-        trajectory = trajectory.extended(action=scored_action(action), route=route or "", potential=potential,
-                                         violated=violated or [])
-    return trajectory
+    if not past:
+        return Trajectory(0)
+    actions = tuple(scored_action(row[0]) for row in past)
+    _, _, potential, violated = past[-1]
+    return Trajectory(len(past), actions, tuple(row[1] or "" for row in past), potential, tuple(violated or []),
+                      sum(_size(action) for action in actions))
 
 
 def trajectory_remember(episode_id, trajectory: Trajectory) -> None:
