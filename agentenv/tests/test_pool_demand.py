@@ -165,43 +165,46 @@ def test_one_refill_at_a_time_across_processes():
     assert order == ["first in", "first out", "second in"]
 
 
-def test_a_background_refill_waits_for_a_burst_to_pass_while_copies_are_ready(monkeypatch):
-    """Copies made beside a burst take the CPU and disk its resets need: while the pool has ready copies, the refill
-    starts once resets stop coming (at most REFILL_SETTLE_MAX_S later)."""
+def _refill_starts(monkeypatch) -> list[float]:
+    """With one copy ready, the moments background refills start (the refill itself replaced by a recorder)."""
     info = snapshots.new_copy_info()
     DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
                                 status=DatabaseCopy.Status.READY)
     monkeypatch.setattr(pool, "REFILL_SETTLE_MAX_S", 30)
     started_at = []
     monkeypatch.setattr(pool, "pool_refill", lambda: started_at.append(time.monotonic()) or [])
+    return started_at
+
+
+def _wait_for_a_start(started_at: list[float]) -> None:
+    deadline = time.monotonic() + 10
+    while not started_at and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_background_refill_waits_for_a_burst_to_pass_while_copies_are_ready(monkeypatch):
+    """Copies made beside a burst take the CPU and disk its resets need: while the pool has ready copies, the refill
+    starts once resets stop coming (at most REFILL_SETTLE_MAX_S later)."""
+    started_at = _refill_starts(monkeypatch)
 
     for _ in range(10):  # a burst: a reset every 0.1 s, each asking for a refill
         pool._refill_in_background()
         last_request = time.monotonic()
         time.sleep(pool.REFILL_SETTLE_S / 3)
-    deadline = time.monotonic() + 10
-    while not started_at and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _wait_for_a_start(started_at)
 
     assert len(started_at) == 1 and started_at[0] >= last_request
 
 
 def test_a_background_refill_also_waits_for_the_resets_other_processes_serve(alice, monkeypatch):
     """A web process hears only its own resets: with two, one refilled while the other still served the burst."""
-    info = snapshots.new_copy_info()
-    DatabaseCopy.objects.create(alias=info.alias, name=info.name, vendor=info.vendor, source=snapshots.golden_name(),
-                                status=DatabaseCopy.Status.READY)
-    monkeypatch.setattr(pool, "REFILL_SETTLE_MAX_S", 30)
-    started_at = []
-    monkeypatch.setattr(pool, "pool_refill", lambda: started_at.append(time.monotonic()) or [])
+    started_at = _refill_starts(monkeypatch)
 
     pool._refill_in_background()  # one reset here; the rest of the burst reaches another process
     for _ in range(10):
         _episodes_created(alice, 1)
         last_reset = time.monotonic()
         time.sleep(pool.REFILL_SETTLE_S / 3)
-    deadline = time.monotonic() + 10
-    while not started_at and time.monotonic() < deadline:
-        time.sleep(0.02)
+    _wait_for_a_start(started_at)
 
     assert len(started_at) == 1 and started_at[0] >= last_reset
