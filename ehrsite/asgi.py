@@ -2,15 +2,20 @@
 
 import os
 
+import django
 from django.conf import settings
-from django.core.asgi import get_asgi_application
+
+from ehrsite.asgi_handler import SyncChainASGIHandler
+from ehrsite.connection_budget import db_pool_default
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ehrsite.settings")
 if not settings.configured:
     # The web server pools its PostgreSQL connections (settings.EHRGYM_DB_POOL_SIZE says why only it does). Not
     # when this module is imported by a process whose settings are already loaded (the tests' server process).
-    os.environ.setdefault("EHRGYM_DB_POOL_SIZE", "24")
-django_asgi_app = get_asgi_application()
+    os.environ.setdefault("EHRGYM_DB_POOL_SIZE", str(db_pool_default()))
+# What get_asgi_application() does, with a handler that runs the middleware and the view in one thread hop.
+django.setup(set_prefix=False)
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

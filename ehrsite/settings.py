@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ehrsite.connection_budget import api_requests_default, idle_episode_connections_default
 from ehrsite.databases import database_settings
 from ehrsite.env import env_bool, env_int, env_list, env_str
 
@@ -114,10 +115,10 @@ TEMPLATES = [
 ]
 
 # PostgreSQL only: connections to the main database kept open and shared by the web server's threads (0 opens one
-# per request). The web server (ehrsite/asgi.py) defaults it to 24, above the API's concurrency limit (each API
-# request holds one) plus WebSockets, the reaper and the pool refill. Everything else (commands, Celery workers,
-# tests) opens its own: a pool's open connections must never be inherited by a forked process (Celery's prefork
-# workers, the tests' server process), which would then share their sockets with its parent.
+# per request). The web server (ehrsite/asgi.py) defaults it to the API's concurrency limit (each API request holds
+# one) plus 4 for WebSockets, the reaper and the pool refill (ehrsite/connection_budget.py). Everything else
+# (commands, Celery workers, tests) opens its own: a pool's open connections must never be inherited by a forked
+# process (Celery's prefork workers, the tests' server process), which would then share their sockets with its parent.
 EHRGYM_DB_POOL_SIZE = env_int("EHRGYM_DB_POOL_SIZE", 0, minimum=0)
 DATABASES = database_settings(env_str("DATABASE_URL"), DATA_DIR, pool_size=EHRGYM_DB_POOL_SIZE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -208,11 +209,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 # Agent API requests (and OpenEnv WebSocket messages) one process runs at once; more wait their turn
-# (agentenv/concurrency.py). Each holds up to two database connections.
-EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", 16, minimum=1)
+# (agentenv/concurrency.py). Each holds up to two database connections. The default is the server's 16, shared by its
+# web processes (ehrsite/connection_budget.py).
+EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", api_requests_default(), minimum=1)
 # PostgreSQL: connections to episode copies kept open between an episode's requests, per process (the least recently
 # used closes first), and how long one may wait unused (agentenv/episode_postgresql/base.py). 0 closes each at once.
-EHRGYM_EPISODE_IDLE_CONNECTIONS = env_int("EHRGYM_EPISODE_IDLE_CONNECTIONS", 16, minimum=0)
+# The default is the server's 40, shared by its web processes.
+EHRGYM_EPISODE_IDLE_CONNECTIONS = env_int("EHRGYM_EPISODE_IDLE_CONNECTIONS", idle_episode_connections_default(),
+                                          minimum=0)
 EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS = env_int("EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS", 60, minimum=1)
 # Ready copies kept in the warm pool; 0 makes every reset copy the golden database.
 EHRGYM_POOL_SIZE = env_int("EHRGYM_POOL_SIZE", 4, minimum=0)

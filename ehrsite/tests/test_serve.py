@@ -71,6 +71,8 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
         wait_for(lambda: len(server_children(launcher)) == 2 and answers(health), process, log,
                  "two serving processes", WAIT_S)
         first = {child.pid: sum(child.cpu_times()[:2]) for child in server_children(launcher)}
+        # Each takes half of the server's PostgreSQL connections (ehrsite/connection_budget.py).
+        assert {child.environ().get("EHRGYM_WEB_PROCESSES") for child in server_children(launcher)} == {"2"}
         # New connections, one request each: the kernel hands them to both processes.
         for _ in range(60):
             assert requests.get(health, headers={"Connection": "close"}, timeout=10).ok
