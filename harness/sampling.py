@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -119,10 +120,26 @@ class NoInstance(Exception):
 def entries(task, *, using: str = "golden") -> list[Entry]:
     """Every instance of the task with its answer class, in a stable order (instances the chart cannot
     support, a fact it cannot read, are left out: a reset could not render them either)."""
-    found, problem = _entries(task.task_id, task.updated_at.isoformat(), _golden_build(using), using)
+    found, problem = _entries_once((task.task_id, task.updated_at.isoformat(), _golden_build(using), using))
     if not found and problem:
         raise NoInstance(problem)
     return list(found)
+
+
+_computing: dict[tuple, threading.Lock] = {}  # one per task and golden build: a few per task
+_computing_guard = threading.Lock()
+
+
+def _entries_once(key: tuple) -> tuple[tuple[Entry, ...], str]:
+    """_entries(*key), computed by one thread while the others asking for the same key wait for its result.
+
+    The first burst of resets after a server started computed a task's instances in every request at once (eight
+    per process, each reading the whole population's facts on the golden database): 32 resets took 10 s instead
+    of 0.4, and the warm pool could not copy the golden database while they were connected to it."""
+    with _computing_guard:
+        lock = _computing.setdefault(key, threading.Lock())
+    with lock:
+        return _entries(*key)
 
 
 @lru_cache(maxsize=256)
