@@ -86,7 +86,10 @@ def _copies_unreferenced() -> list[snapshots.DatabaseCopyInfo]:
     # Listed before the references are read: every copy is referenced (by its episode or its pool row) before it is
     # made, so one that exists and is referenced by nothing afterwards is an orphan, not a copy being made.
     existing = snapshots.copies_existing()
-    held = set(Episode.objects.filter(released_at__isnull=True).exclude(database_name="")
-               .values_list("database_name", flat=True))
-    held |= set(DatabaseCopy.objects.values_list("name", flat=True))
+    # Both references in one query, so one snapshot: a reset claiming a pool copy moves its reference from the pool
+    # row to the episode in one transaction. Read in two queries, a claim committed between them hid the copy from
+    # both, and the reaper dropped a running episode's database (its next step: "unable to open database file").
+    episodes = (Episode.objects.filter(released_at__isnull=True).exclude(database_name="")
+                .order_by().values_list("database_name", flat=True))
+    held = set(DatabaseCopy.objects.order_by().values_list("name", flat=True).union(episodes, all=True))
     return [info for info in existing if info.name not in held]

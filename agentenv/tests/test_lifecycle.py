@@ -240,6 +240,30 @@ def test_it_drops_copies_nothing_refers_to_and_ends_episodes_a_dead_server_left_
     assert {info.name for info in snapshots.copies_existing()} == {running.database_name, pooled.name}
 
 
+def test_a_reset_claiming_a_pool_copy_while_the_reaper_reads_keeps_its_database(alice):
+    """The reaper read the episodes' copies, then the pool's: a reset that claimed a pool copy between the two reads
+    (its reference moving from the pool row to the episode) hid the copy from both, and the reaper dropped it under
+    the running episode (seen in bench/http_bench.py on SQLite: "unable to open database file" on a step)."""
+    pooled = pool.pool_refill(size=1)[0]
+    claimed = {}
+
+    def claim_after_the_first_reference_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        # The read of the episodes' copy names (not a read of whole episode rows, which the reaper makes first).
+        names_read = '"agentenv_episode"."database_name"' in sql and '"agentenv_episode"."id"' not in sql
+        if not claimed and sql.lstrip("( \n").upper().startswith("SELECT") and names_read:
+            claimed["episode"] = start(alice)  # takes the pool's copy, in its own committed transaction
+        return result
+
+    with connections["default"].execute_wrapper(claim_after_the_first_reference_read):
+        close.episodes_reap()
+
+    episode = claimed["episode"]
+    assert episode.database_name == pooled.name and episode.from_pool
+    assert _database_exists(episode)
+    assert act(episode, type="search_patients", query="a").error == ""
+
+
 def test_it_drops_a_copy_a_killed_process_left_half_written(alice):
     # SQLite copies are written as "<name>.partial" and renamed when complete: a SIGKILL mid-copy left the part.
     if snapshots.vendor() != "sqlite":
