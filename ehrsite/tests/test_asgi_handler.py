@@ -6,31 +6,17 @@ import gc
 import json
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
-from asgiref.testing import ApplicationCommunicator
+from channels.testing import HttpCommunicator
 from django.core.handlers.asgi import ASGIHandler
 
 from ehrsite.asgi_handler import SyncChainASGIHandler
 
 
 def asgi_get(application, path: str) -> tuple[int, dict, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
-
-    async def exchange():
-        communicator = ApplicationCommunicator(application, scope)
-        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
-        start = await communicator.receive_output(30)
-        body = b""
-        while True:
-            message = await communicator.receive_output(30)
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        await communicator.wait(30)
-        return start["status"], {name.decode().lower(): value.decode() for name, value in start["headers"]}, body
-
-    return asyncio.run(exchange())
+    communicator = HttpCommunicator(application, "GET", path, headers=[(b"host", b"testserver")])
+    answer = asyncio.run(communicator.get_response(timeout=30))
+    headers = {name.decode().lower(): value.decode() for name, value in answer["headers"]}
+    return answer["status"], headers, answer["body"]
 
 
 def test_the_middleware_chain_is_synchronous():
