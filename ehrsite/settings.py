@@ -212,9 +212,10 @@ SPECTACULAR_SETTINGS = {
 # (agentenv/concurrency.py). Each holds up to two database connections. The default is the server's 16, shared by its
 # web processes (ehrsite/connection_budget.py).
 EHRGYM_MAX_CONCURRENT_API_REQUESTS = env_int("EHRGYM_MAX_CONCURRENT_API_REQUESTS", api_requests_default(), minimum=1)
-# PostgreSQL: connections to episode copies kept open between an episode's requests, per process (the least recently
-# used closes first), and how long one may wait unused (agentenv/episode_postgresql/base.py). 0 closes each at once.
-# The default is the server's 40, shared by its web processes.
+# PostgreSQL: connections to episode copies kept open between an episode's requests, per process (past the bound, the
+# least recently used closes first if it has idled a few seconds), and how long one may wait unused
+# (agentenv/episode_postgresql/base.py). 0 closes each at once.
+# The default is what a default PostgreSQL's connections leave (ehrsite/connection_budget.py).
 EHRGYM_EPISODE_IDLE_CONNECTIONS = env_int("EHRGYM_EPISODE_IDLE_CONNECTIONS", idle_episode_connections_default(),
                                           minimum=0)
 EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS = env_int("EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS", 60, minimum=1)

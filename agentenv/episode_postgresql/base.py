@@ -5,11 +5,16 @@ connection is closed when the work ends (routing.bind_alias): PostgreSQL forks a
 connection, 5 to 8 ms on two cores, often more than the step's own queries. Here a connection Django closes goes
 back on a process-wide shelf under its alias, idle and in autocommit, and the episode's next request takes it.
 
-The shelf is bounded: at most EHRGYM_EPISODE_IDLE_CONNECTIONS connections wait on it (the least recently used is
-closed first), none waits longer than EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS, and dropping a copy closes what waits
-for it (snapshots.unregister). So a server's connections stay at its request limit's two per request plus this
-bound (issue 16's connection budget), and a copy dropped by another process (DROP ... WITH (FORCE)) leaves nothing
-here for long.
+The shelf is bounded: at most EHRGYM_EPISODE_IDLE_CONNECTIONS connections wait on it, none waits longer than
+EHRGYM_EPISODE_IDLE_CONNECTION_SECONDS, and dropping a copy closes what waits for it (snapshots.unregister). So a
+server's connections stay at its request limit's two per request plus this bound (issue 16's connection budget),
+and a copy dropped by another process (DROP ... WITH (FORCE)) leaves nothing here for long.
+
+When one more comes back than the shelf holds, the least recently used is closed, unless it was put back less than
+ACTIVE_SECONDS ago: then every connection on the shelf belongs to an episode still stepping, and the one coming back
+is closed instead. Closing the oldest there turns round-robin load into a new connection at every step: 64 agents
+stepping back to back with room for 56 made 1,802 new connections in 1,920 steps (bench/http_bench.py). This way
+the few episodes beyond the bound reconnect and the others keep theirs.
 """
 
 import os
@@ -27,6 +32,9 @@ _lock = threading.Lock()
 # A forked child (a Celery prefork worker, a test's server process) must neither use nor close its parent's kept
 # connections (closing sends PostgreSQL a Terminate on the socket they share): it keeps them, untouched, here.
 _inherited: list = []
+# A connection put back on the shelf this recently belongs to an episode still stepping (agents step every few
+# seconds at most, while their model answers).
+ACTIVE_SECONDS = 5.0
 
 
 def _after_fork_in_child() -> None:
@@ -56,24 +64,27 @@ def shelve(alias: str, name: str, connection) -> bool:
     limit = settings.EHRGYM_EPISODE_IDLE_CONNECTIONS
     if limit == 0 or not _reusable(connection):
         return False
-    evicted = []
+    evicted, now = [], time.monotonic()
     with _lock:
         if alias in _shelf:
             evicted.append(_shelf.pop(alias)[0])  # one per copy: the newer stays
-        _shelf[alias] = (connection, name, time.monotonic())
-        while len(_shelf) > limit:
-            evicted.append(_shelf.popitem(last=False)[1][0])
         evicted += _expired_locked()
+        # The least recently used first, as long as it has been idle a while.
+        while len(_shelf) >= limit and next(iter(_shelf.values()))[2] <= now - ACTIVE_SECONDS:
+            evicted.append(_shelf.popitem(last=False)[1][0])
+        kept = len(_shelf) < limit
+        if kept:
+            _shelf[alias] = (connection, name, now)
     for stale in evicted:
         _close_quietly(stale)
-    return True
+    return kept
 
 
 def take(alias: str, name: str):
     """The connection kept for `alias` to the database `name`, or None."""
     with _lock:
+        expired = _expired_locked()  # its own too, if it waited too long
         kept = _shelf.pop(alias, None)
-        expired = _expired_locked()
     for stale in expired:
         _close_quietly(stale)
     if kept is None:

@@ -54,14 +54,28 @@ def test_an_episodes_requests_share_one_connection_which_its_close_ends(alice):
     assert not _alive(first)
 
 
-def test_the_kept_connections_are_bounded_least_recently_used_first(alice, settings):
+def test_the_kept_connections_are_bounded_least_recently_used_first(alice, settings, monkeypatch):
     settings.EHRGYM_EPISODE_IDLE_CONNECTIONS = 2
+    monkeypatch.setattr(kept_connections, "ACTIVE_SECONDS", 0)  # every kept connection has idled long enough
     episodes = [start(alice) for _ in range(3)]
     pids = [_backend_pid(episode) for episode in episodes]
 
     assert kept_connections.kept_count() == 2
     assert not _alive(pids[0]) and _alive(pids[1]) and _alive(pids[2])
     assert _backend_pid(episodes[2]) == pids[2]
+
+
+def test_episodes_stepping_in_turn_beyond_the_bound_do_not_make_every_step_reconnect(alice, settings):
+    # Three episodes stepping in turn, room for two: closing the least recently used would close the connection
+    # each episode is about to need, and every step would start a PostgreSQL server process.
+    settings.EHRGYM_EPISODE_IDLE_CONNECTIONS = 2
+    episodes = [start(alice) for _ in range(3)]
+    rounds = [[_backend_pid(episode) for episode in episodes] for _ in range(3)]
+
+    first, second, third = zip(*rounds, strict=True)
+    assert len(set(first)) == 1 and len(set(second)) == 1  # kept from round to round
+    assert len(set(third)) == 3  # the one beyond the bound reconnects each time
+    assert kept_connections.kept_count() == 2
 
 
 def test_none_is_kept_when_turned_off_or_idle_too_long(alice, settings):

@@ -5,6 +5,7 @@ clients" (bench/http_bench.py --web-processes 2)."""
 import pytest
 
 from ehrsite.connection_budget import (
+    COPYING,
     api_requests_default,
     db_pool_default,
     idle_episode_connections_default,
@@ -13,8 +14,6 @@ from ehrsite.connection_budget import (
 
 # PostgreSQL's default max_connections (100), less the 3 it keeps for superusers.
 POSTGRES_DEFAULT_CONNECTIONS = 97
-# Connections a process opens beside its limits while it copies and drops databases (pool refill, dropper).
-COPYING = 4
 
 
 def process_connections(environ: dict) -> int:
@@ -23,8 +22,8 @@ def process_connections(environ: dict) -> int:
     return db_pool_default(environ) + api_requests_default(environ) + idle_episode_connections_default(environ)
 
 
-@pytest.mark.parametrize("processes", [1, 2, 3])
-def test_a_server_of_up_to_three_processes_stays_within_a_default_postgresql(processes):
+@pytest.mark.parametrize("processes", [1, 2, 3, 4, 5, 6])
+def test_a_server_of_up_to_six_processes_stays_within_a_default_postgresql(processes):
     environ = {"EHRGYM_WEB_PROCESSES": str(processes)}
     assert processes * (process_connections(environ) + COPYING) <= POSTGRES_DEFAULT_CONNECTIONS
 
@@ -38,15 +37,23 @@ def test_more_processes_open_no_more_than_three_would_and_a_few_each():
 
 def test_each_process_takes_its_share_of_the_servers_defaults():
     one, two = {}, {"EHRGYM_WEB_PROCESSES": "2"}
-    assert (api_requests_default(one), idle_episode_connections_default(one), db_pool_default(one)) == (16, 40, 20)
-    assert (api_requests_default(two), idle_episode_connections_default(two), db_pool_default(two)) == (8, 20, 12)
+    assert (api_requests_default(one), idle_episode_connections_default(one), db_pool_default(one)) == (16, 57, 20)
+    assert (api_requests_default(two), idle_episode_connections_default(two), db_pool_default(two)) == (8, 24, 12)
     # However many processes, each still runs a few requests at once.
     assert api_requests_default({"EHRGYM_WEB_PROCESSES": "16"}) == 4
+
+
+def test_one_process_keeps_a_connection_for_every_episode_it_may_hold():
+    # An episode without one reconnects at its next step: PostgreSQL starts a server process for it.
+    assert api_requests_default({}) + idle_episode_connections_default({}) >= 64  # EHRGYM_MAX_EPISODES
 
 
 def test_a_value_set_in_the_environment_is_the_processes_own():
     environ = {"EHRGYM_WEB_PROCESSES": "2", "EHRGYM_MAX_CONCURRENT_API_REQUESTS": "30"}
     assert db_pool_default(environ) == 34  # the pool follows the requests a process runs
+    # The idle connections give way to what was set: a process's share, 48, leaves none beside 34 + 30 + 4.
+    assert idle_episode_connections_default(environ) == 0
+    assert idle_episode_connections_default({"EHRGYM_DB_POOL_SIZE": "30"}) == 97 - 30 - 16 - COPYING
 
 
 @pytest.mark.parametrize("value", ["", "two", "0", "-3"])
