@@ -261,11 +261,10 @@ class EpisodeStepApi(APIView):
             # Task episodes: the reward's parts and progress; which criteria passed once the episode ends.
             **disclosure.step_info({"rubric": step.info.get("rubric")}, ended=step.terminated or step.truncated),
         }
-        output = self.OutputSerializer({
-            "observation": step.observation, "reward": step.reward, "terminated": step.terminated,
-            "truncated": step.truncated, "info": info,
-        })
-        return Response(output.data)
+        # OutputSerializer documents this answer. Its parts are JSON already (the observation is
+        # agentenv.observations.Observation dumped as JSON), so they are sent as they are, not walked again.
+        return Response({"observation": step.observation, "reward": float(step.reward),
+                         "terminated": step.terminated, "truncated": step.truncated, "info": info})
 
 
 class EpisodeTrajectoryApi(APIView):

@@ -7,8 +7,12 @@ from agentenv.models import Episode, Step
 
 def episode_get_for_owner(*, episode_id, owner) -> Episode:
     """The owner's episode (raises Episode.DoesNotExist for anyone else's: a client
-    must not learn that another user's episode exists)."""
-    return Episode.objects.select_related("owner").get(pk=episode_id, owner=owner)
+    must not learn that another user's episode exists).
+
+    Its owner is the user given, not read again: every request of an episode starts here."""
+    episode = Episode.objects.get(pk=episode_id, owner=owner)
+    episode.owner = owner
+    return episode
 
 
 def episode_trajectory(episode: Episode) -> QuerySet[Step]:

@@ -39,6 +39,26 @@ def test_it_refuses_requests_without_a_valid_token(alice):
     assert bad.get("/api/v1/actions").status_code == 401
 
 
+def test_a_token_found_valid_is_not_looked_up_again_at_once(alice, django_assert_num_queries):
+    api = client_for(alice)
+    assert api.get("/api/v1/actions").status_code == 200
+    with django_assert_num_queries(0):  # the action list reads no database: only the token lookup could
+        assert api.get("/api/v1/actions").status_code == 200
+
+
+def test_a_deleted_token_or_a_deactivated_user_is_refused_at_once(alice, bob):
+    alice_api, bob_api = client_for(alice), client_for(bob)
+    assert alice_api.get("/api/v1/actions").status_code == 200
+    assert bob_api.get("/api/v1/actions").status_code == 200
+
+    alice.auth_token.delete()
+    bob.is_active = False
+    bob.save()
+
+    assert alice_api.get("/api/v1/actions").status_code == 401
+    assert bob_api.get("/api/v1/actions").status_code == 401
+
+
 def test_it_resets_an_episode(alice_api):
     response = reset(alice_api, seed=7)
 
