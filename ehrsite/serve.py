@@ -8,9 +8,14 @@ each request about a millisecond more of the one core a Python process can use. 
 resets from 451 to 386 ms, and 64 agents thinking 1 s between steps from p99 985 to 861 ms.
 
 One Python process uses one core (the GIL), so on a machine with more, one process per core steps more episodes
-at once: with --processes N, this process binds the port and starts N server processes that accept on that same
-socket (each `python -m ehrsite.serve --fd`, run_server); the kernel hands each new connection to one of them. It
-restarts one that dies and stops them all on SIGTERM or SIGINT. With one process it runs the server itself.
+at once: with --processes N, this process holds the port and starts N server processes, each listening on it with
+SO_REUSEPORT (`python -m ehrsite.serve --reuse-port`, run_server); the kernel hands each new connection to one of
+them, spread evenly by its addresses. It restarts one that dies and stops them all on SIGTERM or SIGINT. With one
+process it runs the server itself.
+
+Why not one listening socket shared by the processes: a process woken by new connections accepts every one that
+waits, so a burst of agents connecting at once went mostly to one process (39 and 25 of 64). The processes also
+keep their connections spread evenly afterwards (ehrsite/connection_balance.py).
 
 Several processes need what lets any of them take any request (README, "Scale out"): PostgreSQL (DATABASE_URL),
 since episodes live in the database, and a Selenium Grid (EHRGYM_SELENIUM_REMOTE_URL) for browser episodes,
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import time
 
+from ehrsite import connection_balance
 from ehrsite.databases import is_postgres_url
 
 UVICORN_CONFIG = {
@@ -50,26 +56,40 @@ def _exit_normally(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def run_server(*, bind: str = "127.0.0.1", port: int = 8000, fd: int | None = None) -> None:
-    """uvicorn in this process, on bind:port or on the listening socket `fd` (a supervisor's), until SIGTERM or
-    SIGINT.
+def run_server(*, bind: str = "127.0.0.1", port: int = 8000, reuse_port: bool = False) -> None:
+    """uvicorn in this process on bind:port (with SO_REUSEPORT, as one of a supervisor's processes), until SIGTERM
+    or SIGINT.
 
     uvicorn raises the signal it stopped on again once it has shut down. With SIGTERM's default handler that ended
     the process at once, before its atexit handlers ran: the episodes' browsers were not quit nor their profiles
     removed, and the dropper's last DROP DATABASEs were not made. This handler, which uvicorn puts back before
     raising the signal, makes that a normal exit instead.
 
-    The supervisor's socket is handed over as a socket object, not as uvicorn's --fd: that takes any descriptor
-    for a Unix socket, so no connection got TCP_NODELAY, and every answer waited about 40 ms for the client's
-    delayed ACK (a step of 17 ms took 64)."""
+    The listening socket is handed to uvicorn as a socket object, not as its --fd: that takes any descriptor for a
+    Unix socket, so no connection got TCP_NODELAY, and every answer waited about 40 ms for the client's delayed ACK
+    (a step of 17 ms took 64)."""
     import uvicorn
 
     signal.signal(signal.SIGTERM, _exit_normally)
-    application = _application_with_quiet_gc()
-    if fd is None:
-        uvicorn.Server(uvicorn.Config(application, host=bind, port=port, **UVICORN_CONFIG)).run()
-    else:
-        uvicorn.Server(uvicorn.Config(application, **UVICORN_CONFIG)).run(sockets=[socket.socket(fileno=fd)])
+    # One of a supervisor's processes: its connections are spread evenly with the others'.
+    application = connection_balance.from_environment(_application_with_quiet_gc())
+    config = {**UVICORN_CONFIG, "access_log": access_log_wanted()}
+    if not reuse_port:
+        uvicorn.Server(uvicorn.Config(application, host=bind, port=port, **config)).run()
+        return
+    server = uvicorn.Server(uvicorn.Config(application, **config))
+    if isinstance(application, connection_balance.ConnectionBalance):
+        application.start(lambda: len(server.server_state.connections))
+    server.run(sockets=[port_socket(bind, port, listen=True)])
+
+
+def access_log_wanted(environ=os.environ) -> bool:
+    """uvicorn's access log (a line at level INFO per request) unless EHRGYM_LOG_LEVEL asks for less than INFO.
+
+    Writing it took about 3% of a busy server's time (py-spy, 48 agents stepping), for lines a level of WARNING
+    or ERROR says nobody wants."""
+    level = (environ.get("EHRGYM_LOG_LEVEL") or "INFO").strip().upper()
+    return level in ("INFO", "DEBUG", "NOTSET")
 
 
 # The collector's thresholds in the server (Python's defaults: 700, 10, 10).
@@ -114,14 +134,23 @@ def refusal(processes: int, environ) -> str | None:
     return None
 
 
-def listening_socket(bind: str, port: int) -> socket.socket:
+def port_socket(bind: str, port: int, *, listen: bool) -> socket.socket:
+    """A socket on bind:port that the server's processes share with SO_REUSEPORT: listening (a server process), or
+    only bound (the supervisor: it keeps the port while its processes come and go, and the kernel hands a socket
+    that does not listen no connection)."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((bind, port))
-    listener.listen(1024)
-    listener.set_inheritable(True)
-    return listener
+    if not listen:
+        # Taken by anything (another server of the same user, sharing it with SO_REUSEPORT, too): refused.
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((bind, port))
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((bind, port))
+    if listen:
+        sock.listen(1024)
+    return sock
 
 
 def _die_with_parent() -> None:
@@ -135,19 +164,27 @@ def _die_with_parent() -> None:
 class Supervisor:
     """N server processes on one listening socket, restarted when one dies, stopped together."""
 
-    def __init__(self, listener: socket.socket, processes: int):
-        self.command = [sys.executable, "-m", "ehrsite.serve", "--processes", "1", "--fd", str(listener.fileno())]
-        self.fileno = listener.fileno()
+    def __init__(self, bind: str, port: int, processes: int):
+        self.command = [sys.executable, "-m", "ehrsite.serve", "--processes", "1", "--reuse-port",
+                        "-b", bind, "-p", str(port)]
         self.count = processes
-        self.children: dict[int, tuple[subprocess.Popen, float]] = {}
+        self.children: dict[int, tuple[subprocess.Popen, float, int]] = {}  # pid -> (process, started, its slot)
         self.stopping = False
         self.crashes = 0
+        # Each process's connection count, so that they spread evenly (ehrsite/connection_balance.py).
+        self.connections = connection_balance.ConnectionTable.create(processes)
 
-    def start_one(self) -> None:
-        # Each process takes its share of the server's connections (ehrsite/connection_budget.py).
-        env = {**os.environ, "EHRGYM_WEB_PROCESSES": str(self.count)}
-        child = subprocess.Popen(self.command, pass_fds=[self.fileno], preexec_fn=_die_with_parent, env=env)
-        self.children[child.pid] = (child, time.monotonic())
+    def start_one(self, slot: int) -> None:
+        self.connections.set(slot, 0)
+        env = {
+            **os.environ,
+            # Each process takes its share of the server's PostgreSQL connections (ehrsite/connection_budget.py).
+            "EHRGYM_WEB_PROCESSES": str(self.count),
+            connection_balance.TABLE_FD_ENV: f"{self.connections.fd}:{self.count}",
+            connection_balance.SLOT_ENV: str(slot),
+        }
+        child = subprocess.Popen(self.command, pass_fds=[self.connections.fd], preexec_fn=_die_with_parent, env=env)
+        self.children[child.pid] = (child, time.monotonic(), slot)
 
     def stop(self, *_signal) -> None:
         self.stopping = True
@@ -155,12 +192,12 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        for _ in range(self.count):
-            self.start_one()
+        for slot in range(self.count):
+            self.start_one(slot)
         status = 0
         while not self.stopping:
             time.sleep(0.5)
-            for pid, (child, started) in list(self.children.items()):
+            for pid, (child, started, slot) in list(self.children.items()):
                 if child.poll() is None:
                     continue
                 del self.children[pid]
@@ -175,16 +212,16 @@ class Supervisor:
                           file=sys.stderr, flush=True)
                     self.stopping, status = True, 1
                     break
-                self.start_one()
+                self.start_one(slot)
         self._stop_children()
         return status
 
     def _stop_children(self) -> None:
-        for child, _ in self.children.values():
+        for child, _, _ in self.children.values():
             if child.poll() is None:
                 child.terminate()
         deadline = time.monotonic() + 30
-        for child, _ in self.children.values():
+        for child, _, _ in self.children.values():
             try:
                 child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -198,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="server processes sharing the port (default: EHRGYM_WEB_PROCESSES, else 1)")
     parser.add_argument("-b", "--bind", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=8000)
-    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # the supervisor's socket, for its processes
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a supervisor's process
     args = parser.parse_args(argv)
     if args.processes is None:
         try:
@@ -212,14 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ehrsite.serve: {why}", file=sys.stderr)
         return 2
     if args.processes == 1:
-        run_server(bind=args.bind, port=args.port, fd=args.fd)
+        run_server(bind=args.bind, port=args.port, reuse_port=args.reuse_port)
         return 0
     try:
-        listener = listening_socket(args.bind, args.port)
+        # Held until the server stops: no other program takes the port while a process is replaced.
+        held = port_socket(args.bind, args.port, listen=False)
     except OSError as error:
         print(f"ehrsite.serve: cannot listen on {args.bind}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
-    return Supervisor(listener, args.processes).run()
+    try:
+        return Supervisor(args.bind, args.port, args.processes).run()
+    finally:
+        held.close()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,14 @@
 process that dies is replaced; SIGTERM stops them all; configurations where a request could reach the wrong process
 are refused with a message, not served."""
 
+import http.client
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -14,7 +17,7 @@ import pytest
 import requests
 
 from bench.server import free_port, postgres_reachable, postgres_reset
-from ehrsite.serve import refusal
+from ehrsite.serve import access_log_wanted, refusal
 from ehrsite.tests.waiting import answers, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +36,13 @@ def test_one_process_serves_anything_several_need_postgresql_and_a_grid():
     assert refusal(2, {"DATABASE_URL": f"{PG_SERVER}/x", "EHRGYM_MAX_BROWSER_EPISODES": "0"}) is None
 
 
+@pytest.mark.parametrize("level, wanted", [
+    (None, True), ("", True), ("INFO", True), ("debug", True), ("WARNING", False), ("error", False),
+])
+def test_the_access_log_is_written_unless_the_log_level_asks_for_less_than_info(level, wanted):
+    assert access_log_wanted({} if level is None else {"EHRGYM_LOG_LEVEL": level}) is wanted
+
+
 @pytest.mark.parametrize("args, environ, message", [
     (["--processes", "2"], {}, "Several web processes need PostgreSQL"),
     ([], {"EHRGYM_WEB_PROCESSES": "two"}, "EHRGYM_WEB_PROCESSES must be a whole number; got 'two'"),
@@ -44,6 +54,48 @@ def test_a_refused_configuration_exits_with_a_message_and_no_traceback(args, env
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def ask(client: http.client.HTTPConnection, path: str) -> int:
+    client.request("GET", path)
+    answer = client.getresponse()
+    answer.read()
+    return answer.status
+
+
+def connection_held_by(child: psutil.Process, others: list[psutil.Process], port: int) -> http.client.HTTPConnection:
+    """A connection to the server, no request sent yet, that this process of it holds (the kernel chooses which
+    accepts it: connect again until it is this one)."""
+    for _ in range(200):
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        client.connect()
+        if wait_until(lambda c=client: holder(c, [child, *others]), 10) is child:
+            return client
+        client.close()
+    raise AssertionError(f"no connection of 200 reached process {child.pid}")
+
+
+def holder(client: http.client.HTTPConnection, processes: list[psutil.Process]) -> psutil.Process | None:
+    """Which of these processes holds the server's end of this connection (None before one accepted it)."""
+    mine = client.sock.getsockname()[1]
+    return next((process for process in processes if any(
+        connection.raddr and connection.raddr.port == mine for connection in process.net_connections("tcp"))), None)
+
+
+def wait_until(condition, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def held(child: psutil.Process, port: int) -> int:
+    """Open connections of this server process on the port."""
+    return sum(1 for connection in child.net_connections(kind="tcp")
+               if connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == port)
 
 
 def server_children(launcher: psutil.Process) -> list[psutil.Process]:
@@ -79,6 +131,23 @@ def test_two_processes_share_the_port_a_dead_one_is_replaced_and_sigterm_stops_a
         worked = [pid for pid, before in first.items()
                   if sum(psutil.Process(pid).cpu_times()[:2]) > before]
         assert len(worked) == 2, "one of the two processes took no request"
+
+        # Keep-alive connections spread over both (ehrsite/connection_balance.py). Twenty connections all held by
+        # one process (each opened again until it lands there) end up spread over both: the busy one closes some
+        # after their answer, and their clients connect again.
+        one, other = server_children(launcher)
+        clients = [connection_held_by(one, [other], port) for _ in range(20)]
+        assert (held(one, port), held(other, port)) == (20, 0)
+
+        def spread():
+            for client in clients:
+                assert ask(client, "/openenv/health") == 200  # a connection the server closed is opened again
+            counts = (held(one, port), held(other, port))
+            return min(counts) >= 8 and counts
+
+        wait_for(spread, process, log, "connections spread over both processes", WAIT_S)
+        for client in clients:
+            client.close()
 
         victim = server_children(launcher)[0].pid
         os.kill(victim, signal.SIGKILL)
@@ -121,3 +190,15 @@ def test_sigterm_ends_the_server_with_a_normal_exit_so_its_exit_handlers_run(tmp
             if process.poll() is None:
                 process.kill()
     assert marker.read_text() == "yes"
+
+
+def test_a_port_taken_is_refused_with_a_message():
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        env = {**os.environ, "DATABASE_URL": f"{PG_SERVER}/x", "EHRGYM_MAX_BROWSER_EPISODES": "0"}
+        done = subprocess.run([sys.executable, "-m", "ehrsite.serve", "--processes", "2", "-b", "127.0.0.1",
+                               "-p", str(port)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
