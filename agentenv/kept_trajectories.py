@@ -29,11 +29,14 @@ class Trajectory:
     potential: float | None = None  # the last step's rubric potential (None before the first step)
     violated: tuple = ()  # constraints violated up to the last step
     action_bytes: int = field(default=0, compare=False)
+    # Whether its steps recorded audit events: False only when known, from the first step on (None: unknown).
+    audited: bool | None = field(default=None, compare=False)
 
-    def extended(self, *, action: dict, route: str, potential: float, violated: list) -> "Trajectory":
+    def extended(self, *, action: dict, route: str, potential: float, violated: list,
+                 audited: bool | None = None) -> "Trajectory":
         """The trajectory with one more step (a new object: a reader of this one sees it unchanged)."""
         return Trajectory(self.steps + 1, (*self.actions, action), (*self.routes, route), potential, tuple(violated),
-                          self.action_bytes + _size(action))
+                          self.action_bytes + _size(action), audited)
 
 
 def _size(action: dict) -> int:
@@ -61,7 +64,7 @@ def _read(episode, step_index: int) -> Trajectory:
     past = list(episode.steps.filter(index__lt=step_index).order_by("index").values_list(
         "action", "observation__route", "info__rubric__potential", "info__rubric__violated"))
     if not past:
-        return Trajectory(0)
+        return Trajectory(0, audited=False)
     actions = tuple(scored_action(row[0]) for row in past)
     _, _, potential, violated = past[-1]
     return Trajectory(len(past), actions, tuple(row[1] or "" for row in past), potential, tuple(violated or []),

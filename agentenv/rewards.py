@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from agentenv.actions.browsergym_parse import scored_action
 from agentenv.kept_trajectories import Trajectory, trajectory_before
+from agentenv.models import Episode
 from agentenv.task_source import task_source
+from clinical.audit import step_recorded
 
 INVALID_ACTION_PENALTY = 0.05
 UNSAFE_ACTION_PENALTY = 0.5
@@ -52,11 +54,13 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
     before = trajectory_before(episode, step_index)
     this_action = scored_action(action or {})
     this_route = route if route is not None else episode.route
+    audited = _audited(episode, before)
     evaluation = task_source().evaluate(
         instance=episode.task_instance,
         answer=answer if answer is not None else (episode.answer or None),
         actions=[*before.actions, this_action],
         routes=[*before.routes, this_route],
+        unaudited=audited is False,
     )
     seen = set(before.violated)
     newly_violated = [v for v in evaluation.violations if v not in seen]
@@ -75,4 +79,19 @@ def step_reward(*, episode, step_index: int, agent_error: bool, action: dict | N
         changes = {"score": evaluation.potential, "success": evaluation.success,
                    "score_breakdown": evaluation.breakdown(details=True)}
     return StepReward(value, info, changes, before.extended(action=this_action, route=this_route or "",
-                                                            potential=evaluation.potential, violated=info["violated"]))
+                                                            potential=evaluation.potential, violated=info["violated"],
+                                                            audited=audited))
+
+
+def _audited(episode, before: Trajectory) -> bool | None:
+    """Whether the episode's steps, this one included, recorded audit events (None: not known here).
+
+    Most steps only read the chart, and reading the events back was about 7% of a busy server's time for none.
+    Known only in an API-mode episode, whose steps are the only writers and record in this thread (an episode's
+    browser writes from the server's other requests); from its first step on, as this process kept it."""
+    recorded = step_recorded()
+    if recorded:
+        return True
+    if episode.mode != Episode.Mode.API or recorded is None:
+        return before.audited or None
+    return before.audited

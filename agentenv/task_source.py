@@ -59,8 +59,10 @@ class TaskSource(Protocol):
     def render(self, *, plan: Any) -> RenderedTask:
         """Raises TaskUnavailable when the chart does not support the instance."""
 
-    def evaluate(self, *, instance: dict, answer: str | None, actions: list[dict], routes: list[str]) -> TaskVerdict:
-        """`instance`: what render's as_json() gave (Episode.task_instance)."""
+    def evaluate(self, *, instance: dict, answer: str | None, actions: list[dict], routes: list[str],
+                 unaudited: bool = False) -> TaskVerdict:
+        """`instance`: what render's as_json() gave (Episode.task_instance). `unaudited`: the episode recorded no
+        audit event (the environment knows it): none need be read."""
 
 
 _source: TaskSource | None = None

@@ -12,15 +12,24 @@ from django.db import models
 from clinical.models import AuditEvent, Patient
 
 _episode_step: ContextVar[int | None] = ContextVar("episode_step", default=None)
+# How many audit events the current step context recorded (a list: one counter, shared by copies of the context).
+_step_recorded: ContextVar[list[int] | None] = ContextVar("step_recorded", default=None)
 
 
 @contextmanager
 def episode_step_context(step: int):
-    token = _episode_step.set(step)
+    tokens = _episode_step.set(step), _step_recorded.set([0])
     try:
         yield
     finally:
-        _episode_step.reset(token)
+        _step_recorded.reset(tokens[1])
+        _episode_step.reset(tokens[0])
+
+
+def step_recorded() -> int | None:
+    """Audit events recorded so far in this step context, rolled back or not (None outside one)."""
+    recorded = _step_recorded.get()
+    return None if recorded is None else recorded[0]
 
 
 def audit_record(
@@ -31,7 +40,7 @@ def audit_record(
     patient: Patient | None = None,
     details: dict | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.using(target._state.db or "default").create(
+    event = AuditEvent.objects.using(target._state.db or "default").create(
         actor=actor or "system",
         action=action,
         target_type=target._meta.label_lower,
@@ -40,3 +49,7 @@ def audit_record(
         details=details or {},
         episode_step=_episode_step.get(),
     )
+    recorded = _step_recorded.get()
+    if recorded is not None:
+        recorded[0] += 1
+    return event

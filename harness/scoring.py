@@ -8,9 +8,12 @@ are built on top of the Evaluation: see agentenv/rewards.py for the formula.
 from harness.rubrics import Evaluation, RubricContext, rubric_evaluate, rubric_parse
 
 
-def instance_evaluate(*, instance: dict, answer: str | None, actions: list[dict], routes: list[str]) -> Evaluation:
-    """`instance`: an Instance as JSON (Episode.task_instance)."""
+def instance_evaluate(*, instance: dict, answer: str | None, actions: list[dict], routes: list[str],
+                      unaudited: bool = False) -> Evaluation:
+    """`instance`: an Instance as JSON (Episode.task_instance). `unaudited`: the caller knows the episode recorded
+    no audit event (its criteria read none, without a query)."""
     ctx = RubricContext(
         patient_mrn=instance["patient_mrn"], answer=answer, actions=actions, routes=routes, params=instance["params"],
+        unaudited=unaudited,
     )
     return rubric_evaluate(rubric_parse(instance["rubric"]), ctx)

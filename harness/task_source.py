@@ -19,5 +19,7 @@ class HarnessTaskSource:
         except instances.InstanceError as error:
             raise TaskUnavailable(str(error)) from error
 
-    def evaluate(self, *, instance: dict, answer: str | None, actions: list[dict], routes: list[str]):
-        return instance_evaluate(instance=instance, answer=answer, actions=actions, routes=routes)
+    def evaluate(self, *, instance: dict, answer: str | None, actions: list[dict], routes: list[str],
+                 unaudited: bool = False):
+        return instance_evaluate(instance=instance, answer=answer, actions=actions, routes=routes,
+                                 unaudited=unaudited)

@@ -71,6 +71,8 @@ class RubricContext:
     actions: list[dict] = field(default_factory=list)  # every action so far, this step's last
     routes: list[str] = field(default_factory=list)  # the route after each of them
     params: dict = field(default_factory=dict)
+    # The caller knows the episode recorded no audit event: criteria read none, without a query.
+    unaudited: bool = False
 
     @property
     def steps_taken(self) -> int:
@@ -83,7 +85,7 @@ class RubricContext:
     @cached_property
     def events(self) -> list[AuditEvent]:
         """Audit events written during the episode (seed data has no step), oldest first."""
-        return episode_audit_events()
+        return [] if self.unaudited else episode_audit_events()
 
     def patient_events(self, *actions: str) -> list[AuditEvent]:
         return [e for e in self.events if e.patient_id == self.patient.pk and e.action in actions]

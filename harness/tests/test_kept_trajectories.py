@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from agentenv import kept_trajectories as trajectory
 from agentenv.close import episode_close
 from agentenv.models import Step
+from clinical.models import AuditEvent
 from harness.tests.conftest import ENV_DBS, act, reset
 
 pytestmark = [ENV_DBS, pytest.mark.usefixtures("chart")]
@@ -94,3 +95,29 @@ def test_a_closed_episode_is_let_go_and_the_kept_ones_are_bounded(alice, monkeyp
     for name in "abcde":
         trajectory.trajectory_forget(name)
     assert trajectory._kept_bytes == sum(kept.action_bytes for kept in trajectory._kept.values())
+
+
+def _audit_reads(episode, capture, **action) -> int:
+    """Queries of the audit events table that a step made on the episode's database."""
+    with CaptureQueriesContext(connections[episode.database_alias]) as queries:
+        act_committed(episode, capture, **action)
+    table = AuditEvent._meta.db_table
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith("SELECT") and table in q["sql"])
+
+
+def test_steps_of_an_episode_that_recorded_no_audit_event_read_none_back(alice, django_capture_on_commit_callbacks):
+    # Most steps only read the chart: reading the (no) events back cost a query at every step.
+    episode = reset(alice, TRIAGE, seed=3)
+    read, write = actions_of(episode)[2], actions_of(episode)[1]
+    assert [_audit_reads(episode, django_capture_on_commit_callbacks, **read) for _ in range(3)] == [0, 0, 0]
+
+    # Once a step recorded some, every later step reads them.
+    assert _audit_reads(episode, django_capture_on_commit_callbacks, **write) == 1
+    assert _audit_reads(episode, django_capture_on_commit_callbacks, **read) == 1
+
+    # A trajectory this process did not keep (another took the steps) says nothing of them: they are read.
+    fresh = reset(alice, TRIAGE, seed=3)
+    act_committed(fresh, django_capture_on_commit_callbacks, **read)
+    trajectory.trajectory_forget(fresh.pk)
+    fresh.refresh_from_db()
+    assert _audit_reads(fresh, django_capture_on_commit_callbacks, **read) == 1
