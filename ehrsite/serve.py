@@ -162,7 +162,7 @@ def _die_with_parent() -> None:
 
 
 class Supervisor:
-    """N server processes on one listening socket, restarted when one dies, stopped together."""
+    """N server processes on one port, restarted when one dies, stopped together."""
 
     def __init__(self, bind: str, port: int, processes: int):
         self.command = [sys.executable, "-m", "ehrsite.serve", "--processes", "1", "--reuse-port",
