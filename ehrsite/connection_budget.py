@@ -27,10 +27,8 @@ MIN_API_REQUESTS = 4
 
 
 def web_processes(environ=os.environ) -> int:
-    try:
-        return max(1, int(environ.get("EHRGYM_WEB_PROCESSES") or 1))
-    except ValueError:  # ehrsite.serve refuses it with a message; settings need a number meanwhile
-        return 1
+    # A bad value counts as one: ehrsite.serve refuses it with a message; settings need a number meanwhile.
+    return max(1, _number(environ, "EHRGYM_WEB_PROCESSES", 1))
 
 
 def api_requests_default(environ=os.environ) -> int:
@@ -62,5 +60,5 @@ def _requests(environ) -> int:
 def _number(environ, name: str, default: int) -> int:
     try:
         return int(environ.get(name) or default)
-    except ValueError:  # settings refuse it with a message
+    except ValueError:  # settings (or ehrsite.serve) refuse it with a message
         return default
